@@ -1,0 +1,64 @@
+"""What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
+import sys
+import time
+
+
+class UserError(Exception):
+    """A mistake the user can fix (bad file, bad option). Printed as one line, no traceback."""
+
+
+def run(main, argv=None):
+    """Call main(argv); turn user mistakes into a one-line message and a non-zero exit."""
+    try:
+        code = main(argv)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code or 0)
+
+
+def format_seconds(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class Progress:
+    """Prints `label i/total  rate  ETA` at most every `interval` seconds (and at the end)."""
+
+    def __init__(self, total, label="", interval=2.0, stream=None, start=0):
+        self.total = total
+        self.label = label
+        self.interval = interval
+        self.stream = stream if stream is not None else sys.stderr
+        self.start_count = start
+        self.start_time = time.perf_counter()
+        self.last_print = -float("inf")
+
+    def rate(self, count):
+        elapsed = time.perf_counter() - self.start_time
+        done = count - self.start_count
+        return done / elapsed if elapsed > 0 and done > 0 else 0.0
+
+    def update(self, count, extra="", force=False):
+        """Report that `count` of `total` are done; `extra` is appended to the line."""
+        now = time.perf_counter()
+        if not force and count < self.total and now - self.last_print < self.interval:
+            return False
+        self.last_print = now
+        rate = self.rate(count)
+        eta = (self.total - count) / rate if rate > 0 else float("nan")
+        eta_text = format_seconds(eta) if eta == eta else "?"
+        line = f"{self.label}{count}/{self.total}  {rate:.2f}/s  ETA {eta_text}"
+        if extra:
+            line += "  " + extra
+        print(line, file=self.stream, flush=True)
+        return True
