@@ -1,0 +1,92 @@
+"""How fast drum MIDI becomes audio: an 8-bar pattern and a 10-minute song (issue 6).
+
+Goal: an 8-bar pattern well under a second, a 10-minute song in a few seconds.
+"""
+import os
+import tempfile
+import time
+
+import mido
+
+from drumroll import kit
+from drumroll.format import DEFAULT_BPM, DRUM_CHANNEL, MIDI_TICKS_PER_BEAT, STEPS_PER_BAR, \
+    STEPS_PER_BEAT
+from drumroll.synth import Hit, render_hits, render_midi_file, to_int16
+
+STEP_SECONDS = 60.0 / DEFAULT_BPM / STEPS_PER_BEAT
+SIXTEENTH = 2   # steps
+
+
+def blast_beat_bar(bar):
+    """(step, note, velocity) of one bar: kick on 16ths, snare and ride on 8ths, crash on one,
+    a tom fill every eighth bar, an open hi-hat on the last 8th of the other bars."""
+    hits = [(0, 49, 102)]
+    for step in range(0, STEPS_PER_BAR, SIXTEENTH):
+        hits.append((step, 36, 89))
+        if step % 4 == 2:
+            hits.append((step, 38, 89))
+        if step % 4 == 0:
+            hits.append((step, 51 if bar % 2 else 42, 76))
+    if bar % 8 == 7:
+        toms = (50, 48, 47, 45, 43, 41)
+        hits += [(16 + 2 * i, toms[i % len(toms)], 102) for i in range(8)]
+    else:
+        hits.append((STEPS_PER_BAR - 4, 46, 89))
+    return hits
+
+
+def pattern_hits(bars):
+    return [Hit((bar * STEPS_PER_BAR + step) * STEP_SECONDS, note, velocity)
+            for bar in range(bars) for step, note, velocity in blast_beat_bar(bar)]
+
+
+def write_midi(path, hits):
+    ticks_per_step = MIDI_TICKS_PER_BEAT // STEPS_PER_BEAT
+    events = []
+    for hit in hits:
+        tick = int(round(hit.time / STEP_SECONDS)) * ticks_per_step
+        events.append((tick, 1, mido.Message("note_on", note=hit.note, velocity=hit.velocity,
+                                             channel=DRUM_CHANNEL)))
+        events.append((tick + ticks_per_step, 0, mido.Message("note_off", note=hit.note,
+                                                              channel=DRUM_CHANNEL)))
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(DEFAULT_BPM))])
+    now = 0
+    for tick, _, message in sorted(events, key=lambda event: event[:2]):
+        track.append(message.copy(time=tick - now))
+        now = tick
+    midi = mido.MidiFile(ticks_per_beat=MIDI_TICKS_PER_BEAT)
+    midi.tracks.append(track)
+    midi.save(path)
+
+
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def main():
+    kit.build_kit.cache_clear()
+    _, kit_seconds = timed(kit.build_kit)
+    print(f"synthesizing the kit ({len(kit.build_kit())} voices, once per process): "
+          f"{kit_seconds:.2f} s\n")
+
+    bar_seconds = STEPS_PER_BAR * STEP_SECONDS
+    cases = [("8-bar pattern", 8), ("10-minute song", int(round(600 / bar_seconds)))]
+    print(f"{DEFAULT_BPM} bpm blast beat, mono 44.1 kHz")
+    print(f"{'case':<16}{'hits':>7}{'audio s':>9}{'render_hits s':>15}{'MIDI->WAV s':>13}"
+          f"{'x realtime':>12}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name, bars in cases:
+            hits = pattern_hits(bars)
+            audio, render_seconds = timed(lambda: to_int16(render_hits(hits, bars * bar_seconds)))
+            midi_path = os.path.join(folder, "song.mid")
+            write_midi(midi_path, hits)
+            _, file_seconds = timed(render_midi_file, midi_path, os.path.join(folder, "song.wav"))
+            audio_seconds = len(audio) / kit.SAMPLE_RATE
+            print(f"{name:<16}{len(hits):>7}{audio_seconds:>9.1f}{render_seconds:>15.3f}"
+                  f"{file_seconds:>13.3f}{audio_seconds / file_seconds:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()

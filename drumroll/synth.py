@@ -1,0 +1,150 @@
+"""Render drum MIDI to a WAV file with the synthesized kit of `kit.py`, to hear a pattern at once.
+
+    render_midi_file("song.mid", "song.wav")      # any drum MIDI -> 44.1 kHz 16-bit mono WAV
+    audio = render_hits([Hit(0.0, 36, 100), Hit(0.5, 38, 100)])   # float32 (n,), for tests
+
+Rendering is a mix: each hit adds a copy of its voice's precomputed sound, scaled by velocity,
+at its onset sample. Sounds overlap as on a real kit (a cymbal rings under the next hits),
+except the hi-hat, whose new hit chokes the one still ringing. The mix is peak-normalized
+below full scale, so it never clips, and everything is deterministic: same MIDI, same bytes.
+"""
+import collections
+import os
+
+import mido
+import numpy as np
+from scipy.io import wavfile
+
+from .cli import UserError
+from .files import atomic_write
+from .format import DRUM_CHANNEL, FOLDED_NOTES
+from .kit import CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_sample
+
+PEAK = 0.89                 # about -1 dBFS: loud, never at full scale
+CHOKE_FADE_SECONDS = 0.005  # a choked hi-hat fades out this fast instead of clicking off
+
+Hit = collections.namedtuple("Hit", "time note velocity")   # seconds, MIDI note, 1..127
+RenderInfo = collections.namedtuple("RenderInfo", "hits seconds ignored_notes")
+
+
+def hit_gain(velocity):
+    """Amplitude of a hit: proportional to velocity, full voice level at 127."""
+    return min(max(int(velocity), 0), 127) / 127.0
+
+
+def mix_hits(hits, num_samples):
+    """Add every hit's sound into a silent float32 buffer (num_samples,); not normalized.
+
+    `hits` are Hit (or (time, note, velocity)) with notes in NOTE_VOICES. Hits that start past
+    the end are dropped; sounds running past it are cut.
+    """
+    hits = sorted(Hit(*hit) for hit in hits if hit[2] > 0)
+    unknown = sorted({hit.note for hit in hits} - set(NOTE_VOICES))
+    if unknown:
+        raise ValueError(f"no kit voice for notes {unknown}")
+    onsets = np.array([int(round(hit.time * SAMPLE_RATE)) for hit in hits], dtype=np.int64)
+
+    # Where each hi-hat hit is choked: at the onset of the next, strictly later, hi-hat hit.
+    is_hi_hat = np.array([hit.note in CHOKE_NOTES for hit in hits], dtype=bool)
+    hi_hat_onsets = onsets[is_hi_hat]   # sorted, since hits are
+    fade = int(CHOKE_FADE_SECONDS * SAMPLE_RATE)
+    fade_out = np.linspace(1.0, 0.0, fade, endpoint=False, dtype=np.float32)
+
+    out = np.zeros(num_samples, dtype=np.float32)
+    for hit, onset, hi_hat in zip(hits, onsets, is_hi_hat):
+        if not 0 <= onset < num_samples:
+            continue
+        sound = note_sample(hit.note)
+        length = min(len(sound), num_samples - onset)
+        sound = sound[:length]
+        if hi_hat:
+            later = np.searchsorted(hi_hat_onsets, onset, side="right")
+            if later < len(hi_hat_onsets) and hi_hat_onsets[later] - onset < length:
+                sound = _choke(sound, hi_hat_onsets[later] - onset, fade_out)
+        out[onset:onset + len(sound)] += hit_gain(hit.velocity) * sound
+    return out
+
+
+def _choke(sound, at, fade_out):
+    """`sound` cut at sample `at`: it fades to silence over len(fade_out) samples from there."""
+    end = min(len(sound), at + len(fade_out))
+    sound = sound[:end].copy()
+    sound[at:] *= fade_out[:end - at]
+    return sound
+
+
+def render_hits(hits, seconds=None):
+    """Hits -> peak-normalized float32 audio (n,) at SAMPLE_RATE, every |sample| <= PEAK.
+
+    `seconds` is the length of the music; the audio lasts that long plus DECAY_TAIL_SECONDS
+    so the last hits ring out. By default the music ends at the last hit.
+    """
+    hits = list(hits)
+    if seconds is None:
+        seconds = max((hit[0] for hit in hits), default=0.0)
+    audio = mix_hits(hits, int(round((seconds + DECAY_TAIL_SECONDS) * SAMPLE_RATE)))
+    peak = float(np.max(np.abs(audio), initial=0.0))
+    if peak > 0:
+        audio *= PEAK / peak
+    return audio
+
+
+def to_int16(audio):
+    """Float audio in [-1, 1] -> 16-bit PCM samples."""
+    return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def read_drum_hits(midi_path):
+    """All drum hits of a MIDI file, every track, channel 10, tempo changes honoured.
+
+    Returns (hits, seconds, ignored): the Hits in time order, the length of the file in
+    seconds, and how many channel-10 notes the kit has no voice for. Raises UserError when
+    the file is missing, is not a MIDI file, or holds no drum note the kit can play.
+    """
+    try:
+        midi = mido.MidiFile(midi_path, clip=True)
+        messages = list(midi)   # merges the tracks; message.time becomes seconds since the last
+    except OSError as error:
+        if error.strerror:      # missing, a folder, no permission
+            raise UserError(f"{midi_path}: cannot read ({error.strerror})") from None
+        raise UserError(f"{midi_path}: not a MIDI file (no MThd header)") from None
+    except TypeError:           # mido refuses to merge the tracks of a type 2 file
+        raise UserError(f"{midi_path}: type 2 MIDI files (independent songs) are not "
+                        "supported") from None
+    except (EOFError, ValueError, KeyError, IndexError) as error:
+        raise UserError(f"{midi_path}: not a MIDI file ({error or type(error).__name__})"
+                        ) from None
+
+    hits, ignored, now = [], 0, 0.0
+    for message in messages:
+        now += message.time
+        if message.type != "note_on" or message.velocity == 0 or message.channel != DRUM_CHANNEL:
+            continue
+        note = FOLDED_NOTES.get(message.note, message.note)
+        if note in NOTE_VOICES:
+            hits.append(Hit(now, note, message.velocity))
+        else:
+            ignored += 1
+    if not hits:
+        found = f" ({ignored} notes outside the kit)" if ignored else ""
+        raise UserError(f"{midi_path}: no drum notes on channel 10{found}")
+    return hits, now, ignored
+
+
+def render_midi_file(midi_path, wav_path):
+    """Render a drum MIDI file to a 44.1 kHz 16-bit mono WAV, written atomically.
+
+    Returns RenderInfo(hits, seconds of audio, ignored notes). Raises UserError naming the
+    file for a bad MIDI file or an unwritable WAV path; no WAV file is left behind then.
+    """
+    if os.path.exists(wav_path) and os.path.exists(midi_path) \
+            and os.path.samefile(midi_path, wav_path):
+        raise UserError(f"{wav_path}: is the input MIDI file; choose another output")
+    hits, seconds, ignored = read_drum_hits(midi_path)
+    samples = to_int16(render_hits(hits, seconds))
+    try:
+        with atomic_write(wav_path) as handle:
+            wavfile.write(handle, SAMPLE_RATE, samples)
+    except OSError as error:
+        raise UserError(f"{wav_path}: cannot write ({error.strerror or error})") from None
+    return RenderInfo(len(hits), len(samples) / SAMPLE_RATE, ignored)

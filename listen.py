@@ -1,0 +1,49 @@
+"""Hear a drum MIDI file without a DAW: render it to a WAV with the synthesized kit.
+
+    python listen.py song.mid                  # writes song.wav beside it
+    python listen.py song.mid --out take1.wav
+    python listen.py generated/*.mid           # one WAV beside each file
+
+Any drum MIDI works (all tracks, channel 10, tempo changes honoured); see drumroll/synth.py.
+"""
+import argparse
+import pathlib
+
+from drumroll.cli import UserError, run
+from drumroll.kit import SAMPLE_RATE
+from drumroll.synth import render_midi_file
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Render drum MIDI files to 44.1 kHz 16-bit WAV files with a synthesized "
+                    "drum kit (kick, snare, hi-hats, toms, ride, crashes).")
+    parser.add_argument("midi", nargs="+", help="drum MIDI file(s) to render")
+    parser.add_argument("--out", metavar="WAV",
+                        help="output WAV file (only with one MIDI file; default: the MIDI path "
+                             "with .wav)")
+    return parser.parse_args(argv)
+
+
+def default_wav_path(midi_path):
+    return str(pathlib.Path(midi_path).with_suffix(".wav"))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.out and len(args.midi) > 1:
+        raise UserError(f"--out {args.out}: give one MIDI file with --out, not {len(args.midi)}")
+    for midi_path in args.midi:
+        wav_path = args.out or default_wav_path(midi_path)
+        info = render_midi_file(midi_path, wav_path)
+        ignored = ""
+        if info.ignored_notes:
+            plural = "s" if info.ignored_notes > 1 else ""
+            ignored = f", skipped {info.ignored_notes} note{plural} outside the kit"
+        print(f"wrote {wav_path}: {info.seconds:.1f} s at {SAMPLE_RATE / 1000:g} kHz, "
+              f"{info.hits} hits{ignored}")
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)

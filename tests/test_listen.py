@@ -1,0 +1,85 @@
+"""listen.py: the command line over drumroll.synth. Default paths, messages, exit codes."""
+import pathlib
+import subprocess
+import sys
+
+import mido
+import pytest
+from scipy.io import wavfile
+
+import listen
+from drumroll.format import DRUM_CHANNEL
+from drumroll.kit import SAMPLE_RATE
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def write_drums(path, notes=(36, 42, 38, 42)):
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    for note in notes:
+        track.append(mido.Message("note_on", note=note, velocity=100, channel=DRUM_CHANNEL, time=0))
+        track.append(mido.Message("note_off", note=note, velocity=0, channel=DRUM_CHANNEL,
+                                  time=240))
+    midi.tracks.append(track)
+    midi.save(path)
+    return path
+
+
+def run_listen(*args):
+    return subprocess.run([sys.executable, str(ROOT / "listen.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT)
+
+
+def test_help_describes_the_script():
+    result = run_listen("--help")
+    assert result.returncode == 0
+    assert "WAV" in result.stdout and "--out" in result.stdout
+
+
+def test_writes_the_wav_beside_the_midi_by_default(tmp_path, capsys):
+    midi = write_drums(tmp_path / "groove.mid")
+    assert listen.main([str(midi)]) == 0
+    rate, pcm = wavfile.read(tmp_path / "groove.wav")
+    assert rate == SAMPLE_RATE and len(pcm) > 0
+    assert f"wrote {tmp_path / 'groove.wav'}" in capsys.readouterr().out
+
+
+def test_out_chooses_the_wav_path(tmp_path):
+    midi = write_drums(tmp_path / "groove.mid")
+    listen.main([str(midi), "--out", str(tmp_path / "take1.wav")])
+    assert (tmp_path / "take1.wav").exists() and not (tmp_path / "groove.wav").exists()
+
+
+def test_renders_several_files_each_beside_its_midi(tmp_path):
+    paths = [write_drums(tmp_path / f"{name}.mid") for name in ("a", "b")]
+    listen.main([str(path) for path in paths])
+    assert (tmp_path / "a.wav").exists() and (tmp_path / "b.wav").exists()
+
+
+def test_out_with_several_files_is_refused(tmp_path):
+    paths = [write_drums(tmp_path / f"{name}.mid") for name in ("a", "b")]
+    result = run_listen(*paths, "--out", tmp_path / "x.wav")
+    assert result.returncode != 0 and "--out" in result.stderr
+    assert not list(tmp_path.glob("*.wav"))
+
+
+def test_a_bad_file_prints_one_line_exits_non_zero_and_leaves_no_wav(tmp_path):
+    bad = tmp_path / "notes.mid"
+    bad.write_text("not a midi file")
+    result = run_listen(bad)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {bad}: not a MIDI file (no MThd header)"]
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.wav"))
+
+
+def test_notes_outside_the_kit_are_reported(tmp_path, capsys):
+    midi = write_drums(tmp_path / "latin.mid", notes=(36, 75, 76))
+    listen.main([str(midi)])
+    assert "skipped 2 notes outside the kit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["song", "song.midi"])
+def test_default_wav_path_replaces_the_extension(name):
+    assert listen.default_wav_path(f"dir/{name}") == "dir/song.wav"
