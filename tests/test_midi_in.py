@@ -1,0 +1,314 @@
+"""MIDI -> drum roll: quantization, which messages count as hits, windows, bad files."""
+import fractions
+import math
+import struct
+
+import mido
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from drumroll.cli import UserError
+from drumroll.format import NUM_ROWS
+from drumroll.midi_in import (
+    cut_windows, drum_onsets, find_midi_files, is_on_grid, midi_to_roll, onsets_to_roll,
+    parse_note_range, quantize, read_drum_roll, read_midi, window_starts,
+)
+
+
+def drum_track(hits, channel=9, tpb=480):
+    """hits: list of (absolute tick, note, velocity) -> MidiTrack with note_on/note_off pairs."""
+    events = []
+    for tick, note, velocity in hits:
+        events.append((tick, 1, mido.Message("note_on", channel=channel, note=note,
+                                             velocity=velocity)))
+        events.append((tick + tpb // 16, 0, mido.Message("note_off", channel=channel, note=note)))
+    events.sort(key=lambda event: (event[0], event[1]))
+    track, previous = mido.MidiTrack(), 0
+    for tick, _, message in events:
+        track.append(message.copy(time=tick - previous))
+        previous = tick
+    return track
+
+
+def midi_file(*tracks, tpb=480, type=1):
+    midi = mido.MidiFile(type=type, ticks_per_beat=tpb)
+    midi.tracks.extend(tracks)
+    return midi
+
+
+def cells(roll):
+    """Hit cells as a set of (note, step)."""
+    rows, steps = np.nonzero(roll.velocities)
+    return {(int(row) + roll.lowest_note, int(step)) for row, step in zip(rows, steps)}
+
+
+# ---- quantization ----
+
+def reference_step(tick, tpb):
+    """round(tick / (tpb / 8)) with halves going up, in exact fractions."""
+    return math.floor(fractions.Fraction(8 * tick, tpb) + fractions.Fraction(1, 2))
+
+
+def test_quantize_puts_grid_ticks_on_their_step():
+    assert quantize(np.array([0, 60, 120, 480, 1920]), 480).tolist() == [0, 1, 2, 8, 32]
+
+
+def test_quantize_sends_a_tick_exactly_halfway_to_the_later_step():
+    assert quantize(30, 480) == 1
+    assert quantize(90, 480) == 2
+    assert quantize(29, 480) == 0
+    assert quantize(31, 480) == 1
+
+
+@pytest.mark.parametrize("tpb", [96, 100, 384, 960, 7, 1])
+def test_quantize_is_exact_for_ticks_per_beat_not_divisible_by_8(tpb):
+    ticks = np.arange(0, 5 * tpb + 1)
+    expected = [reference_step(tick, tpb) for tick in ticks.tolist()]
+    assert quantize(ticks, tpb).tolist() == expected
+
+
+@given(st.integers(0, 10**9), st.integers(1, 10**5))
+def test_quantize_matches_exact_rounding_for_any_tick_and_resolution(tick, tpb):
+    assert quantize(tick, tpb) == reference_step(tick, tpb)
+
+
+def test_is_on_grid_is_true_only_on_32nd_lines():
+    assert is_on_grid(np.array([0, 60, 20, 40, 120]), 480).tolist() == [True, True, False, False, True]
+    assert is_on_grid(np.array([12, 13, 25]), 100).tolist() == [False, False, True]
+
+
+# ---- which messages are hits ----
+
+def test_only_channel_10_note_ons_are_hits():
+    drums = drum_track([(0, 36, 100), (120, 38, 90)])
+    guitar = drum_track([(60, 40, 100)], channel=0)
+    roll = midi_to_roll(midi_file(drums, guitar))
+    assert cells(roll) == {(36, 0), (38, 2)}
+
+
+def test_note_on_with_velocity_zero_is_not_a_hit():
+    track = drum_track([(0, 36, 100)])
+    track.append(mido.Message("note_on", channel=9, note=38, velocity=0, time=60))
+    roll = midi_to_roll(midi_file(track))
+    assert cells(roll) == {(36, 0)}
+    assert roll.onsets == 1
+
+
+def test_velocities_are_kept_per_cell():
+    roll = midi_to_roll(midi_file(drum_track([(0, 36, 76), (60, 38, 102)])))
+    assert roll.velocities[0, 0] == 76
+    assert roll.velocities[2, 1] == 102
+
+
+def test_note_35_is_folded_onto_36():
+    roll = midi_to_roll(midi_file(drum_track([(0, 35, 80), (60, 35, 80)])))
+    assert cells(roll) == {(36, 0), (36, 1)}
+    assert roll.notes_per_row[0] == 2
+
+
+def test_two_onsets_in_one_cell_keep_the_loudest_and_are_counted_as_merged():
+    roll = midi_to_roll(midi_file(drum_track([(0, 35, 70), (0, 36, 100), (20, 36, 50)])))
+    assert cells(roll) == {(36, 0)}
+    assert roll.velocities[0, 0] == 100
+    assert roll.merged == 2
+
+
+def test_notes_outside_the_range_are_dropped_and_counted_per_note():
+    roll = midi_to_roll(midi_file(drum_track([(0, 0, 90), (0, 34, 90), (60, 61, 90),
+                                              (60, 61, 90), (120, 60, 90), (180, 36, 90)])))
+    assert cells(roll) == {(60, 2), (36, 3)}
+    assert dict(roll.dropped) == {0: 1, 34: 1, 61: 2}
+    assert roll.num_dropped == 4
+
+
+def test_a_custom_note_range_changes_the_rows():
+    roll = midi_to_roll(midi_file(drum_track([(0, 36, 90), (60, 42, 90), (120, 50, 90)])),
+                        lowest_note=40, num_rows=5)
+    assert roll.velocities.shape[0] == 5
+    assert cells(roll) == {(42, 1)}
+    assert dict(roll.dropped) == {36: 1, 50: 1}
+
+
+def test_onsets_moved_by_quantization_are_counted():
+    roll = midi_to_roll(midi_file(drum_track([(0, 36, 90), (20, 38, 90), (40, 38, 90),
+                                              (60, 36, 90)])))
+    assert roll.moved == 2
+    assert cells(roll) == {(36, 0), (38, 0), (38, 1), (36, 1)}
+
+
+def test_drum_tracks_in_one_file_merge():
+    roll = midi_to_roll(midi_file(drum_track([(0, 36, 90)]), drum_track([(60, 38, 90)]),
+                                  drum_track([(120, 42, 90)])))
+    assert cells(roll) == {(36, 0), (38, 1), (42, 2)}
+
+
+def test_type_0_files_are_read_like_type_1():
+    hits = [(0, 36, 90), (240, 38, 90), (480, 49, 100)]
+    track = drum_track(hits)
+    track.insert(0, mido.MetaMessage("set_tempo", tempo=400000, time=0))
+    type0 = midi_to_roll(midi_file(track, type=0))
+    assert cells(type0) == {(36, 0), (38, 4), (49, 8)}
+
+
+def test_tempo_changes_do_not_move_the_grid():
+    hits = [(tick, 36, 90) for tick in range(0, 4800, 60)]
+    plain = midi_to_roll(midi_file(drum_track(hits)))
+    tempo = mido.MidiTrack()
+    for bpm in (90, 200, 133):
+        tempo.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=1000))
+    changing = midi_to_roll(midi_file(tempo, drum_track(hits)))
+    assert np.array_equal(plain.velocities, changing.velocities)
+
+
+@pytest.mark.parametrize("tpb", [96, 100, 384, 960])
+def test_a_file_at_any_ticks_per_beat_lands_on_the_same_steps(tpb):
+    beats = [0, 1, 2.5, 3.25, 7.875]                 # all on the 32nd grid
+    hits = [(round(beat * tpb), 38, 90) for beat in beats]
+    roll = midi_to_roll(midi_file(drum_track(hits, tpb=tpb), tpb=tpb))
+    assert cells(roll) == {(38, int(beat * 8)) for beat in beats}
+
+
+def chunk(kind, data):
+    return kind + struct.pack(">I", len(data)) + data
+
+
+def test_running_status_messages_are_hits(tmp_path):
+    # mido hides running status when parsing, so the bytes are written by hand: after the
+    # first note_on (0x99) the next ones leave the status byte out.
+    track = bytes([
+        0x00, 0x99, 36, 100,     # note_on ch 10, note 36
+        0x3C, 38, 90,            # +60 ticks, running status: note_on 38
+        0x3C, 36, 0,             # +60 ticks, running status: velocity 0 = off, not a hit
+        0x3C, 42, 80,            # +60 ticks, running status: note_on 42
+        0x00, 0xFF, 0x2F, 0x00,  # end of track
+    ])
+    data = chunk(b"MThd", struct.pack(">HHH", 0, 1, 480)) + chunk(b"MTrk", track)
+    path = tmp_path / "running.mid"
+    path.write_bytes(data)
+    roll = read_drum_roll(path)
+    assert cells(roll) == {(36, 0), (38, 1), (42, 3)}
+    assert roll.onsets == 3
+
+
+def test_drum_onsets_accumulates_delta_times_per_track():
+    ticks, notes, velocities = drum_onsets(midi_file(drum_track([(0, 36, 1), (300, 38, 2)]),
+                                                     drum_track([(50, 40, 3)])))
+    assert ticks.tolist() == [0, 300, 50]
+    assert notes.tolist() == [36, 38, 40]
+    assert velocities.tolist() == [1, 2, 3]
+
+
+def test_onsets_to_roll_spans_up_to_the_last_onset():
+    roll = onsets_to_roll(np.array([0, 600]), np.array([36, 38]), np.array([90, 90]), 480)
+    assert roll.velocities.shape == (NUM_ROWS, 11)
+
+
+# ---- bad files ----
+
+def test_a_file_without_drum_channel_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "guitar.mid"
+    midi_file(drum_track([(0, 40, 90)], channel=0)).save(path)
+    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10"):
+        read_drum_roll(path)
+
+
+def test_a_drum_track_with_only_out_of_range_notes_is_refused(tmp_path):
+    path = tmp_path / "odd.mid"
+    midi_file(drum_track([(0, 0, 90), (60, 100, 90)])).save(path)
+    with pytest.raises(UserError, match=r"odd\.mid: no drum notes in the range 36\.\.60"):
+        read_drum_roll(path)
+
+
+def test_a_file_that_is_not_midi_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "notes.mid"
+    path.write_text("these are not the notes you are looking for")
+    with pytest.raises(UserError, match=r"notes\.mid: not a valid MIDI file"):
+        read_midi(path)
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.mid"
+    path.write_bytes(b"")
+    with pytest.raises(UserError, match=r"empty\.mid: "):
+        read_midi(path)
+
+
+def test_a_truncated_file_is_refused_with_its_name(tmp_path):
+    full = tmp_path / "full.mid"
+    midi_file(drum_track([(tick, 36, 90) for tick in range(0, 4800, 60)])).save(full)
+    path = tmp_path / "cut.mid"
+    path.write_bytes(full.read_bytes()[:200])
+    with pytest.raises(UserError, match=r"cut\.mid: truncated MIDI file"):
+        read_midi(path)
+
+
+def test_a_missing_file_is_refused_with_its_name(tmp_path):
+    with pytest.raises(UserError, match=r"nothing\.mid: cannot read"):
+        read_midi(tmp_path / "nothing.mid")
+
+
+# ---- finding files ----
+
+def test_find_midi_files_searches_folders_recursively_for_both_suffixes(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("a.mid", "b/c.MIDI", "b/d.midi", "e.txt", "f.png"):
+        (tmp_path / name).write_bytes(b"")
+    found = find_midi_files([tmp_path])
+    assert [p.replace(str(tmp_path), "") for p in found] == ["/a.mid", "/b/c.MIDI", "/b/d.midi"]
+
+
+def test_find_midi_files_refuses_an_empty_folder(tmp_path):
+    with pytest.raises(UserError, match="no .mid or .midi files"):
+        find_midi_files([tmp_path])
+
+
+def test_find_midi_files_refuses_a_missing_path(tmp_path):
+    with pytest.raises(UserError, match=r"nowhere: no such file or folder"):
+        find_midi_files([tmp_path / "nowhere"])
+
+
+def test_parse_note_range_gives_lowest_note_and_row_count():
+    assert parse_note_range("36-60") == (36, 25)
+    with pytest.raises(ValueError):
+        parse_note_range("60-36")
+    with pytest.raises(ValueError):
+        parse_note_range("drums")
+
+
+# ---- windows ----
+
+def test_window_starts_every_hop_and_only_whole_windows():
+    assert window_starts(256, 256, 32).tolist() == [0]
+    assert window_starts(320, 256, 32).tolist() == [0, 32, 64]
+    assert window_starts(319, 256, 32).tolist() == [0, 32]
+    assert window_starts(1000, 256, 128).tolist() == [0, 128, 256, 384, 512, 640]
+
+
+def test_a_song_shorter_than_a_window_gives_one_padded_window():
+    roll = np.zeros((NUM_ROWS, 40), dtype=np.uint8)
+    roll[0, 39] = 90
+    starts, windows = cut_windows(roll, 256, 32)
+    assert starts.tolist() == [0]
+    assert windows.shape == (1, NUM_ROWS, 256)
+    assert windows[0, 0, 39] == 90 and np.count_nonzero(windows) == 1
+
+
+def test_cut_windows_drops_windows_without_a_hit():
+    roll = np.zeros((NUM_ROWS, 1024), dtype=np.uint8)
+    roll[3, 10] = 90      # in windows starting at 0 only
+    roll[5, 700] = 80     # in windows starting at 448..672
+    starts, windows = cut_windows(roll, 256, 32)
+    assert starts.tolist() == [0, 448, 480, 512, 544, 576, 608, 640, 672]
+    for start, window in zip(starts, windows):
+        assert np.array_equal(window, roll[:, start:start + 256])
+
+
+def test_cut_windows_matches_a_plain_loop_on_random_rolls():
+    rng = np.random.default_rng(1)
+    roll = (rng.random((NUM_ROWS, 3000)) < 0.002).astype(np.uint8) * 89
+    starts, windows = cut_windows(roll, 256, 32)
+    expected = [start for start in range(0, 3000 - 256 + 1, 32)
+                if roll[:, start:start + 256].any()]
+    assert starts.tolist() == expected
+    assert all(np.array_equal(w, roll[:, s:s + 256]) for s, w in zip(starts, windows))
