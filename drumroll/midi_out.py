@@ -1,0 +1,138 @@
+"""Drum roll -> MIDI file that loads in any sequencer.
+
+Type 1, 480 ticks per beat: a tempo track (name, tempo, 4/4) and one drum track on channel 10.
+Every hit is a note_on and a matching note_off one 32nd-note step later; events are sorted by
+time with note_off before note_on on the same tick, so a cell hit twice in a row plays twice.
+The drum track ends exactly at the end of the roll's last step, so a 256-step roll is exactly
+8 bars long and loops cleanly.
+"""
+import os
+
+import mido
+import numpy as np
+
+from drumroll.cli import UserError
+from drumroll.files import atomic_write
+from drumroll.format import (
+    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE,
+    MIDI_TICKS_PER_BEAT, STEPS_PER_BEAT, pixels_to_hits, unit_to_pixels,
+)
+
+NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
+
+
+def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
+    if ticks_per_beat % STEPS_PER_BEAT:
+        raise ValueError(f"ticks_per_beat must be a multiple of {STEPS_PER_BEAT}")
+    return ticks_per_beat // STEPS_PER_BEAT
+
+
+def tempo_track(bpm, name):
+    if not 1 <= bpm <= 1000:
+        raise UserError(f"bpm {bpm}: must be between 1 and 1000")
+    return mido.MidiTrack([
+        mido.MetaMessage("track_name", name=name, time=0),
+        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
+        mido.MetaMessage("time_signature", numerator=4, denominator=4,
+                         clocks_per_click=24, notated_32nd_notes_per_beat=8, time=0),
+        mido.MetaMessage("end_of_track", time=0),
+    ])
+
+
+def drum_events(hits, velocities, step_ticks, lowest_note):
+    """Hits -> (events, 4) int64 rows (tick, kind, note, velocity), sorted for writing."""
+    rows, steps = np.nonzero(hits)                       # (hits,) each
+    notes = rows + lowest_note
+    volume = np.clip(velocities[rows, steps], 1, 127)
+    on = np.stack([steps * step_ticks, np.full_like(rows, NOTE_ON), notes, volume], axis=1)
+    off = np.stack([(steps + 1) * step_ticks, np.full_like(rows, NOTE_OFF), notes,
+                    np.zeros_like(rows)], axis=1)
+    events = np.concatenate([on, off]).astype(np.int64)  # (2 * hits, 4)
+    order = np.lexsort((events[:, 2], events[:, 1], events[:, 0]))  # tick, then kind, then note
+    return events[order]
+
+
+def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE,
+                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan"):
+    """Boolean drum roll -> mido.MidiFile.
+
+    hits:       (rows, steps) bool; row r is note lowest_note + r.
+    velocities: None (every hit DEFAULT_VELOCITY), one number, or (rows, steps) numbers;
+                clamped to 1..127.
+    """
+    hits = np.asarray(hits, dtype=bool)
+    if hits.ndim != 2:
+        raise ValueError(f"a drum roll is (rows, steps), got shape {hits.shape}")
+    if lowest_note < 0 or lowest_note + hits.shape[0] > 128:
+        raise ValueError(f"rows {lowest_note}..{lowest_note + hits.shape[0] - 1} are not MIDI notes")
+    if velocities is None:
+        velocities = DEFAULT_VELOCITY
+    velocities = np.broadcast_to(np.asarray(velocities, dtype=np.int64), hits.shape)
+    step_ticks = ticks_per_step(ticks_per_beat)
+
+    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="drums", time=0)])
+    previous = 0
+    for tick, kind, note, velocity in drum_events(hits, velocities, step_ticks,
+                                                  lowest_note).tolist():
+        kind_name = "note_on" if kind == NOTE_ON else "note_off"
+        drums.append(mido.Message(kind_name, channel=DRUM_CHANNEL, note=note,
+                                  velocity=velocity, time=tick - previous))
+        previous = tick
+    end = hits.shape[1] * step_ticks
+    drums.append(mido.MetaMessage("end_of_track", time=end - previous))
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    midi.tracks.append(tempo_track(bpm, name))
+    midi.tracks.append(drums)
+    return midi
+
+
+def pixels_to_midi(pixels, threshold=DEFAULT_THRESHOLD, **options):
+    """uint8 drum-roll image (rows, steps), 0 = hit -> mido.MidiFile (see roll_to_midi)."""
+    return roll_to_midi(pixels_to_hits(pixels, threshold), **options)
+
+
+def generated_to_midi(values, threshold=DEFAULT_THRESHOLD, bpm=DEFAULT_BPM, velocities=None,
+                      blank_rows=(), join=False, lowest_note=LOWEST_NOTE, name="drumgan"):
+    """Generator output in [-1, 1] (hit = -1) -> MIDI, with no PNG round trip.
+
+    values:     (rows, steps) or (N, rows, steps) floats.
+    threshold:  in pixel units like the PNG path (a cell is a hit when its pixel value,
+                round((v + 1) * 127.5), is below it), so this gives exactly the MIDI that
+                saving a PNG and running img2midi would give.
+    velocities: None, one number, or an array shaped like values (per-hit velocities).
+    blank_rows: rows to silence (e.g. notes the drummer never plays).
+    join:       with N images, one MidiFile playing them one after another instead of a list.
+    Returns a MidiFile for one image, a list of N MidiFiles for a batch (or one when join).
+    """
+    values = np.asarray(values)
+    single = values.ndim == 2
+    if single:
+        values = values[None]
+    if values.ndim != 3:
+        raise ValueError(f"expected (rows, steps) or (N, rows, steps), got shape {values.shape}")
+    hits = pixels_to_hits(unit_to_pixels(values), threshold)     # (N, rows, steps)
+    hits[:, list(blank_rows), :] = False
+    if velocities is not None and np.ndim(velocities) > 0:
+        velocities = np.broadcast_to(np.asarray(velocities), values.shape)   # (N, rows, steps)
+    options = dict(bpm=bpm, lowest_note=lowest_note, name=name)
+    if join:
+        joined_hits = np.concatenate(list(hits), axis=1)          # (rows, N * steps)
+        joined_velocities = (velocities if velocities is None or np.ndim(velocities) == 0
+                             else np.concatenate(list(velocities), axis=1))
+        return roll_to_midi(joined_hits, joined_velocities, **options)
+    midis = []
+    for index in range(len(hits)):
+        these = velocities if velocities is None or np.ndim(velocities) == 0 else velocities[index]
+        midis.append(roll_to_midi(hits[index], these, **options))
+    return midis[0] if single else midis
+
+
+def write_midi(midi, path):
+    """Save a mido.MidiFile atomically; UserError (naming the file) when it cannot be written."""
+    path = os.fspath(path)
+    try:
+        with atomic_write(path) as handle:
+            midi.save(file=handle)
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror or error})") from None

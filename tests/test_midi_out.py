@@ -1,0 +1,229 @@
+"""Drum roll -> MIDI: file layout, note_off for every hit, timing, exact inverse of midi_in."""
+import io
+
+import mido
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from drumroll.cli import UserError
+from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels, pixels_to_unit, unit_to_pixels
+from drumroll.midi_in import midi_to_roll
+from drumroll.midi_out import generated_to_midi, pixels_to_midi, roll_to_midi, write_midi
+
+
+def reparse(midi):
+    """Save and load again, as a sequencer would see the file."""
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    buffer.seek(0)
+    return mido.MidiFile(file=buffer)
+
+
+def notes_with_times(midi, track=1):
+    """[(absolute tick, type, note, velocity)] of the note messages in a track."""
+    tick, out = 0, []
+    for message in midi.tracks[track]:
+        tick += message.time
+        if message.type in ("note_on", "note_off"):
+            out.append((tick, message.type, message.note, message.velocity))
+    return out
+
+
+def some_hits():
+    hits = np.zeros((NUM_ROWS, WINDOW_STEPS), dtype=bool)
+    hits[0, [0, 8, 16]] = True      # kick
+    hits[2, [8, 9]] = True          # snare on consecutive steps
+    hits[13, 0] = True              # crash
+    return hits
+
+
+def test_file_is_type_1_at_480_ticks_with_tempo_and_drum_tracks():
+    midi = reparse(roll_to_midi(some_hits(), bpm=160))
+    assert midi.type == 1 and midi.ticks_per_beat == 480
+    assert len(midi.tracks) == 2
+    meta = {message.type: message for message in midi.tracks[0]}
+    assert meta["set_tempo"].tempo == mido.bpm2tempo(160)
+    assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == (4, 4)
+    assert "track_name" in meta
+    channels = {message.channel for message in midi.tracks[1] if not message.is_meta}
+    assert channels == {9}
+
+
+def test_every_hit_has_a_note_on_and_a_matching_note_off_one_step_later():
+    events = notes_with_times(reparse(roll_to_midi(some_hits())))
+    ons = sorted((tick, note) for tick, kind, note, _ in events if kind == "note_on")
+    offs = sorted((tick - 60, note) for tick, kind, note, _ in events if kind == "note_off")
+    expected = sorted((step * 60, row + 36) for row, step in zip(*np.nonzero(some_hits())))
+    assert ons == expected
+    assert offs == expected
+
+
+def test_note_off_comes_before_note_on_on_the_same_tick():
+    events = notes_with_times(roll_to_midi(some_hits()))
+    snare_at_540 = [kind for tick, kind, note, _ in events if tick == 540 and note == 38]
+    assert snare_at_540 == ["note_off", "note_on"]
+    ticks = [tick for tick, *_ in events]
+    assert ticks == sorted(ticks)
+
+
+def test_the_track_ends_at_the_end_of_the_last_step_so_8_bars_loop_cleanly():
+    midi = reparse(roll_to_midi(some_hits(), bpm=120))
+    assert sum(message.time for message in midi.tracks[1]) == WINDOW_STEPS * 60
+    assert midi.tracks[1][-1].type == "end_of_track"
+    assert midi.length == pytest.approx(16.0)   # 8 bars of 4 beats at 120 bpm
+
+
+def test_even_a_roll_ending_in_silence_keeps_its_full_length():
+    hits = np.zeros((NUM_ROWS, 64), dtype=bool)
+    hits[0, 0] = True
+    midi = reparse(roll_to_midi(hits))
+    assert sum(message.time for message in midi.tracks[1]) == 64 * 60
+
+
+def test_velocities_default_to_89_and_are_clamped_to_1_127():
+    hits = some_hits()
+    plain = notes_with_times(roll_to_midi(hits))
+    assert {v for _, kind, _, v in plain if kind == "note_on"} == {89}
+    velocities = np.full(hits.shape, 300)
+    velocities[0] = 0
+    clamped = notes_with_times(roll_to_midi(hits, velocities))
+    assert {(note, v) for _, kind, note, v in clamped if kind == "note_on"} == \
+        {(36, 1), (38, 127), (49, 127)}
+
+
+def test_per_hit_velocities_are_written():
+    hits = some_hits()
+    velocities = np.zeros(hits.shape, dtype=np.uint8)
+    velocities[hits] = np.arange(1, hits.sum() + 1) * 10
+    events = notes_with_times(roll_to_midi(hits, velocities))
+    written = {(tick // 60, note - 36): v for tick, kind, note, v in events if kind == "note_on"}
+    assert written == {(int(s), int(r)): int(velocities[r, s]) for r, s in zip(*np.nonzero(hits))}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300).flatmap(lambda steps: hnp.arrays(bool, (NUM_ROWS, steps))))
+def test_roll_to_midi_to_roll_gives_back_every_hit(hits):
+    assume(hits.any())
+    roll = midi_to_roll(reparse(roll_to_midi(hits)))
+    back = np.zeros_like(hits)
+    back[:, :roll.num_steps] = roll.hits
+    assert np.array_equal(back, hits)
+    assert roll.moved == 0 and roll.merged == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20000), st.integers(35, 60)), min_size=1, max_size=80),
+       st.sampled_from([96, 100, 384, 480, 960]))
+def test_midi_to_roll_to_midi_keeps_every_onset_at_its_quantized_step(onsets, tpb):
+    track, previous = mido.MidiTrack(), 0
+    for tick, note in sorted(onsets):
+        track.append(mido.Message("note_on", channel=9, note=note, velocity=90,
+                                  time=tick - previous))
+        previous = tick
+    roll = midi_to_roll(mido.MidiFile(type=1, ticks_per_beat=tpb, tracks=[track]))
+    again = midi_to_roll(reparse(roll_to_midi(roll.hits)))
+    assert np.array_equal(again.hits, roll.hits)
+    expected = {(min(max(note, 36), 60), (16 * tick + tpb) // (2 * tpb)) for tick, note in onsets}
+    got = {(r + 36, s) for r, s in zip(*np.nonzero(again.hits))}
+    assert got == expected
+
+
+def test_pixels_to_midi_treats_pixels_darker_than_the_threshold_as_hits():
+    pixels = np.full((NUM_ROWS, 32), 255, dtype=np.uint8)
+    pixels[0, 0], pixels[1, 1], pixels[2, 2] = 0, 127, 128
+    events = notes_with_times(pixels_to_midi(pixels))
+    assert {(tick // 60, note) for tick, kind, note, _ in events if kind == "note_on"} == \
+        {(0, 36), (1, 37)}
+    strict = notes_with_times(pixels_to_midi(pixels, threshold=1))
+    assert {note for _, kind, note, _ in strict if kind == "note_on"} == {36}
+
+
+def test_generated_to_midi_gives_the_same_file_as_the_png_path():
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-1, 1, size=(NUM_ROWS, WINDOW_STEPS)).astype(np.float32)
+    direct = generated_to_midi(values, bpm=150)
+    via_pixels = pixels_to_midi(unit_to_pixels(values), bpm=150)
+    assert notes_with_times(direct) == notes_with_times(via_pixels)
+
+
+def test_generated_to_midi_reads_minus_one_as_a_hit():
+    hits = some_hits()
+    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)))
+    assert np.array_equal(midi_to_roll(midi).hits, hits[:, :17])
+
+
+def test_generated_to_midi_batch_gives_one_file_per_image():
+    hits = np.stack([some_hits(), np.roll(some_hits(), 1, axis=1)])
+    midis = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)))
+    assert len(midis) == 2
+    for midi, expected in zip(midis, hits):
+        back = midi_to_roll(midi)
+        assert np.array_equal(back.hits, expected[:, :back.num_steps])
+
+
+def test_generated_to_midi_join_plays_the_batch_one_after_another():
+    hits = np.stack([some_hits(), some_hits()])
+    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)), join=True)
+    back = midi_to_roll(midi)
+    assert np.array_equal(back.hits, np.concatenate(list(hits), axis=1)[:, :back.num_steps])
+    assert sum(message.time for message in midi.tracks[1]) == 2 * WINDOW_STEPS * 60
+
+
+def test_generated_to_midi_blanks_the_rows_asked_for():
+    values = pixels_to_unit(hits_to_pixels(some_hits()))
+    midi = generated_to_midi(values, blank_rows=[13])
+    notes = {note for _, kind, note, _ in notes_with_times(midi) if kind == "note_on"}
+    assert notes == {36, 38}
+
+
+def test_generated_to_midi_writes_per_hit_velocities():
+    hits = some_hits()
+    velocities = np.where(hits, 102, 0)
+    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)), velocities=velocities)
+    assert {v for _, kind, _, v in notes_with_times(midi) if kind == "note_on"} == {102}
+
+
+def test_generated_to_midi_threshold_decides_what_counts_as_a_hit():
+    values = np.ones((NUM_ROWS, 8), dtype=np.float32)
+    values[0, 0] = -0.5      # pixel 64
+    values[1, 1] = 0.2       # pixel 153
+    loose = generated_to_midi(values, threshold=200)
+    strict = generated_to_midi(values, threshold=100)
+    assert len([e for e in notes_with_times(loose) if e[1] == "note_on"]) == 2
+    assert len([e for e in notes_with_times(strict) if e[1] == "note_on"]) == 1
+
+
+def test_generated_to_midi_refuses_a_wrong_shape():
+    with pytest.raises(ValueError, match="shape"):
+        generated_to_midi(np.zeros(10))
+
+
+def test_write_midi_writes_a_file_mido_can_read(tmp_path):
+    path = tmp_path / "out.mid"
+    write_midi(roll_to_midi(some_hits()), path)
+    assert len(notes_with_times(mido.MidiFile(path))) == 2 * some_hits().sum()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mid"]
+
+
+def test_write_midi_to_an_unwritable_place_names_the_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match=r"file/out\.mid: cannot write"):
+        write_midi(roll_to_midi(some_hits()), blocker / "out.mid")
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "keep.mid"
+    path.write_bytes(b"old")
+
+    class Broken(mido.MidiFile):
+        def save(self, filename=None, file=None):
+            file.write(b"half")
+            raise OSError("disk full")
+
+    with pytest.raises(UserError):
+        write_midi(Broken(), path)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.mid"]
