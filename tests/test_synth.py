@@ -72,7 +72,8 @@ def detect_onsets(audio):
     onsets, last = [], None
     for k in frames:
         if last is None or k - last > REFRACTORY:
-            onsets.append((k - LOOKBACK) * HOP / SAMPLE_RATE)
+            # the first loud window holds the attack in its last hop
+            onsets.append(((k - LOOKBACK) * HOP + WINDOW - HOP / 2) / SAMPLE_RATE)
             last = k
     return np.array(onsets)
 
