@@ -1,0 +1,76 @@
+"""Checkpoints: one .npz file of named arrays plus JSON metadata, safe to load.
+
+The metadata (architecture / config, step, RNG state, anything JSON-serialisable) is stored as
+a JSON string array under the key '__meta__'. Files are written to a temporary file and renamed,
+so a crash never leaves half a checkpoint, and they are read with allow_pickle=False, so a
+checkpoint can never run code. Any problem reading one raises CheckpointError naming the file.
+"""
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from drumroll.files import atomic_write
+
+META_KEY = "__meta__"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, corrupt or does not fit the network."""
+
+
+def save_checkpoint(path, arrays, meta):
+    """Write {name: ndarray} and a JSON-serialisable dict `meta` to `path` (.npz), atomically."""
+    if META_KEY in arrays:
+        raise ValueError(f"'{META_KEY}' is reserved for the metadata")
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray) or value.dtype == object:
+            raise ValueError(f"checkpoint array '{name}' must be a numeric ndarray")
+    meta_text = json.dumps(meta)
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, **arrays, **{META_KEY: np.array(meta_text)})
+
+
+def load_checkpoint(path):
+    """Read a checkpoint written by save_checkpoint -> (arrays, meta)."""
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if META_KEY not in data.files:
+                raise CheckpointError(f"{path}: not a checkpoint (no metadata)")
+            arrays = {name: data[name] for name in data.files if name != META_KEY}
+            meta = json.loads(str(data[META_KEY]))
+    except CheckpointError:
+        raise
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a directory, not a checkpoint file") from None
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{path}: corrupt metadata ({error.msg})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({reason})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: corrupt metadata (not a JSON object)")
+    return arrays, meta
+
+
+def restore(module, arrays, prefix, path):
+    """Load the arrays named '<prefix><name>' into module; CheckpointError when they do not fit."""
+    own = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    try:
+        module.load_state_dict(own)
+    except ValueError as error:
+        raise CheckpointError(f"{os.fspath(path)}: does not fit the network ({error})") from None
+
+
+def rng_state(rng):
+    """A numpy Generator's state as a JSON-serialisable dict (for the metadata)."""
+    return rng.bit_generator.state
+
+
+def set_rng_state(rng, state):
+    """Restore a state from rng_state into a numpy Generator of the same bit generator."""
+    rng.bit_generator.state = state

@@ -1,0 +1,561 @@
+"""The layers of the engine, each with its forward rule and, right beside it, its backward rule.
+
+Contract shared by every layer (an optimizer, a checkpoint or a summary relies on nothing else):
+
+* `forward(x)` returns y and keeps what `backward` needs; `backward(dout)` returns dx and stores
+  the parameter gradients in `layer.grads` under the keys of `layer.params` ('W', 'b', or
+  'gamma', 'beta'). Gradients are overwritten by each backward, not accumulated.
+* `layer.state` holds arrays that are saved but not trained (BatchNorm running statistics,
+  SpectralNorm's power-iteration vectors); `layer.training` switches train / eval behaviour.
+* Images are NCHW at every boundary: (N, C, H, W). Inside, convolutions work channels-last
+  (see kernels.py), so a returned array may be a transposed view; its shape is always NCHW.
+* Weight layouts follow PyTorch: Dense W (in, out), Conv2D W (out, in, kh, kw),
+  ConvTranspose2D W (in, out, kh, kw), b (out,).
+
+Layers use the dtype of their parameters (float32 as created); gradient checks switch them to
+float64 by replacing the arrays in `params`, so layers always read `self.params[...]` afresh.
+"""
+import math
+
+import numpy as np
+
+from gan_numpy import kernels
+
+DTYPE = np.float32
+
+
+def as_rng(rng):
+    """None, an int seed or a numpy Generator -> a numpy Generator."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def init_weights(shape, fan_in, fan_out, init, rng):
+    """'glorot' (Keras' glorot_uniform) or 'normal' (N(0, 0.02), as in DCGAN) float32 weights."""
+    if init == "glorot":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-limit, limit, size=shape).astype(DTYPE)
+    if init == "normal":
+        return (0.02 * rng.standard_normal(shape)).astype(DTYPE)
+    raise ValueError(f"init must be 'glorot' or 'normal', got {init!r}")
+
+
+class Layer:
+    """Base class: parameter / state dictionaries, train-eval mode, walking nested layers."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+        self.training = True
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def sublayers(self):
+        """(name, layer) pairs of the layers this one contains (containers override this)."""
+        return []
+
+    def named_layers(self, prefix=""):
+        """(dotted name prefix, layer) for this layer and every layer inside it."""
+        yield prefix, self
+        for name, layer in self.sublayers():
+            yield from layer.named_layers(f"{prefix}{name}.")
+
+    def parameters(self):
+        """(name, param, grad) for every trainable array; grad is None before a backward."""
+        for prefix, layer in self.named_layers():
+            for key, param in layer.params.items():
+                yield prefix + key, param, layer.grads.get(key)
+
+    def named_state(self):
+        """(name, array) for every saved but untrained array."""
+        for prefix, layer in self.named_layers():
+            for key, value in layer.state.items():
+                yield prefix + key, value
+
+    def state_dict(self):
+        """A flat {name: array copy} of all parameters and state, e.g. {'0.W': ..., '2.running_mean': ...}."""
+        arrays = {name: param.copy() for name, param, _ in self.parameters()}
+        arrays.update((name, value.copy()) for name, value in self.named_state())
+        return arrays
+
+    def load_state_dict(self, arrays):
+        """Copy arrays into the parameters and state in place; names and shapes must match."""
+        targets = {name: param for name, param, _ in self.parameters()}
+        targets.update(self.named_state())
+        missing = sorted(set(targets) - set(arrays))
+        unexpected = sorted(set(arrays) - set(targets))
+        if missing or unexpected:
+            raise StateDictMismatch(f"missing {missing[:3]}" if missing
+                                    else f"unexpected {unexpected[:3]}")
+        for name, target in targets.items():
+            value = np.asarray(arrays[name])
+            if value.shape != target.shape:
+                raise StateDictMismatch(f"'{name}' has shape {value.shape}, "
+                                        f"the network needs {target.shape}")
+        for name, target in targets.items():
+            target[...] = arrays[name]
+
+    def train(self, mode=True):
+        """Switch this layer and all inside it to training (True) or evaluation (False) mode."""
+        for _, layer in self.named_layers():
+            layer.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def describe(self):
+        """Short text for summaries, e.g. 'Conv2D(64->128, 4x4, stride 1x1, same)'."""
+        return type(self).__name__
+
+
+class StateDictMismatch(ValueError):
+    """Arrays given to load_state_dict do not fit the network (names or shapes differ)."""
+
+
+# --- fully connected ---------------------------------------------------------------------------
+
+class Dense(Layer):
+    """y = x @ W + b.   x (N, in) -> y (N, out);  W (in, out), b (out,)."""
+
+    def __init__(self, in_features, out_features, init="glorot", bias=True, rng=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        rng = as_rng(rng)
+        self.params["W"] = init_weights((in_features, out_features), in_features,
+                                        out_features, init, rng)
+        if bias:
+            self.params["b"] = np.zeros(out_features, dtype=DTYPE)
+
+    def forward(self, x):
+        self.x = x
+        y = x @ self.params["W"]                      # (N, out)
+        if "b" in self.params:
+            y += self.params["b"]
+        return y
+
+    def backward(self, dout):
+        self.grads["W"] = self.x.T @ dout             # (in, N) @ (N, out)
+        if "b" in self.params:
+            self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T              # (N, out) @ (out, in)
+
+    def describe(self):
+        return f"Dense({self.in_features}->{self.out_features})"
+
+
+# --- convolutions ------------------------------------------------------------------------------
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation).  x (N, C, H, W) -> y (N, O, Ho, Wo).
+
+    kernel_size and stride: an int or an (h, w) pair. padding: 'same' (Keras: Ho = ceil(H / sh),
+    the odd extra row/column at the bottom/right), 'valid', an int or an (h, w) pair (PyTorch:
+    that many zeros on each side). W (O, C, kh, kw), b (O,).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="same",
+                 init="glorot", bias=True, rng=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernels.pair(kernel_size, "kernel_size")
+        self.stride = kernels.pair(stride, "stride")
+        self.padding = padding
+        kernels.resolve_padding(padding, (1, 1), self.kernel_size, self.stride)  # validate early
+        kh, kw = self.kernel_size
+        rng = as_rng(rng)
+        self.params["W"] = init_weights((out_channels, in_channels, kh, kw), in_channels * kh * kw,
+                                        out_channels * kh * kw, init, rng)
+        if bias:
+            self.params["b"] = np.zeros(out_channels, dtype=DTYPE)
+
+    def geometry(self, image):
+        return kernels.conv_geometry(image, self.kernel_size, self.stride, self.padding)
+
+    def forward(self, x):
+        _check_channels(self, x, self.in_channels)
+        self.geom = self.geometry(x.shape[2:])
+        self.x = x.transpose(0, 2, 3, 1)                                 # (N, H, W, C)
+        y = kernels.conv_forward(self.x, self.params["W"], self.geom)   # (N, Ho, Wo, O)
+        if "b" in self.params:
+            y += self.params["b"]
+        return y.transpose(0, 3, 1, 2)                                   # (N, O, Ho, Wo)
+
+    def backward(self, dout):
+        dy = dout.transpose(0, 2, 3, 1)                                  # (N, Ho, Wo, O)
+        self.grads["W"] = kernels.conv_backward_weights(self.x, dy, self.geom)
+        if "b" in self.params:
+            self.grads["b"] = dy.sum(axis=(0, 1, 2))
+        dx = kernels.conv_backward_data(dy, self.params["W"], self.geom)  # (N, H, W, C)
+        return dx.transpose(0, 3, 1, 2)
+
+    def describe(self):
+        return _describe_conv(self)
+
+
+class ConvTranspose2D(Layer):
+    """Transposed convolution, the adjoint of a Conv2D.  x (N, C, H, W) -> y (N, O, Ho, Wo).
+
+    Same arguments as Conv2D. padding 'same': Ho = H * sh (the adjoint of a Keras-'same' Conv2D
+    from Ho to H); 'valid': Ho = (H - 1) * sh + kh; an int p (PyTorch): p rows and columns are
+    removed from each side of the 'valid' output. W (C, O, kh, kw), b (O,).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="same",
+                 init="glorot", bias=True, rng=None):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = kernels.pair(kernel_size, "kernel_size")
+        self.stride = kernels.pair(stride, "stride")
+        self.padding = padding
+        kernels.resolve_padding(padding, (1, 1), self.kernel_size, self.stride)
+        kh, kw = self.kernel_size
+        rng = as_rng(rng)
+        self.params["W"] = init_weights((in_channels, out_channels, kh, kw), out_channels * kh * kw,
+                                        in_channels * kh * kw, init, rng)
+        if bias:
+            self.params["b"] = np.zeros(out_channels, dtype=DTYPE)
+
+    def geometry(self, image):
+        """The geometry of the Conv2D from this layer's output image back to its input."""
+        return kernels.transposed_geometry(image, self.kernel_size, self.stride, self.padding)
+
+    def forward(self, x):
+        _check_channels(self, x, self.in_channels)
+        self.geom = self.geometry(x.shape[2:])
+        self.x = x.transpose(0, 2, 3, 1)                                       # (N, H, W, C)
+        y = kernels.conv_backward_data(self.x, self.params["W"], self.geom)   # (N, Ho, Wo, O)
+        if "b" in self.params:
+            y += self.params["b"]
+        return y.transpose(0, 3, 1, 2)                                         # (N, O, Ho, Wo)
+
+    def backward(self, dout):
+        dy = dout.transpose(0, 2, 3, 1)                                        # (N, Ho, Wo, O)
+        self.grads["W"] = kernels.conv_backward_weights(dy, self.x, self.geom)
+        if "b" in self.params:
+            self.grads["b"] = dy.sum(axis=(0, 1, 2))
+        dx = kernels.conv_forward(dy, self.params["W"], self.geom)            # (N, H, W, C)
+        return dx.transpose(0, 3, 1, 2)
+
+    def describe(self):
+        return _describe_conv(self)
+
+
+def _check_channels(layer, x, channels):
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(f"{layer.describe()} needs input (N, {channels}, H, W), got {x.shape}")
+
+
+def _describe_conv(layer):
+    kh, kw = layer.kernel_size
+    sh, sw = layer.stride
+    return (f"{type(layer).__name__}({layer.in_channels}->{layer.out_channels}, {kh}x{kw}, "
+            f"stride {sh}x{sw}, {layer.padding})")
+
+
+# --- activations -------------------------------------------------------------------------------
+
+class LeakyReLU(Layer):
+    """y = x for x > 0, alpha * x otherwise (0 <= alpha <= 1)."""
+
+    def __init__(self, alpha=0.2):
+        super().__init__()
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.y = np.maximum(x, self.alpha * x)   # a kept output > 0 exactly where x > 0
+        return self.y
+
+    def backward(self, dout):
+        return np.where(self.y > 0, dout, self.alpha * dout)
+
+    def describe(self):
+        return f"LeakyReLU({self.alpha})"
+
+
+class ReLU(Layer):
+    """y = max(x, 0)."""
+
+    def forward(self, x):
+        self.y = np.maximum(x, 0)
+        return self.y
+
+    def backward(self, dout):
+        return np.where(self.y > 0, dout, 0).astype(dout.dtype, copy=False)
+
+
+class Tanh(Layer):
+    """y = tanh(x); dy/dx = 1 - y^2."""
+
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * (1 - self.y * self.y)
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2, which never overflows."""
+
+    def forward(self, x):
+        self.y = 0.5 * (1 + np.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, dout):
+        return dout * self.y * (1 - self.y)
+
+
+# --- shape changes -----------------------------------------------------------------------------
+
+class Reshape(Layer):
+    """Reshape each sample to `shape` (N, *in) -> (N, *shape).
+
+    With include_batch=True, `shape` is the whole new shape (one entry may be -1), which can
+    move an axis into the batch, e.g. (N, C, 1, 8*32) -> (N*8, ...) after a Transpose.
+    """
+
+    def __init__(self, shape, include_batch=False):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.include_batch = include_batch
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape if self.include_batch else (x.shape[0],) + self.shape)
+
+    def backward(self, dout):
+        return dout.reshape(self.in_shape)
+
+    def describe(self):
+        return f"Reshape({self.shape})"
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.in_shape)
+
+
+class Transpose(Layer):
+    """np.transpose(x, axes), axes over the whole array including the batch axis."""
+
+    def __init__(self, axes):
+        super().__init__()
+        self.axes = tuple(axes)
+        self.inverse = tuple(int(a) for a in np.argsort(self.axes))
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def backward(self, dout):
+        return np.transpose(dout, self.inverse)
+
+    def describe(self):
+        return f"Transpose({self.axes})"
+
+
+# --- normalisation and regularisation -----------------------------------------------------------
+
+class BatchNorm(Layer):
+    """Batch normalisation of (N, F) features or (N, C, H, W) channels (statistics over N, H, W).
+
+    Training: normalise with the batch mean and (biased) variance and update the running
+    statistics, running = (1 - momentum) * running + momentum * batch (PyTorch's convention,
+    unbiased variance). Evaluation: normalise with the running statistics.
+    """
+
+    def __init__(self, num_features, momentum=0.1, eps=1e-5):
+        super().__init__()
+        self.num_features, self.momentum, self.eps = num_features, momentum, eps
+        self.params["gamma"] = np.ones(num_features, dtype=DTYPE)
+        self.params["beta"] = np.zeros(num_features, dtype=DTYPE)
+        self.state["running_mean"] = np.zeros(num_features, dtype=DTYPE)
+        self.state["running_var"] = np.ones(num_features, dtype=DTYPE)
+
+    def _layout(self, x):
+        """Reduction axes and the shape that broadcasts a per-feature vector against x."""
+        if x.ndim == 2 and x.shape[1] == self.num_features:
+            return (0,), (1, -1)
+        if x.ndim == 4 and x.shape[1] == self.num_features:
+            return (0, 2, 3), (1, -1, 1, 1)
+        raise ValueError(f"BatchNorm({self.num_features}) needs (N, {self.num_features}) or "
+                         f"(N, {self.num_features}, H, W), got {x.shape}")
+
+    def forward(self, x):
+        axes, shape = self._layout(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if self.training:
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            count = x.size // self.num_features
+            m = self.momentum
+            self.state["running_mean"] *= 1 - m
+            self.state["running_mean"] += m * mean
+            self.state["running_var"] *= 1 - m
+            self.state["running_var"] += m * var * count / max(count - 1, 1)
+        else:
+            mean, var = self.state["running_mean"], self.state["running_var"]
+        self.inv_std = 1.0 / np.sqrt(var + self.eps)
+        self.x_hat = (x - mean.reshape(shape)) * self.inv_std.reshape(shape)
+        self.axes, self.shape = axes, shape
+        return self.x_hat * gamma.reshape(shape) + beta.reshape(shape)
+
+    def backward(self, dout):
+        axes, shape = self.axes, self.shape
+        gamma = self.params["gamma"]
+        self.grads["gamma"] = (dout * self.x_hat).sum(axis=axes)
+        self.grads["beta"] = dout.sum(axis=axes)
+        scale = (gamma * self.inv_std).reshape(shape)
+        if not self.training:        # statistics are constants in evaluation mode
+            return dout * scale
+        count = dout.size // self.num_features
+        mean_dout = (self.grads["beta"] / count).reshape(shape)
+        mean_dout_xhat = (self.grads["gamma"] / count).reshape(shape)
+        return scale * (dout - mean_dout - self.x_hat * mean_dout_xhat)
+
+    def describe(self):
+        return f"BatchNorm({self.num_features})"
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training zero each value with probability `rate`, scale the rest."""
+
+    def __init__(self, rate, rng=None):
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.rng = as_rng(rng)
+
+    def forward(self, x):
+        if not self.training or self.rate == 0:
+            self.mask = None
+            return x
+        keep = self.rng.random(x.shape) >= self.rate
+        self.mask = keep.astype(x.dtype) / (1.0 - self.rate)
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout if self.mask is None else dout * self.mask
+
+    def describe(self):
+        return f"Dropout({self.rate})"
+
+
+class MinibatchStdDev(Layer):
+    """Append one channel holding the mean over features of the per-feature std across the batch.
+
+    (N, C, H, W) -> (N, C + 1, H, W) (Karras et al. 2018): a discriminator can then see how
+    varied a batch is, which discourages a generator from collapsing to a few outputs.
+    """
+
+    def __init__(self, eps=1e-8):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        self.centred = x - x.mean(axis=0)                                # (N, C, H, W)
+        self.std = np.sqrt((self.centred ** 2).mean(axis=0) + self.eps)  # (C, H, W)
+        value = self.std.mean()
+        extra = np.full((n, 1, h, w), value, dtype=x.dtype)
+        return np.concatenate([x, extra], axis=1)
+
+    def backward(self, dout):
+        n = dout.shape[0]
+        d_value = dout[:, -1].sum()
+        # d std[f] / d x[k, f] = centred[k, f] / (N * std[f]); the mean over features adds 1/F
+        d_x = d_value * self.centred / (n * self.std * self.std.size)
+        return dout[:, :-1] + d_x.astype(dout.dtype, copy=False)
+
+    def describe(self):
+        return "MinibatchStdDev"
+
+
+class SpectralNorm(Layer):
+    """Wrap a Dense, Conv2D or ConvTranspose2D so it uses W / sigma(W) (Miyato et al. 2018).
+
+    sigma is the largest singular value of W seen as a matrix with one row per output unit,
+    estimated like torch.nn.utils.spectral_norm: one power-iteration step per training forward,
+    with the vectors u and v kept in `state` (so checkpoints carry them). In evaluation mode
+    u and v stay fixed. The raw W stays in `params`, so optimizers and checkpoints see it;
+    the gradient goes through sigma with u and v held constant:
+        dW = (dW_bar - <dW_bar, W_bar> u v^T) / sigma.
+    """
+
+    def __init__(self, layer, eps=1e-12, rng=None):
+        super().__init__()
+        if not isinstance(layer, (Dense, Conv2D, ConvTranspose2D)):
+            raise TypeError(f"SpectralNorm wraps Dense, Conv2D or ConvTranspose2D, "
+                            f"not {type(layer).__name__}")
+        self.layer, self.eps = layer, eps
+        self.params = dict(layer.params)       # the raw W and the wrapped layer's b
+        rows, cols = self._matrix(self.params["W"]).shape
+        rng = as_rng(rng)
+        self.state["u"] = self._normalise(rng.standard_normal(rows)).astype(DTYPE)
+        self.state["v"] = self._normalise(rng.standard_normal(cols)).astype(DTYPE)
+
+    def _matrix(self, W):
+        """The weight as (output units, everything else)."""
+        if isinstance(self.layer, Dense):
+            return W.T                                         # (out, in)
+        if isinstance(self.layer, ConvTranspose2D):
+            return W.transpose(1, 0, 2, 3).reshape(W.shape[1], -1)  # (O, C*kh*kw)
+        return W.reshape(W.shape[0], -1)                       # (O, C*kh*kw)
+
+    def _unmatrix(self, M, shape):
+        """Inverse of _matrix."""
+        if isinstance(self.layer, Dense):
+            return M.T
+        if isinstance(self.layer, ConvTranspose2D):
+            return M.reshape(shape[1], shape[0], *shape[2:]).transpose(1, 0, 2, 3)
+        return M.reshape(shape)
+
+    def _normalise(self, vector):
+        return vector / (np.linalg.norm(vector) + self.eps)
+
+    def forward(self, x):
+        W = self.params["W"]
+        matrix = self._matrix(W)                               # (rows, cols)
+        u, v = self.state["u"], self.state["v"]
+        if self.training:
+            v[...] = self._normalise(matrix.T @ u)
+            u[...] = self._normalise(matrix @ v)
+        self.u, self.v = u.astype(W.dtype), v.astype(W.dtype)
+        self.sigma = self.u @ matrix @ self.v
+        self.layer.params["W"] = W / self.sigma
+        for key in self.params:
+            if key != "W":
+                self.layer.params[key] = self.params[key]
+        self.layer.training = self.training
+        return self.layer.forward(x)
+
+    def backward(self, dout):
+        dx = self.layer.backward(dout)
+        d_w_bar = self.layer.grads["W"]
+        w_bar = self.layer.params["W"]
+        along_uv = np.sum(d_w_bar * w_bar)
+        uv = self._unmatrix(np.outer(self.u, self.v), w_bar.shape)
+        self.grads["W"] = (d_w_bar - along_uv * uv) / self.sigma
+        for key in self.params:
+            if key != "W":
+                self.grads[key] = self.layer.grads[key]
+        return dx
+
+    def describe(self):
+        return f"SpectralNorm({self.layer.describe()})"

@@ -1,0 +1,117 @@
+"""Checkpoints: exact round trips, no pickle, atomic writes, one clear error for bad files."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from gan_numpy import layers as L
+from gan_numpy.checkpoint import (CheckpointError, load_checkpoint, restore, rng_state,
+                                  save_checkpoint, set_rng_state)
+from gan_numpy.network import Sequential
+from gan_numpy.optim import Adam
+
+
+def network(seed):
+    return Sequential(L.Conv2D(1, 4, 3, 2, rng=seed), L.BatchNorm(4), L.LeakyReLU(0.2),
+                      L.SpectralNorm(L.Conv2D(4, 2, 3, rng=seed + 1), rng=seed), L.Flatten(),
+                      L.Dense(2 * 3 * 4, 1, rng=seed + 2))
+
+
+def test_round_trip_reproduces_outputs_exactly(tmp_path):
+    x = np.random.default_rng(0).standard_normal((3, 1, 6, 8)).astype(np.float32)
+    net = network(0)
+    net.forward(x)
+    rng = np.random.default_rng(42)
+    meta = {"arch": {"name": "tiny", "channels": [1, 4, 2]}, "step": 7, "rng": rng_state(rng)}
+    save_checkpoint(tmp_path / "c.npz", net.state_dict(), meta)
+    arrays, loaded_meta = load_checkpoint(tmp_path / "c.npz")
+    assert loaded_meta["arch"] == meta["arch"] and loaded_meta["step"] == 7
+    copy = network(5)
+    restore(copy, {"G." + k: v for k, v in arrays.items()}, "G.", tmp_path / "c.npz")
+    np.testing.assert_array_equal(net.eval().forward(x), copy.eval().forward(x))
+    fresh = np.random.default_rng(0)
+    set_rng_state(fresh, loaded_meta["rng"])
+    assert fresh.random() == rng.random()
+
+
+def test_optimizer_state_survives_a_round_trip(tmp_path):
+    net = network(0)
+    for _, layer in net.named_layers():
+        layer.grads = {k: np.ones_like(p) for k, p in layer.params.items()}
+    opt = Adam(net)
+    opt.step()
+    save_checkpoint(tmp_path / "c.npz", opt.state_dict(), {})
+    restored = Adam(net)
+    restored.load_state_dict(load_checkpoint(tmp_path / "c.npz")[0])
+    assert restored.t == 1
+    for key, value in opt.state_dict().items():
+        np.testing.assert_array_equal(restored.state_dict()[key], value)
+
+
+def test_metadata_is_plain_json_and_loads_without_pickle(tmp_path):
+    save_checkpoint(tmp_path / "c.npz", {"w": np.ones(2)}, {"step": 3})
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as data:
+        assert json.loads(str(data["__meta__"])) == {"step": 3}
+
+
+def test_object_arrays_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        save_checkpoint(tmp_path / "c.npz", {"w": np.array([{}], dtype=object)}, {})
+    assert not os.listdir(tmp_path)
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, {"w": np.ones(2)}, {"step": 1})
+    with pytest.raises(TypeError):
+        save_checkpoint(path, {"w": np.zeros(2)}, {"step": object()})
+    assert load_checkpoint(path)[1] == {"step": 1}
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_missing_file_gives_checkpoint_error(tmp_path):
+    with pytest.raises(CheckpointError, match="nothere.npz: no such file"):
+        load_checkpoint(tmp_path / "nothere.npz")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04garbage"])
+def test_corrupt_file_gives_checkpoint_error(tmp_path, content):
+    path = tmp_path / "bad.npz"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="bad.npz"):
+        load_checkpoint(path)
+
+
+def test_truncated_file_gives_checkpoint_error(tmp_path):
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, {"w": np.ones(1000)}, {"step": 1})
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(CheckpointError, match="c.npz"):
+        load_checkpoint(path)
+
+
+def test_npz_without_metadata_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, w=np.ones(2))
+    with pytest.raises(CheckpointError, match="no metadata"):
+        load_checkpoint(path)
+
+
+def test_pickled_arrays_are_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, w=np.array([{"x": 1}], dtype=object), __meta__=np.array("{}"))
+    with pytest.raises(CheckpointError, match="evil.npz"):
+        load_checkpoint(path)
+
+
+def test_mismatched_network_gives_checkpoint_error(tmp_path):
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, network(0).state_dict(), {})
+    other = Sequential(L.Dense(3, 1))
+    with pytest.raises(CheckpointError, match="c.npz: does not fit the network"):
+        restore(other, load_checkpoint(path)[0], "", path)
+
+
+def test_checkpoint_error_is_a_value_error():
+    assert issubclass(CheckpointError, ValueError)
