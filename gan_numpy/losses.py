@@ -30,11 +30,23 @@ def hinge_d_loss(real_logits, fake_logits):
 
     Returns (loss, dloss/dreal_logits, dloss/dfake_logits).
     """
-    real, fake = np.asarray(real_logits), np.asarray(fake_logits)
-    loss = np.maximum(1 - real, 0).mean() + np.maximum(1 + fake, 0).mean()
+    loss_real, d_real = hinge_d_loss_real(real_logits)
+    loss_fake, d_fake = hinge_d_loss_fake(fake_logits)
+    return loss_real + loss_fake, d_real, d_fake
+
+
+def hinge_d_loss_real(real_logits):
+    """The real half of the discriminator hinge loss, mean(relu(1 - real)) -> (loss, gradient)."""
+    real = np.asarray(real_logits)
     d_real = -(real < 1).astype(real.dtype) / real.size
+    return float(np.maximum(1 - real, 0).mean()), d_real
+
+
+def hinge_d_loss_fake(fake_logits):
+    """The fake half of the discriminator hinge loss, mean(relu(1 + fake)) -> (loss, gradient)."""
+    fake = np.asarray(fake_logits)
     d_fake = (fake > -1).astype(fake.dtype) / fake.size
-    return float(loss), d_real, d_fake
+    return float(np.maximum(1 + fake, 0).mean()), d_fake
 
 
 def hinge_g_loss(fake_logits):

@@ -50,3 +50,14 @@ def test_accuracy_counts_the_correct_side_of_zero():
     z = np.array([-2.0, -0.1, 0.5, 3.0])
     assert losses.accuracy(z, 1) == 0.5
     assert losses.accuracy(z[:3], 0) == pytest.approx(2 / 3)
+
+
+def test_hinge_halves_add_up_to_the_discriminator_loss():
+    real, fake = logits(4), logits(5)
+    loss_real, d_real = losses.hinge_d_loss_real(real)
+    loss_fake, d_fake = losses.hinge_d_loss_fake(fake)
+    loss, d_real_both, d_fake_both = losses.hinge_d_loss(real, fake)
+    assert loss_real + loss_fake == pytest.approx(loss)
+    np.testing.assert_array_equal(d_real, d_real_both)
+    np.testing.assert_array_equal(d_fake, d_fake_both)
+    assert rel_error(d_real, numerical_gradient(lambda: losses.hinge_d_loss_real(real)[0], real)) < 1e-7
