@@ -121,12 +121,14 @@ def read_midi(path):
 
 
 def drum_onsets(midi):
-    """All drum hits of a parsed file as three int64 arrays (ticks, notes, velocities).
+    """All drum hits of a parsed file -> (ticks, notes, velocities, end_tick).
 
+    ticks, notes, velocities: (onsets,) int64 arrays; end_tick: where the longest track ends.
     The only per-message Python work in the whole conversion: one pass over each track,
     accumulating delta times into absolute ticks.
     """
     ticks, notes, velocities = [], [], []
+    end_tick = 0
     for track in midi.tracks:
         tick = 0
         for message in track:
@@ -136,16 +138,19 @@ def drum_onsets(midi):
                 ticks.append(tick)
                 notes.append(message.note)
                 velocities.append(message.velocity)
+        end_tick = max(end_tick, tick)
     return (np.array(ticks, dtype=np.int64), np.array(notes, dtype=np.int64),
-            np.array(velocities, dtype=np.int64))
+            np.array(velocities, dtype=np.int64), end_tick)
 
 
 def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_NOTE,
-                   num_rows=NUM_ROWS):
+                   num_rows=NUM_ROWS, end_tick=0):
     """Quantize onsets into a DrumRoll of num_rows rows starting at lowest_note.
 
     ticks, notes, velocities: (onsets,) int arrays. Notes are folded first (35 -> 36); notes
-    outside the range are dropped and counted per note.
+    outside the range are dropped and counted per note. The roll lasts until the step of
+    end_tick (the end of the song) or one step past the last hit, whichever is later; a roll
+    without any hit in range has no steps.
     """
     fold = np.arange(128)
     for note, folded in FOLDED_NOTES.items():
@@ -157,7 +162,7 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
 
     steps = quantize(ticks[keep], ticks_per_beat)
     rows = rows[keep]
-    num_steps = int(steps.max()) + 1 if steps.size else 0
+    num_steps = max(int(steps.max()) + 1, int(quantize(end_tick, ticks_per_beat))) if steps.size else 0
     roll = np.zeros((num_rows, num_steps), dtype=np.uint8)
     np.maximum.at(roll, (rows, steps), velocities[keep].astype(np.uint8))
     occupied_cells = int(np.count_nonzero(roll))
@@ -174,10 +179,11 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
 
 def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>"):
     """Parsed mido.MidiFile -> DrumRoll. UserError when the file has no drum hits at all."""
-    ticks, notes, velocities = drum_onsets(midi)
+    ticks, notes, velocities, end_tick = drum_onsets(midi)
     if ticks.size == 0:
         raise UserError(f"{name}: no drum notes on MIDI channel 10")
-    roll = onsets_to_roll(ticks, notes, velocities, midi.ticks_per_beat, lowest_note, num_rows)
+    roll = onsets_to_roll(ticks, notes, velocities, midi.ticks_per_beat, lowest_note, num_rows,
+                          end_tick)
     if roll.num_steps == 0:
         last = lowest_note + num_rows - 1
         raise UserError(f"{name}: no drum notes in the range {lowest_note}..{last}")

@@ -192,16 +192,25 @@ def test_running_status_messages_are_hits(tmp_path):
 
 
 def test_drum_onsets_accumulates_delta_times_per_track():
-    ticks, notes, velocities = drum_onsets(midi_file(drum_track([(0, 36, 1), (300, 38, 2)]),
-                                                     drum_track([(50, 40, 3)])))
+    ticks, notes, velocities, end = drum_onsets(midi_file(drum_track([(0, 36, 1), (300, 38, 2)]),
+                                                          drum_track([(50, 40, 3)])))
     assert ticks.tolist() == [0, 300, 50]
     assert notes.tolist() == [36, 38, 40]
     assert velocities.tolist() == [1, 2, 3]
+    assert end == 300 + 30     # the last note_off
 
 
-def test_onsets_to_roll_spans_up_to_the_last_onset():
+def test_the_roll_spans_up_to_the_last_onset():
     roll = onsets_to_roll(np.array([0, 600]), np.array([36, 38]), np.array([90, 90]), 480)
     assert roll.velocities.shape == (NUM_ROWS, 11)
+
+
+def test_the_roll_lasts_as_long_as_the_song_when_it_ends_in_silence():
+    track = drum_track([(0, 36, 90)])
+    track.append(mido.MetaMessage("end_of_track", time=4 * 480 * 4))   # 4 bars of silence
+    other = mido.MidiTrack([mido.MetaMessage("end_of_track", time=6 * 1920)])   # a longer guitar
+    assert midi_to_roll(midi_file(track)).num_steps == 4 * 32 + 1
+    assert midi_to_roll(midi_file(track, other)).num_steps == 6 * 32
 
 
 # ---- bad files ----
