@@ -1,0 +1,102 @@
+"""MIDI drum tracks -> drum-roll PNGs and the trainer's dataset.npz (`make dataset`).
+
+Reads every *.mid / *.midi under the given folders, quantizes the drums (MIDI channel 10) to
+32nd notes, cuts each song into windows (8 bars, one starting every bar by default) and writes
+one PNG per window with a hit, plus dataset.npz holding them all. Bad files are reported and
+skipped; the exit code is non-zero only when nothing usable was found.
+"""
+import argparse
+import os
+import sys
+
+from drumroll.cli import Progress, UserError, run
+from drumroll.dataset import build_dataset, save_dataset
+from drumroll.format import DEFAULT_HOP, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
+from drumroll.images import write_png
+from drumroll.midi_in import find_midi_files, parse_note_range
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_MIDI_DIR = os.path.join(HERE, "data", "midi")
+
+
+def note_range(text):
+    try:
+        return parse_note_range(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive integer")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Turn MIDI drum tracks into drum-roll PNGs (rows = notes, columns = 32nd "
+                    "notes, black = hit) and a dataset.npz for train_gan.py.",
+        epilog="example: python midi2img.py ../shared/data/mgla-midi --out build/dataset")
+    parser.add_argument("midi", nargs="*", default=[DEFAULT_MIDI_DIR],
+                        help="MIDI files or folders, searched recursively "
+                             "(default: the project's own corpus in data/midi)")
+    parser.add_argument("--out", default="build/dataset",
+                        help="output folder for the PNGs and dataset.npz (default: %(default)s)")
+    parser.add_argument("--hop", type=positive, default=DEFAULT_HOP,
+                        help="steps between window starts; 32 = one bar (default: %(default)s)")
+    parser.add_argument("--window", type=positive, default=WINDOW_STEPS,
+                        help="window length in 32nd-note steps (default: %(default)s = 8 bars)")
+    parser.add_argument("--notes", type=note_range, default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
+                        metavar="LOW-HIGH",
+                        help=f"MIDI notes kept, one image row each; others are dropped and "
+                             f"counted (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")
+    parser.add_argument("--no-png", action="store_true",
+                        help="write only dataset.npz, not one PNG per window")
+    return parser
+
+
+def prepare_output(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{folder}: cannot create output folder ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{folder}: output folder is not writable")
+
+
+def write_pngs(folder, dataset):
+    progress = Progress(len(dataset), label="PNGs ")
+    progress.update(0)
+    for index, (name, image) in enumerate(zip(dataset.names(), dataset.images)):
+        write_png(os.path.join(folder, name + ".png"), image)
+        progress.update(index + 1)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    lowest_note, num_rows = args.notes
+    files = find_midi_files(args.midi)
+    prepare_output(args.out)
+
+    progress = Progress(len(files), label="MIDI files ")
+    progress.update(0)
+    dataset, report = build_dataset(files, window=args.window, hop=args.hop,
+                                    lowest_note=lowest_note, num_rows=num_rows, progress=progress)
+    if len(dataset) == 0:
+        print("\n".join(report.lines()), file=sys.stderr)
+        raise UserError(f"{', '.join(args.midi)}: no usable drum track found "
+                        f"({len(report.skipped)} of {len(files)} files skipped)")
+    if not args.no_png:
+        write_pngs(args.out, dataset)
+    dataset_path = os.path.join(args.out, "dataset.npz")
+    save_dataset(dataset_path, dataset)
+
+    print("\n".join(report.lines()))
+    print(f"wrote {dataset_path}: images {dataset.images.shape}"
+          + ("" if args.no_png else f" and {len(dataset)} PNGs"))
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
