@@ -74,7 +74,10 @@ def read_png(path, height=NUM_ROWS):
     try:
         pixels = iio.imread(path, plugin="pillow")
     except Exception as error:   # imageio and Pillow raise many kinds of errors on bad input
-        raise UserError(f"{path}: not a readable image ({type(error).__name__})") from None
+        reason = str(error)
+        if "can not handle" in reason or not reason:
+            reason = "unknown file format"
+        raise UserError(f"{path}: not a readable image ({reason})") from None
     gray = to_grayscale(np.asarray(pixels))
     if gray is None:
         raise UserError(f"{path}: unsupported image layout {pixels.dtype} {pixels.shape} "

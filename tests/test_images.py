@@ -105,6 +105,13 @@ def test_a_file_that_is_not_an_image_is_refused_with_its_name(tmp_path):
         read_png(path)
 
 
+def test_a_truncated_png_is_refused_with_its_name(tmp_path):
+    write_png(tmp_path / "whole.png", roll_pixels())
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:60])
+    with pytest.raises(UserError, match=r"cut\.png: not a readable image \(.*truncated"):
+        read_png(tmp_path / "cut.png")
+
+
 def test_a_missing_image_is_refused_with_its_name(tmp_path):
     with pytest.raises(UserError, match=r"gone\.png: no such image file"):
         read_png(tmp_path / "gone.png")

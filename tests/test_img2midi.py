@@ -1,0 +1,199 @@
+"""img2midi.py: drum-roll PNGs -> MIDI that sequencers load; exact inverse of midi2img."""
+import pathlib
+
+import mido
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image
+
+import img2midi
+from drumroll.cli import run
+from drumroll.dataset import build_dataset
+from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
+from drumroll.images import write_png
+from drumroll.midi_in import find_midi_files, midi_to_roll
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
+
+
+def drum_roll_image(seed=0, steps=WINDOW_STEPS, density=0.05):
+    rng = np.random.default_rng(seed)
+    return hits_to_pixels(rng.random((NUM_ROWS, steps)) < density)
+
+
+def run_main(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run(img2midi.main, [str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def note_events(path):
+    """[(absolute tick, type, note)] of the drum track."""
+    midi = mido.MidiFile(path)
+    tick, events = 0, []
+    for message in midi.tracks[1]:
+        tick += message.time
+        if message.type in ("note_on", "note_off"):
+            events.append((tick, message.type, message.note))
+    return midi, events, tick
+
+
+def test_each_image_becomes_a_midi_file_with_its_stem(tmp_path, capsys):
+    for index in range(3):
+        write_png(tmp_path / f"roll_{index}.png", drum_roll_image(index))
+    code, stdout, _ = run_main([tmp_path / "roll_0.png", tmp_path / "roll_1.png",
+                                tmp_path / "roll_2.png", "--out", tmp_path / "midi"], capsys)
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "midi").iterdir()) == \
+        ["roll_0.mid", "roll_1.mid", "roll_2.mid"]
+    assert "wrote 3 MIDI files" in stdout
+
+
+def test_notes_and_timings_are_what_the_image_says(tmp_path, capsys):
+    pixels = drum_roll_image(5)
+    write_png(tmp_path / "a.png", pixels)
+    run_main([tmp_path / "a.png", "--out", tmp_path, "--bpm", 180], capsys)
+    midi, events, end = note_events(tmp_path / "a.mid")
+    expected = sorted((step * 60, row + 36) for row, step in zip(*np.nonzero(pixels == 0)))
+    assert sorted((t, n) for t, kind, n in events if kind == "note_on") == expected
+    assert sorted((t - 60, n) for t, kind, n in events if kind == "note_off") == expected
+    assert midi.type == 1 and midi.ticks_per_beat == 480
+    assert end == WINDOW_STEPS * 60                        # exactly 8 bars
+    tempo = [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"]
+    assert tempo == [mido.bpm2tempo(180)]
+    assert midi.length == pytest.approx(8 * 4 * 60 / 180)
+
+
+def test_threshold_option_decides_which_pixels_are_hits(tmp_path, capsys):
+    pixels = np.full((NUM_ROWS, 32), 255, np.uint8)
+    pixels[0, 0], pixels[1, 1], pixels[2, 2] = 0, 100, 200
+    write_png(tmp_path / "grey.png", pixels)
+    for threshold, notes in ((128, {36, 37}), (50, {36}), (250, {36, 37, 38})):
+        run_main([tmp_path / "grey.png", "--out", tmp_path, "--threshold", threshold], capsys)
+        _, events, _ = note_events(tmp_path / "grey.mid")
+        assert {n for _, kind, n in events if kind == "note_on"} == notes
+
+
+def test_blank_option_silences_notes(tmp_path, capsys):
+    pixels = np.full((NUM_ROWS, 32), 255, np.uint8)
+    pixels[[0, 2, 3, 4], 0] = 0
+    write_png(tmp_path / "b.png", pixels)
+    run_main([tmp_path / "b.png", "--out", tmp_path, "--blank", "39-40,100"], capsys)
+    _, events, _ = note_events(tmp_path / "b.mid")
+    assert {n for _, kind, n in events if kind == "note_on"} == {36, 38}
+
+
+def test_folders_and_globs_are_expanded(tmp_path, capsys):
+    (tmp_path / "imgs").mkdir()
+    for name in ("x.png", "y.png"):
+        write_png(tmp_path / "imgs" / name, drum_roll_image())
+    write_png(tmp_path / "z.png", drum_roll_image())
+    code, _, _ = run_main([tmp_path / "imgs", str(tmp_path / "z*.png"), "--out",
+                           tmp_path / "out"], capsys)
+    assert code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.mid", "y.mid", "z.mid"]
+
+
+def test_convert_takes_arrays_without_any_png(tmp_path):
+    images = [("gen_000", drum_roll_image(1)), ("gen_001", drum_roll_image(2))]
+    written = img2midi.convert(images, tmp_path, bpm=200)
+    assert [pathlib.Path(p).name for p in written] == ["gen_000.mid", "gen_001.mid"]
+    roll = midi_to_roll(mido.MidiFile(written[1]))
+    assert np.array_equal(hits_to_pixels(roll.hits), images[1][1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 512).flatmap(lambda steps: hnp.arrays(bool, (NUM_ROWS, steps))))
+def test_image_to_midi_to_image_gives_back_the_same_pixels(tmp_path_factory, hits):
+    folder = tmp_path_factory.mktemp("roundtrip")
+    hits[0, 0] = True          # a drum roll without any hit is not a drum track
+    pixels = hits_to_pixels(hits)
+    write_png(folder / "r.png", pixels)
+    assert img2midi.main([str(folder / "r.png"), "--out", str(folder)]) == 0
+    roll = midi_to_roll(mido.MidiFile(folder / "r.mid"))
+    assert np.array_equal(hits_to_pixels(roll.hits), pixels)
+
+
+# ---- bad input ----
+
+def test_a_file_that_is_not_an_image_fails_alone_with_one_line(tmp_path, capsys):
+    write_png(tmp_path / "good.png", drum_roll_image())
+    (tmp_path / "bad.png").write_text("no pixels here")
+    code, stdout, stderr = run_main([tmp_path / "bad.png", tmp_path / "good.png",
+                                     "--out", tmp_path / "o"], capsys)
+    assert code == 1
+    assert stderr.splitlines() == [f"error: {tmp_path / 'bad.png'}: not a readable image "
+                                   f"(unknown file format)"]
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["good.mid"]
+    assert "1 images failed" in stdout
+
+
+def test_an_image_of_the_wrong_height_is_refused(tmp_path, capsys):
+    Image.fromarray(np.zeros((24, 256), np.uint8)).save(tmp_path / "short.png")
+    code, _, stderr = run_main([tmp_path / "short.png", "--out", tmp_path / "o"], capsys)
+    assert code == 1
+    assert "short.png: image is 24 pixels high, a drum roll is 25" in stderr
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_a_colour_image_is_converted(tmp_path, capsys):
+    rgb = np.full((NUM_ROWS, 64, 3), 255, np.uint8)
+    rgb[0, 0] = (200, 0, 0)       # dark red: a hit
+    rgb[1, 1] = (255, 255, 0)     # yellow: light, not a hit
+    Image.fromarray(rgb).save(tmp_path / "colour.png")
+    code, _, _ = run_main([tmp_path / "colour.png", "--out", tmp_path], capsys)
+    assert code == 0
+    _, events, _ = note_events(tmp_path / "colour.mid")
+    assert [(t, n) for t, kind, n in events if kind == "note_on"] == [(0, 36)]
+
+
+def test_an_unwritable_output_folder_fails_with_one_line(tmp_path, capsys):
+    write_png(tmp_path / "a.png", drum_roll_image())
+    (tmp_path / "blocker").write_text("x")
+    code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path / "blocker"], capsys)
+    assert code == 1
+    assert stderr.startswith(f"error: {tmp_path / 'blocker'}: cannot create output folder")
+
+
+def test_no_images_given_fails_with_usage(capsys):
+    code, _, stderr = run_main([], capsys)
+    assert code == 1 and "no images given" in stderr
+
+
+def test_a_missing_image_fails_with_its_name(tmp_path, capsys):
+    code, _, stderr = run_main([tmp_path / "gone.png", "--out", tmp_path], capsys)
+    assert code == 1 and stderr == f"error: {tmp_path / 'gone.png'}: no such file\n"
+
+
+def test_out_of_range_options_are_refused(tmp_path, capsys):
+    write_png(tmp_path / "a.png", drum_roll_image())
+    for option in (["--velocity", "0"], ["--bpm", "0"], ["--threshold", "999"]):
+        code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path, *option], capsys)
+        assert code == 1 and option[0] in stderr
+
+
+def test_help_describes_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        img2midi.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--out", "--bpm", "--threshold", "--blank"):
+        assert option in text
+
+
+@pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")
+def test_real_corpus_windows_survive_image_midi_image(tmp_path):
+    files = find_midi_files([REAL_CORPUS])[:2]
+    dataset, report = build_dataset(files)
+    assert not report.skipped
+    chosen = np.linspace(0, len(dataset) - 1, 40).astype(int)
+    names = [dataset.names()[i] for i in chosen]
+    img2midi.convert(zip(names, dataset.images[chosen]), tmp_path)
+    again, again_report = build_dataset([str(tmp_path / f"{name}.mid") for name in names])
+    assert not again_report.skipped
+    assert again.start.tolist() == [0] * len(chosen)
+    assert np.array_equal(again.images, dataset.images[chosen])
