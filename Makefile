@@ -67,7 +67,7 @@ listen: $(VENV)/.runtime  ## render MIDI=path.mid to a WAV (WAV=other.wav to cho
 	$(PY) listen.py $(MIDI) $(if $(WAV),--out $(WAV),)
 
 corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
-	$(PY) data/compose.py --out data/midi
+	$(PY) -m drumroll.compose --out data/midi --seed 0
 
 clean:  ## remove the environment and everything generated
 	rm -rf $(VENV) build runs generated .pytest_cache .hypothesis
