@@ -3,6 +3,7 @@
     python listen.py song.mid                  # writes song.wav beside it
     python listen.py song.mid --out take1.wav
     python listen.py generated/*.mid           # one WAV beside each file
+    python listen.py song.mid --mono           # half the size
 
 Any drum MIDI works (all tracks, channel 10, tempo changes honoured); see drumroll/synth.py.
 """
@@ -16,12 +17,14 @@ from drumroll.synth import render_midi_file
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Render drum MIDI files to 44.1 kHz 16-bit WAV files with a synthesized "
-                    "drum kit (kick, snare, hi-hats, toms, ride, crashes).")
+        description="Render drum MIDI files to 44.1 kHz 16-bit stereo WAV files with a "
+                    "synthesized drum kit (kick, snare, hi-hats, toms, ride, crashes).")
     parser.add_argument("midi", nargs="+", help="drum MIDI file(s) to render")
     parser.add_argument("--out", metavar="WAV",
                         help="output WAV file (only with one MIDI file; default: the MIDI path "
                              "with .wav)")
+    parser.add_argument("--mono", action="store_true",
+                        help="write one channel instead of the kit spread over two")
     return parser.parse_args(argv)
 
 
@@ -35,12 +38,13 @@ def main(argv=None):
         raise UserError(f"--out {args.out}: give one MIDI file with --out, not {len(args.midi)}")
     for midi_path in args.midi:
         wav_path = args.out or default_wav_path(midi_path)
-        info = render_midi_file(midi_path, wav_path)
+        info = render_midi_file(midi_path, wav_path, stereo=not args.mono)
         ignored = ""
         if info.ignored_notes:
             plural = "s" if info.ignored_notes > 1 else ""
             ignored = f", skipped {info.ignored_notes} note{plural} outside the kit"
-        print(f"wrote {wav_path}: {info.seconds:.1f} s at {SAMPLE_RATE / 1000:g} kHz, "
+        channels = "mono" if args.mono else "stereo"
+        print(f"wrote {wav_path}: {info.seconds:.1f} s, {SAMPLE_RATE / 1000:g} kHz {channels}, "
               f"{info.hits} hits{ignored}")
     return 0
 

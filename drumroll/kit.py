@@ -44,6 +44,16 @@ NOTE_VOICES.update({note: NOTE_NAMES[note] for note in TOM_PITCHES})   # "low fl
 # A new hit on any of these notes silences the hi-hat still ringing (the player closes it).
 CHOKE_NOTES = frozenset(KIT_PIECES["hi-hat"])
 
+# Where each voice sits in a stereo mix, as the drummer hears the kit: -1 left .. +1 right.
+VOICE_PAN = {
+    "kick": 0.0, "snare": 0.0, "side stick": 0.0,
+    "closed hi-hat": -0.5, "pedal hi-hat": -0.5, "open hi-hat": -0.5,
+    "crash": -0.6, "splash": -0.35, "crash 2": 0.5, "china": 0.65,
+    "ride": 0.55, "ride 2": 0.4, "ride bell": 0.55,
+    "high tom": -0.3, "high-mid tom": -0.15, "low-mid tom": 0.0, "low tom": 0.15,
+    "high floor tom": 0.35, "low floor tom": 0.5,
+}
+
 assert set(NOTE_VOICES) == set(range(LOWEST_NOTE, HIGHEST_NOTE + 1))
 
 
@@ -243,3 +253,10 @@ def build_kit():
 def note_sample(note):
     """The sound (n,) float32 of one hit at full velocity on `note`."""
     return build_kit()[NOTE_VOICES[note]]
+
+
+def note_pan_gains(note):
+    """(left, right) float32 gains of `note`'s voice: constant power, so loudness never
+    depends on where a drum sits; a centred voice gets 1/sqrt(2) on each side."""
+    angle = (VOICE_PAN[NOTE_VOICES[note]] + 1) * np.pi / 4    # 0 = hard left, pi/2 = right
+    return np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)

@@ -1,12 +1,13 @@
 """Render drum MIDI to a WAV file with the synthesized kit of `kit.py`, to hear a pattern at once.
 
-    render_midi_file("song.mid", "song.wav")      # any drum MIDI -> 44.1 kHz 16-bit mono WAV
+    render_midi_file("song.mid", "song.wav")      # any drum MIDI -> 44.1 kHz 16-bit stereo WAV
     audio = render_hits([Hit(0.0, 36, 100), Hit(0.5, 38, 100)])   # float32 (n,), for tests
 
 Rendering is a mix: each hit adds a copy of its voice's precomputed sound, scaled by velocity,
 at its onset sample. Sounds overlap as on a real kit (a cymbal rings under the next hits),
-except the hi-hat, whose new hit chokes the one still ringing. The mix is peak-normalized
-below full scale, so it never clips, and everything is deterministic: same MIDI, same bytes.
+except the hi-hat, whose new hit chokes the one still ringing. In stereo each voice sits at
+its place in the kit (kit.VOICE_PAN). The mix is peak-normalized below full scale, so it never
+clips, and everything is deterministic: same MIDI, same bytes.
 """
 import collections
 import os
@@ -18,7 +19,8 @@ from scipy.io import wavfile
 from .cli import UserError
 from .files import atomic_write
 from .format import DRUM_CHANNEL, FOLDED_NOTES
-from .kit import CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_sample
+from .kit import (CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_pan_gains,
+                  note_sample)
 
 PEAK = 0.89                 # about -1 dBFS: loud, never at full scale
 CHOKE_FADE_SECONDS = 0.005  # a choked hi-hat fades out this fast instead of clicking off
@@ -32,8 +34,10 @@ def hit_gain(velocity):
     return min(max(int(velocity), 0), 127) / 127.0
 
 
-def mix_hits(hits, num_samples):
-    """Add every hit's sound into a silent float32 buffer (num_samples,); not normalized.
+def mix_hits(hits, num_samples, stereo=False):
+    """Add every hit's sound into a silent float32 buffer; not normalized.
+
+    Returns (num_samples,), or (num_samples, 2) left and right when `stereo`.
 
     `hits` are Hit (or (time, note, velocity)) with notes in NOTE_VOICES. Hits that start past
     the end are dropped; sounds running past it are cut.
@@ -50,7 +54,8 @@ def mix_hits(hits, num_samples):
     fade = int(CHOKE_FADE_SECONDS * SAMPLE_RATE)
     fade_out = np.linspace(1.0, 0.0, fade, endpoint=False, dtype=np.float32)
 
-    out = np.zeros(num_samples, dtype=np.float32)
+    # stereo mixes into two contiguous rows: adding into (n, 2) columns is many times slower
+    out = np.zeros((2, num_samples) if stereo else num_samples, dtype=np.float32)
     for hit, onset, hi_hat in zip(hits, onsets, is_hi_hat):
         if not 0 <= onset < num_samples:
             continue
@@ -61,8 +66,14 @@ def mix_hits(hits, num_samples):
             later = np.searchsorted(hi_hat_onsets, onset, side="right")
             if later < len(hi_hat_onsets) and hi_hat_onsets[later] - onset < length:
                 sound = _choke(sound, hi_hat_onsets[later] - onset, fade_out)
-        out[onset:onset + len(sound)] += hit_gain(hit.velocity) * sound
-    return out
+        gain = hit_gain(hit.velocity)
+        if stereo:
+            left, right = gain * note_pan_gains(hit.note)
+            out[0, onset:onset + len(sound)] += left * sound
+            out[1, onset:onset + len(sound)] += right * sound
+        else:
+            out[onset:onset + len(sound)] += gain * sound
+    return np.ascontiguousarray(out.T) if stereo else out    # (num_samples, 2) or (num_samples,)
 
 
 def _choke(sound, at, fade_out):
@@ -73,8 +84,10 @@ def _choke(sound, at, fade_out):
     return sound
 
 
-def render_hits(hits, seconds=None):
-    """Hits -> peak-normalized float32 audio (n,) at SAMPLE_RATE, every |sample| <= PEAK.
+def render_hits(hits, seconds=None, stereo=False):
+    """Hits -> peak-normalized float32 audio at SAMPLE_RATE, every |sample| <= PEAK.
+
+    Returns (n,) mono, or (n, 2) left and right when `stereo`.
 
     `seconds` is the length of the music; the audio lasts that long plus DECAY_TAIL_SECONDS
     so the last hits ring out. By default the music ends at the last hit.
@@ -82,7 +95,7 @@ def render_hits(hits, seconds=None):
     hits = list(hits)
     if seconds is None:
         seconds = max((hit[0] for hit in hits), default=0.0)
-    audio = mix_hits(hits, int(round((seconds + DECAY_TAIL_SECONDS) * SAMPLE_RATE)))
+    audio = mix_hits(hits, int(round((seconds + DECAY_TAIL_SECONDS) * SAMPLE_RATE)), stereo)
     peak = float(np.max(np.abs(audio), initial=0.0))
     if peak > 0:
         audio *= PEAK / peak
@@ -131,8 +144,8 @@ def read_drum_hits(midi_path):
     return hits, now, ignored
 
 
-def render_midi_file(midi_path, wav_path):
-    """Render a drum MIDI file to a 44.1 kHz 16-bit mono WAV, written atomically.
+def render_midi_file(midi_path, wav_path, stereo=True):
+    """Render a drum MIDI file to a 44.1 kHz 16-bit WAV (stereo, or mono), written atomically.
 
     Returns RenderInfo(hits, seconds of audio, ignored notes). Raises UserError naming the
     file for a bad MIDI file or an unwritable WAV path; no WAV file is left behind then.
@@ -141,7 +154,7 @@ def render_midi_file(midi_path, wav_path):
             and os.path.samefile(midi_path, wav_path):
         raise UserError(f"{wav_path}: is the input MIDI file; choose another output")
     hits, seconds, ignored = read_drum_hits(midi_path)
-    samples = to_int16(render_hits(hits, seconds))
+    samples = to_int16(render_hits(hits, seconds, stereo))
     try:
         with atomic_write(wav_path) as handle:
             wavfile.write(handle, SAMPLE_RATE, samples)

@@ -90,3 +90,10 @@ def test_cymbals_ring_long_and_closed_hi_hats_are_short():
 
 def test_only_the_hi_hat_notes_choke_each_other():
     assert kit.CHOKE_NOTES == {42, 44, 46}
+
+
+def test_every_voice_has_a_place_in_the_stereo_kit():
+    assert set(kit.VOICE_PAN) == set(build_kit())
+    for note in NOTE_VOICES:
+        left, right = kit.note_pan_gains(note)
+        assert left ** 2 + right ** 2 == pytest.approx(1.0), note

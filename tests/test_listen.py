@@ -41,7 +41,7 @@ def test_writes_the_wav_beside_the_midi_by_default(tmp_path, capsys):
     midi = write_drums(tmp_path / "groove.mid")
     assert listen.main([str(midi)]) == 0
     rate, pcm = wavfile.read(tmp_path / "groove.wav")
-    assert rate == SAMPLE_RATE and len(pcm) > 0
+    assert rate == SAMPLE_RATE and len(pcm) > 0 and pcm.shape[1] == 2
     assert f"wrote {tmp_path / 'groove.wav'}" in capsys.readouterr().out
 
 
@@ -49,6 +49,14 @@ def test_out_chooses_the_wav_path(tmp_path):
     midi = write_drums(tmp_path / "groove.mid")
     listen.main([str(midi), "--out", str(tmp_path / "take1.wav")])
     assert (tmp_path / "take1.wav").exists() and not (tmp_path / "groove.wav").exists()
+
+
+def test_mono_writes_one_channel(tmp_path, capsys):
+    midi = write_drums(tmp_path / "groove.mid")
+    listen.main([str(midi), "--mono"])
+    _, pcm = wavfile.read(tmp_path / "groove.wav")
+    assert pcm.ndim == 1
+    assert "mono" in capsys.readouterr().out
 
 
 def test_renders_several_files_each_beside_its_midi(tmp_path):

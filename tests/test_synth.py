@@ -184,6 +184,30 @@ def test_velocity_scales_loudness():
     assert np.all(mix_hits([Hit(0.0, 38, 0)], n) == 0)    # velocity 0 is a note-off
 
 
+def test_stereo_places_each_voice_with_constant_power():
+    hits = [Hit(0.0, 36, 100), Hit(0.5, 42, 80), Hit(1.0, 51, 90)]   # one sound at a time
+    n = sample(5.0)
+    mono, stereo = mix_hits(hits, n), mix_hits(hits[:1], n, stereo=True)
+    assert stereo.shape == (n, 2)
+    np.testing.assert_allclose(stereo[:, 0], mix_hits(hits[:1], n) / np.sqrt(2), atol=1e-6)
+    np.testing.assert_array_equal(stereo[:, 0], stereo[:, 1])    # the kick sits in the middle
+    stereo = mix_hits(hits, n, stereo=True)
+    np.testing.assert_allclose((stereo ** 2).sum(axis=1), mono ** 2, atol=1e-5)
+
+
+def test_stereo_puts_the_hi_hat_left_and_the_ride_right():
+    n = sample(4.0)
+    hi_hat = mix_hits([Hit(0.0, 42, 100)], n, stereo=True)
+    ride = mix_hits([Hit(0.0, 51, 100)], n, stereo=True)
+    assert np.abs(hi_hat[:, 0]).max() > 2 * np.abs(hi_hat[:, 1]).max()
+    assert np.abs(ride[:, 1]).max() > 2 * np.abs(ride[:, 0]).max()
+
+
+def test_stereo_audio_is_normalized_over_both_channels():
+    audio = render_hits([Hit(0.0, 49, 127), Hit(0.0, 52, 127)], stereo=True)
+    assert np.max(np.abs(audio)) == pytest.approx(synth.PEAK, rel=1e-6)
+
+
 def test_hits_past_the_end_are_dropped_and_long_sounds_cut():
     audio = mix_hits([Hit(0.0, 49, 100), Hit(5.0, 36, 100)], sample(1.0))
     assert len(audio) == sample(1.0)
@@ -243,12 +267,13 @@ def test_acoustic_bass_drum_plays_the_kick_and_foreign_notes_are_counted(tmp_pat
 
 # --- files ---
 
-def test_writes_a_44k_16_bit_wav_as_long_as_the_midi_plus_the_tail(tmp_path):
+@pytest.mark.parametrize("stereo, shape", [(True, (2,)), (False, ())])
+def test_writes_a_44k_16_bit_wav_as_long_as_the_midi_plus_the_tail(tmp_path, stereo, shape):
     path = write_midi(tmp_path / "song.mid", [
         [tempo(0, 150)] + drum_note(0, 36) + drum_note(240, 42) + drum_note(480, 38)])
-    info = render_midi_file(path, tmp_path / "song.wav")
+    info = render_midi_file(path, tmp_path / "song.wav", stereo=stereo)
     rate, pcm = wavfile.read(tmp_path / "song.wav")
-    assert rate == SAMPLE_RATE and pcm.dtype == np.int16 and pcm.ndim == 1
+    assert rate == SAMPLE_RATE and pcm.dtype == np.int16 and pcm.shape[1:] == shape
     midi_seconds = mido.MidiFile(path).length
     assert len(pcm) == sample(midi_seconds + DECAY_TAIL_SECONDS)
     assert info.hits == 3 and info.seconds == pytest.approx(len(pcm) / SAMPLE_RATE)
@@ -260,7 +285,7 @@ def test_the_wav_onsets_follow_the_midi_timing(tmp_path):
         + drum_note(960, 36) + drum_note(1440, 38) + drum_note(1920, 36)])
     render_midi_file(path, tmp_path / "song.wav")
     _, pcm = wavfile.read(tmp_path / "song.wav")
-    assert_onsets_match(pcm / 32768.0, [0.0, 0.6, 1.2, 1.2 + 1 / 3, 1.2 + 2 / 3])
+    assert_onsets_match(pcm.mean(axis=1) / 32768.0, [0.0, 0.6, 1.2, 1.2 + 1 / 3, 1.2 + 2 / 3])
 
 
 def test_same_midi_gives_the_same_bytes(tmp_path):
@@ -343,8 +368,8 @@ def test_refuses_to_write_the_wav_over_its_own_midi_file(tmp_path):
 
 @pytest.mark.skipif(not MGLA.is_dir(), reason="../shared/data/mgla-midi is absent")
 def test_renders_a_whole_song_of_the_real_corpus(tmp_path):
-    song = sorted(MGLA.glob("*.mid"))[0]
-    info = render_midi_file(song, tmp_path / "song.wav")
+    song = min(MGLA.glob("*.mid"), key=lambda path: path.stat().st_size)
+    info = render_midi_file(song, tmp_path / "song.wav", stereo=False)
     rate, pcm = wavfile.read(tmp_path / "song.wav")
     assert info.hits > 1000
     assert len(pcm) == sample(mido.MidiFile(song).length + DECAY_TAIL_SECONDS)
