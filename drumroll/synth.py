@@ -24,6 +24,7 @@ from .kit import (CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, not
 
 PEAK = 0.89                 # about -1 dBFS: loud, never at full scale
 CHOKE_FADE_SECONDS = 0.005  # a choked hi-hat fades out this fast instead of clicking off
+MAX_SECONDS = 3600          # longer is a broken file (a stereo hour already takes 3 GB to mix)
 
 Hit = collections.namedtuple("Hit", "time note velocity")   # seconds, MIDI note, 1..127
 RenderInfo = collections.namedtuple("RenderInfo", "hits seconds ignored_notes")
@@ -112,7 +113,8 @@ def read_drum_hits(midi_path):
 
     Returns (hits, seconds, ignored): the Hits in time order, the length of the file in
     seconds, and how many channel-10 notes the kit has no voice for. Raises UserError when
-    the file is missing, is not a MIDI file, or holds no drum note the kit can play.
+    the file is missing, is not a MIDI file, holds no drum note the kit can play, or lasts
+    longer than MAX_SECONDS.
     """
     try:
         midi = mido.MidiFile(midi_path, clip=True)
@@ -141,6 +143,9 @@ def read_drum_hits(midi_path):
     if not hits:
         found = f" ({ignored} notes outside the kit)" if ignored else ""
         raise UserError(f"{midi_path}: no drum notes on channel 10{found}")
+    if now > MAX_SECONDS:
+        raise UserError(f"{midi_path}: lasts {now / 60:.0f} minutes, longer than the "
+                        f"{MAX_SECONDS // 60} minutes the renderer accepts")
     return hits, now, ignored
 
 

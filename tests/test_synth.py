@@ -336,6 +336,14 @@ def test_midi_without_drum_notes_gives_an_error_and_no_wav(tmp_path):
     assert_no_wav_left(tmp_path)
 
 
+def test_a_file_lasting_hours_is_refused_before_anything_is_mixed(tmp_path):
+    beats = int(synth.MAX_SECONDS / 0.5) + 2      # at 120 bpm, just past the limit
+    path = write_midi(tmp_path / "endless.mid", [drum_note(0, 36) + drum_note(beats * TICKS, 38)])
+    with pytest.raises(UserError, match=r"endless\.mid: lasts 60 minutes, longer than"):
+        render_midi_file(path, tmp_path / "endless.wav")
+    assert_no_wav_left(tmp_path)
+
+
 def test_a_bad_midi_file_leaves_an_existing_wav_untouched(tmp_path):
     wav = tmp_path / "take.wav"
     wav.write_bytes(b"an earlier take")
