@@ -1,0 +1,165 @@
+"""The training loop around `dcgan.GAN`: a run folder with checkpoints, sample grids and a log.
+
+A run folder holds
+    config.json              the TrainConfig of the run (also inside every checkpoint)
+    checkpoints/step_*.npz   full state: weights, optimizer moments, EMA, RNG, step
+    samples/step_*.png       a grid of rolls from fixed latent points, one per checkpoint
+    history.csv              iteration, losses, D accuracies, seconds
+Killing the process at any moment loses at most the iterations since the last checkpoint:
+`resume=True` reloads the newest checkpoint and continues with the same random stream, so a
+resumed run ends with exactly the weights of an uninterrupted one.
+"""
+import csv
+import dataclasses
+import io
+import json
+import os
+import pathlib
+import time
+
+import numpy as np
+
+from drumroll.cli import Progress, UserError
+from drumroll.files import atomic_write
+from drumroll.format import unit_to_pixels
+from drumroll.images import write_png
+from gan_numpy.checkpoint import CheckpointError
+from gan_numpy.dcgan import GAN, TrainConfig
+
+HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
+CHECKPOINTS_KEPT = 3
+GRID_SAMPLES = 8
+GRID_SCALE = 2          # pixels per cell in sample grids, so a 25 x 256 roll is easy to see
+GRID_GAP = 4            # grey rows between rolls
+
+
+class TrainingDiverged(UserError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def sample_grid(rolls):
+    """Rolls (n, 25, 256) in [-1, 1] -> one uint8 picture: the rolls stacked, grey between."""
+    pictures = []
+    for roll in rolls:
+        cells = unit_to_pixels(roll).repeat(GRID_SCALE, axis=0).repeat(GRID_SCALE, axis=1)
+        pictures += [cells, np.full((GRID_GAP, cells.shape[1]), 160, dtype=np.uint8)]
+    return np.concatenate(pictures[:-1])
+
+
+def write_grid(path, rolls):
+    write_png(path, sample_grid(rolls))
+
+
+def checkpoint_paths(run_dir):
+    """The run's checkpoints, oldest first."""
+    return sorted(pathlib.Path(run_dir, "checkpoints").glob("step_*.npz"))
+
+
+def latest_checkpoint(run_dir):
+    """Newest checkpoint of a run folder (or the path itself if it is a checkpoint file)."""
+    path = pathlib.Path(run_dir)
+    if path.is_file():
+        return path
+    found = checkpoint_paths(path)
+    if not found:
+        raise UserError(f"{path}: no checkpoint found (train a model first: make train)")
+    return found[-1]
+
+
+def read_history(run_dir, up_to):
+    path = pathlib.Path(run_dir, "history.csv")
+    if not path.exists():
+        return []
+    with open(path, newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if int(row["iteration"]) <= up_to]
+    return [{key: float(value) for key, value in row.items()} for row in rows]
+
+
+def write_history(run_dir, history):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({key: (int(row[key]) if key == "iteration" else f"{row[key]:.6g}")
+                         for key in HISTORY_FIELDS})
+    with atomic_write(pathlib.Path(run_dir, "history.csv"), "w") as handle:
+        handle.write(buffer.getvalue())
+
+
+def save_run_state(gan, run_dir, history):
+    """Checkpoint, sample grid and history for the GAN's current step."""
+    run_dir = pathlib.Path(run_dir)
+    name = f"step_{gan.step:07d}"
+    gan.save(run_dir / "checkpoints" / f"{name}.npz")
+    write_grid(run_dir / "samples" / f"{name}.png", gan.sample_fixed(GRID_SAMPLES))
+    write_history(run_dir, history)
+    for old in checkpoint_paths(run_dir)[:-CHECKPOINTS_KEPT]:
+        old.unlink()
+
+
+def prepare_run_dir(config, run_dir, resume):
+    run_dir = pathlib.Path(run_dir)
+    try:
+        for sub in ("checkpoints", "samples"):
+            (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{run_dir}: cannot create the run folder ({error.strerror})") from None
+    if not resume and checkpoint_paths(run_dir):
+        raise UserError(f"{run_dir}: already holds a run; use --resume to continue it "
+                        "or choose another --out")
+    with atomic_write(run_dir / "config.json", "w") as handle:
+        json.dump(dataclasses.asdict(config), handle, indent=2)
+    return run_dir
+
+
+def train(config, images, run_dir, resume=False, log=print, stop_after=None):
+    """Train on `images` (N, 25, 256) uint8 for config.iterations in total; returns the GAN.
+
+    `stop_after` ends the call early after that many iterations of this call (used by tests
+    to simulate a killed process); the run can then be resumed.
+    """
+    config = config.resolved()
+    if resume and checkpoint_paths(run_dir):
+        path = latest_checkpoint(run_dir)
+        gan = GAN.load(path)
+        # the total length may be extended when resuming; nothing else may change
+        gan.config = dataclasses.replace(gan.config, iterations=config.iterations,
+                                         sample_every=config.sample_every,
+                                         checkpoint_every=config.checkpoint_every)
+        config = gan.config
+        log(f"resuming {path} at iteration {gan.step}")
+    else:
+        gan = GAN(config, images)
+    run_dir = prepare_run_dir(config, run_dir, resume)
+    history = read_history(run_dir, gan.step)
+    if gan.step >= config.iterations:
+        log(f"{run_dir}: already trained {gan.step} iterations")
+        return gan
+
+    data = gan.prepare_data(images)
+    progress = Progress(config.iterations, label="iteration ", start=gan.step, interval=5.0)
+    started = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
+    done_this_call = 0
+    while gan.step < config.iterations:
+        stats = gan.train_step(data)
+        losses = np.array([stats["d_loss"], stats["g_loss"]])
+        if not np.all(np.isfinite(losses)):
+            kept = checkpoint_paths(run_dir)
+            where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written"
+            raise TrainingDiverged(f"{run_dir}: loss became {losses} at iteration {gan.step}; "
+                                   f"stopped ({where}); try a lower --lr")
+        history.append({"iteration": gan.step, **stats,
+                        "seconds": time.perf_counter() - started})
+        progress.update(gan.step, extra=(
+            f"D {stats['d_loss']:.3f}  G {stats['g_loss']:.3f}  "
+            f"D acc real {stats['d_real_acc']:.2f} fake {stats['d_fake_acc']:.2f}"))
+        finished = gan.step >= config.iterations
+        if finished or gan.step % config.checkpoint_every == 0:
+            save_run_state(gan, run_dir, history)
+        elif gan.step % config.sample_every == 0:
+            write_grid(run_dir / "samples" / f"step_{gan.step:07d}.png",
+                       gan.sample_fixed(GRID_SAMPLES))
+        done_this_call += 1
+        if stop_after is not None and done_this_call >= stop_after:
+            break
+    return gan
