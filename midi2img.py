@@ -12,7 +12,7 @@ import sys
 from drumroll.cli import Progress, UserError, run
 from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import DEFAULT_HOP, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
-from drumroll.images import write_png
+from drumroll.images import write_pngs
 from drumroll.midi_in import find_midi_files, parse_note_range
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,14 +65,6 @@ def prepare_output(folder):
         raise UserError(f"{folder}: output folder is not writable")
 
 
-def write_pngs(folder, dataset):
-    progress = Progress(len(dataset), label="PNGs ")
-    progress.update(0)
-    for index, (name, image) in enumerate(zip(dataset.names(), dataset.images)):
-        write_png(os.path.join(folder, name + ".png"), image)
-        progress.update(index + 1)
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
@@ -88,7 +80,9 @@ def main(argv=None):
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "
                         f"({len(report.skipped)} of {len(files)} files skipped)")
     if not args.no_png:
-        write_pngs(args.out, dataset)
+        progress = Progress(len(dataset), label="PNGs ")
+        progress.update(0)
+        write_pngs(args.out, dataset.names(), dataset.images, progress)
     dataset_path = os.path.join(args.out, "dataset.npz")
     save_dataset(dataset_path, dataset)
 

@@ -17,7 +17,8 @@ import numpy as np
 from drumroll.cli import UserError
 from drumroll.files import atomic_write
 from drumroll.format import (
-    DEFAULT_HOP, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, WINDOW_STEPS, hits_to_pixels, pixels_to_hits,
+    DEFAULT_HOP, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, WINDOW_STEPS,
+    pixels_to_hits,
 )
 from drumroll.midi_in import cut_windows, read_drum_roll
 
@@ -93,6 +94,14 @@ def unique_song_name(stem, taken):
     return name
 
 
+def velocities_to_pixels(velocities):
+    """(..., rows, steps) velocities -> uint8 image, 0 where hit (as hits_to_pixels, but
+    without its int64 temporary: this runs on every window of every song)."""
+    pixels = np.full(velocities.shape, EMPTY_PIXEL, dtype=np.uint8)
+    pixels[velocities > 0] = HIT_PIXEL
+    return pixels
+
+
 def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP, lowest_note=LOWEST_NOTE,
                   num_rows=NUM_ROWS, progress=None):
     """Read MIDI files and cut their rolls into windows -> (Dataset, Report).
@@ -122,7 +131,7 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP, lowest_note=
             report.notes_per_row += roll.notes_per_row
             song_starts, windows = cut_windows(roll.velocities, window, hop)   # (W,), (W, rows, window)
             velocities.append(windows)
-            images.append(hits_to_pixels(windows > 0))
+            images.append(velocities_to_pixels(windows))
             starts.append(song_starts)
             songs.extend([song] * len(song_starts))
         if progress is not None:

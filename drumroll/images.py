@@ -1,11 +1,20 @@
 """Drum-roll PNG files: write them atomically, read them back as validated uint8 grids.
 
 A drum-roll image is 8-bit grayscale, NUM_ROWS pixels high (one row per note), one column per
-32nd-note step, hit = black (0). Reading is forgiving about how an editor saved the picture
-(RGB, alpha, 1-bit or 16-bit grayscale are converted) and strict about what matters: the height.
+32nd-note step, hit = black (0). Reading (through imageio) is forgiving about how an editor
+saved the picture (RGB, alpha, 1-bit or 16-bit grayscale are converted) and strict about what
+matters: the height.
+
+Writing uses a ten-line PNG encoder instead of imageio: a dataset is thousands of tiny images,
+and imageio's per-call plugin set-up costs about 250 us each, five times the encoding itself,
+which alone would break midi2img's speed goal. The format is simple enough to write by hand.
 """
 import glob
 import os
+import shutil
+import struct
+import tempfile
+import zlib
 
 import imageio.v3 as iio
 import numpy as np
@@ -18,12 +27,28 @@ IMAGE_SUFFIXES = (".png",)
 LUMINANCE = np.array([0.299, 0.587, 0.114])   # ITU-R 601, as Pillow's convert("L")
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GRAYSCALE_8_BIT = (8, 0, 0, 0, 0)   # bit depth, colour type, compression, filter, interlace
+ZLIB_LEVEL = 1    # mostly-white rows compress well even at the fastest level (~270 bytes)
+
+
+def png_chunk(kind, data):
+    """length, type, data, CRC of type + data: the building block of a PNG file."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def encode_png(pixels):
-    """(rows, steps) uint8 -> PNG file contents (bytes)."""
+    """(rows, steps) uint8 -> PNG file contents (bytes), 8-bit grayscale."""
     pixels = np.asarray(pixels)
-    if pixels.ndim != 2 or pixels.dtype != np.uint8:
+    if pixels.ndim != 2 or pixels.dtype != np.uint8 or 0 in pixels.shape:
         raise ValueError(f"a drum-roll image is 2-D uint8, got {pixels.dtype} {pixels.shape}")
-    return iio.imwrite("<bytes>", pixels, extension=".png", plugin="pillow")
+    height, width = pixels.shape
+    scanlines = np.zeros((height, width + 1), dtype=np.uint8)   # each row starts with its
+    scanlines[:, 1:] = pixels                                    # filter type, 0 = none
+    header = struct.pack(">II5B", width, height, *GRAYSCALE_8_BIT)
+    return (PNG_SIGNATURE + png_chunk(b"IHDR", header)
+            + png_chunk(b"IDAT", zlib.compress(scanlines.tobytes(), ZLIB_LEVEL))
+            + png_chunk(b"IEND", b""))
 
 
 def write_png(path, pixels):
@@ -35,6 +60,39 @@ def write_png(path, pixels):
             handle.write(data)
     except OSError as error:
         raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
+
+
+def write_pngs(folder, names, images, progress=None):
+    """Write images (N, rows, steps) uint8 as <folder>/<name>.png, every file appearing whole.
+
+    For thousands of tiny files, one temporary file per image (atomic_write) costs more than
+    the encoding. Instead every PNG is written into one private staging folder beside its
+    destination and renamed into place: the same guarantee (no reader ever sees half a PNG,
+    a failure leaves no partial file) with half the work. progress: optional cli.Progress.
+    """
+    folder = os.fspath(folder)
+    try:
+        staging = tempfile.mkdtemp(dir=folder, prefix=".staging-")
+    except OSError as error:
+        raise UserError(f"{folder}: cannot write ({error.strerror or error})") from None
+    path = folder
+    try:
+        for index, (name, pixels) in enumerate(zip(names, images)):
+            data = encode_png(pixels)
+            path = os.path.join(folder, name + ".png")
+            staged = os.path.join(staging, name + ".png")
+            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:                     # plain system calls: a Python file object costs 20% more
+                os.write(descriptor, data)
+            finally:
+                os.close(descriptor)
+            os.replace(staged, path)
+            if progress is not None:
+                progress.update(index + 1)
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def to_grayscale(pixels):

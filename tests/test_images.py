@@ -8,7 +8,7 @@ from PIL import Image
 
 from drumroll.cli import UserError
 from drumroll.format import NUM_ROWS
-from drumroll.images import encode_png, find_images, read_png, write_png
+from drumroll.images import encode_png, find_images, read_png, write_png, write_pngs
 
 
 def roll_pixels(seed=0, steps=256):
@@ -53,6 +53,29 @@ def test_write_to_an_unwritable_place_names_the_file(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match=r"file/a\.png: cannot write"):
         write_png(tmp_path / "file" / "a.png", roll_pixels())
+
+
+def test_write_pngs_writes_every_image_under_its_name_and_nothing_else(tmp_path):
+    images = np.stack([roll_pixels(seed) for seed in range(5)])
+    names = [f"song_{32 * index}" for index in range(5)]
+    write_pngs(tmp_path, names, images)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.png" for n in names)
+    for name, pixels in zip(names, images):
+        assert np.array_equal(read_png(tmp_path / f"{name}.png"), pixels)
+
+
+def test_write_pngs_replaces_old_files_and_leaves_no_staging_folder_on_failure(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"old")
+    images = np.stack([roll_pixels(1), roll_pixels(2)])
+    with pytest.raises(UserError, match=r"b/c\.png: cannot write"):
+        write_pngs(tmp_path, ["a", "b/c"], images)     # no folder b: the second one fails
+    assert np.array_equal(read_png(tmp_path / "a.png"), images[0])
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_write_pngs_into_a_missing_folder_names_it(tmp_path):
+    with pytest.raises(UserError, match=r"gone: cannot write"):
+        write_pngs(tmp_path / "gone", ["a"], roll_pixels()[None])
 
 
 def test_a_gray_image_saved_as_rgb_reads_as_the_same_gray(tmp_path):
@@ -135,7 +158,11 @@ def test_find_images_refuses_a_folder_without_images(tmp_path):
         find_images([tmp_path])
 
 
-def test_encoded_bytes_are_a_png_pillow_reads():
-    pixels = roll_pixels(3, steps=40)
+@pytest.mark.parametrize("shape", [(NUM_ROWS, 256), (NUM_ROWS, 1), (1, 7), (5, 1000)])
+def test_encoded_bytes_are_a_grayscale_png_pillow_reads_exactly(shape):
+    pixels = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
     with Image.open(io.BytesIO(encode_png(pixels))) as image:
-        assert image.format == "PNG" and np.array_equal(np.asarray(image), pixels)
+        image.verify()      # checks every chunk's CRC
+    with Image.open(io.BytesIO(encode_png(pixels))) as image:
+        assert image.format == "PNG" and image.mode == "L"
+        assert np.array_equal(np.asarray(image), pixels)
