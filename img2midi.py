@@ -1,6 +1,10 @@
-"""Drum-roll images -> MIDI files that any sequencer loads.
+"""Drum-roll images -> MIDI files that any sequencer loads; or new tracks from a trained GAN.
 
-Each image becomes `<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum
+    python img2midi.py build/dataset/*.png --out converted --bpm 160
+    python img2midi.py --checkpoint runs/default --num 8 --out generated   (make generate)
+
+With --checkpoint, the generator writes --num tracks, each as `track-NN.png`, `.mid` and `.wav`
+(rows the training data never used are blanked). Otherwise each image becomes `<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum
 track on channel 10 with a note_on and a note_off for every hit, exactly as long as the image
 (a 256-step image is 8 bars and loops cleanly). A pixel darker than --threshold is a hit.
 """
@@ -8,13 +12,20 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
 from drumroll.cli import UserError, run
 from drumroll.format import (
-    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, pixels_to_hits,
+    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
+    pixels_to_hits, unit_to_pixels,
 )
-from drumroll.images import find_images, read_png
+from drumroll.images import find_images, read_png, write_png
 from drumroll.midi_in import parse_note_range
 from drumroll.midi_out import roll_to_midi, write_midi
+from drumroll.synth import render_midi_file
+from gan_numpy.checkpoint import CheckpointError
+from gan_numpy.dcgan import GAN
+from gan_numpy.training import latest_checkpoint
 
 
 def note_range(text):
@@ -40,9 +51,23 @@ def build_parser():
     parser = argparse.ArgumentParser(
         description="Turn drum-roll PNGs (rows = notes from 36 up, columns = 32nd notes, "
                     "dark = hit) into MIDI drum tracks.",
-        epilog="example: python img2midi.py build/dataset/*_0.png --out generated --bpm 160")
+        epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
+               "          python img2midi.py --checkpoint runs/default --num 8 --out generated",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="*",
                         help="PNG files, folders of PNGs or glob patterns")
+    generation = parser.add_argument_group("generating new tracks from a trained model")
+    generation.add_argument("--checkpoint", metavar="RUN",
+                            help="run folder (its newest checkpoint) or checkpoint file")
+    generation.add_argument("--num", type=int, default=8,
+                            help="tracks to generate (default: %(default)s)")
+    generation.add_argument("--bars", type=int, default=WINDOW_BARS,
+                            help="bars per track: several 8-bar samples are chained "
+                                 "(default: %(default)s)")
+    generation.add_argument("--seed", type=int, default=0,
+                            help="sampling seed: the same seed gives the same tracks (default: 0)")
+    generation.add_argument("--no-wav", action="store_true",
+                            help="do not render a .wav beside each generated .mid")
     parser.add_argument("--out", default="generated",
                         help="output folder for the .mid files (default: %(default)s)")
     parser.add_argument("--bpm", type=float, default=DEFAULT_BPM,
@@ -67,6 +92,8 @@ def check_options(args):
         raise UserError(f"--velocity {args.velocity}: must be between 1 and 127")
     if not 1 <= args.bpm <= 1000:
         raise UserError(f"--bpm {args.bpm:g}: must be between 1 and 1000")
+    if args.num < 1 or args.bars < 1:
+        raise UserError("--num and --bars must be at least 1")
 
 
 def prepare_output(folder):
@@ -97,9 +124,43 @@ def convert(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHOLD,
     return written
 
 
+def generate(args):
+    """Sample args.num tracks from a checkpoint; write PNG, MIDI and (unless --no-wav) WAV."""
+    path = latest_checkpoint(args.checkpoint)
+    try:
+        gan = GAN.load(path)
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
+    prepare_output(args.out)
+    windows = -(-args.bars // WINDOW_BARS)                 # 8-bar samples per track
+    rolls = gan.sample(args.num * windows, rng=np.random.default_rng(args.seed))
+    steps = args.bars * rolls.shape[2] // WINDOW_BARS
+    # (num * windows, 25, 256) -> (num, 25, windows * 256): samples side by side in time
+    tracks = rolls.reshape(args.num, windows, *rolls.shape[1:]).transpose(0, 2, 1, 3)
+    tracks = tracks.reshape(args.num, rolls.shape[1], -1)[:, :, :steps]
+    named = []
+    for index, track in enumerate(tracks, start=1):
+        stem = f"track-{index:02d}"
+        pixels = unit_to_pixels(track)
+        write_png(os.path.join(args.out, stem + ".png"), pixels)
+        named.append((stem, pixels))
+    written = convert(named, args.out, bpm=args.bpm, threshold=args.threshold,
+                      velocity=args.velocity, blank_notes=args.blank)
+    if not args.no_wav:
+        for midi_path in written:
+            render_midi_file(midi_path, os.path.splitext(midi_path)[0] + ".wav")
+    print(f"{path}: wrote {len(written)} tracks of {args.bars} bars at {args.bpm:g} bpm to "
+          f"{args.out} (.png, .mid{'' if args.no_wav else ', .wav'})")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     check_options(args)
+    if args.checkpoint:
+        if args.images:
+            raise UserError("give either images or --checkpoint, not both")
+        return generate(args)
     if not args.images:
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
     paths = find_images(args.images)
