@@ -17,6 +17,7 @@ BPM      ?= 140
 OUT      ?= generated
 MIDI     ?=
 WAV      ?=
+ORIGINAL ?=
 
 ITER_ARG := $(if $(ITER),--iterations $(ITER),)
 
@@ -48,8 +49,8 @@ train: $(VENV)/.runtime $(DATASET)  ## train the GAN (ARCH, ITER, SEED) into RUN
 generate: $(VENV)/.runtime  ## write NUM new tracks (PNG, MIDI, WAV) from RUN's last checkpoint into OUT
 	$(PY) img2midi.py --checkpoint $(RUN) --num $(NUM) --bpm $(BPM) --seed $(SEED) --out $(OUT)
 
-evaluate: $(VENV)/.runtime  ## score generated tracks against real windows (table)
-	$(PY) evaluate.py --data $(DATASET) --generated $(OUT)
+evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
+	$(PY) evaluate.py --data $(DATASET) --run $(RUN) --seed $(SEED) $(if $(ORIGINAL),--original $(ORIGINAL),)
 
 demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, evaluate
 	$(MAKE) dataset MIDI_DIR=data/midi
@@ -64,6 +65,7 @@ bench: $(VENV)/.runtime  ## speed and memory benchmarks
 	$(PY) bench/run.py
 
 listen: $(VENV)/.runtime  ## render MIDI=path.mid to a WAV (WAV=other.wav to choose)
+	@test -n "$(MIDI)" || { echo "usage: make listen MIDI=path.mid [WAV=out.wav]" >&2; exit 2; }
 	$(PY) listen.py $(MIDI) $(if $(WAV),--out $(WAV),)
 
 corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
