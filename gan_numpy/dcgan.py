@@ -46,6 +46,8 @@ class TrainConfig:
     latent: int = None            # global latent size (original: the only latent)
     bar_noise: int = 32           # default arch: noise per bar, joined to each bar code
     width: int = 64               # default arch: channels of the narrowest layers
+    bar_decoder: str = "dense"    # default arch: "dense" (knows each step's place in the bar)
+                                  # or "conv" (three stride-2 transposed convs, as findings.md)
     ema_decay: float = 0.999      # default arch: EMA of G's weights for sampling
     seed: int = 0
     rows: list = None             # drum rows the training data uses (None: from the data);
@@ -103,11 +105,40 @@ def original_discriminator(config, rng):
 
 # ------------------------------------------------------------------------------- our default
 
+def dense_bar_decoder(config, inputs, rows, rng):
+    """(N*8, inputs) -> (N*8, R, 1, 32) with dense layers: every step of the bar has weights of
+    its own, so the decoder can learn that a downbeat is not an offbeat."""
+    hidden = 4 * config.width
+    return Sequential(
+        Dense(inputs, hidden, rng=rng), BatchNorm(hidden), ReLU(),
+        Dense(hidden, hidden, rng=rng), BatchNorm(hidden), ReLU(),
+        Dense(hidden, rows * STEPS_PER_BAR, rng=rng),
+        Reshape((rows, 1, STEPS_PER_BAR)), Tanh(),                   # (N*8, R, 1, 32)
+    )
+
+
+def conv_bar_decoder(config, inputs, rows, rng):
+    """(N*8, inputs) -> (N*8, R, 1, 32): dense to 4 steps, three stride-2 transposed convs."""
+    wide, width = 2 * config.width, config.width
+    return Sequential(
+        Dense(inputs, wide * 4, rng=rng),
+        Reshape((wide, 1, 4)),                                       # (N*8, 2W, 1, 4)
+        BatchNorm(wide), ReLU(),
+        ConvTranspose2D(wide, width, (1, 4), stride=(1, 2), padding="same", rng=rng),  # 8
+        BatchNorm(width), ReLU(),
+        ConvTranspose2D(width, width, (1, 4), stride=(1, 2), padding="same", rng=rng),  # 16
+        BatchNorm(width), ReLU(),
+        ConvTranspose2D(width, width, (1, 4), stride=(1, 2), padding="same", rng=rng),  # 32
+        BatchNorm(width), ReLU(),
+        Conv2D(width, rows, (1, 5), padding="same", rng=rng), Tanh(),  # (N*8, R, 1, 32)
+    )
+
+
 class BarGenerator(Layer):
     """latent (N, latent + 8 * bar_noise) -> (N, R, 1, 256): R drum rows as channels.
 
-    global latent -> (N, W2, 1, 8) bar codes -> conv across bars -> each bar code + its noise
-    -> shared bar decoder: dense to 4 steps, three stride-2 transposed convs to 32 steps.
+    global latent -> (N, 2W, 1, 8) bar codes -> conv across bars -> each bar code + its noise
+    -> one bar decoder shared by all bars -> 32 steps per bar.
     """
 
     def __init__(self, config, rng=None):
@@ -122,18 +153,8 @@ class BarGenerator(Layer):
             Conv2D(wide, wide, (1, 3), padding="same", rng=rng),              # bar-to-bar coherence
             BatchNorm(wide), ReLU(),
         )
-        self.bar_decoder = Sequential(
-            Dense(wide + self.noise, wide * 4, rng=rng),
-            Reshape((wide, 1, 4)),                                   # (N*8, 2W, 1, 4)
-            BatchNorm(wide), ReLU(),
-            ConvTranspose2D(wide, config.width, (1, 4), stride=(1, 2), padding="same", rng=rng),  # 8
-            BatchNorm(config.width), ReLU(),
-            ConvTranspose2D(config.width, config.width, (1, 4), stride=(1, 2), padding="same", rng=rng),
-            BatchNorm(config.width), ReLU(),                         # 16 steps
-            ConvTranspose2D(config.width, config.width, (1, 4), stride=(1, 2), padding="same", rng=rng),
-            BatchNorm(config.width), ReLU(),                         # 32 steps
-            Conv2D(config.width, rows, (1, 5), padding="same", rng=rng), Tanh(),  # (N*8, R, 1, 32)
-        )
+        self.bar_decoder = (dense_bar_decoder if config.bar_decoder == "dense"
+                            else conv_bar_decoder)(config, wide + self.noise, rows, rng)
 
     def sublayers(self):
         return [("bar_codes", self.bar_codes), ("bar_decoder", self.bar_decoder)]
