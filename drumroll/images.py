@@ -62,13 +62,34 @@ def write_png(path, pixels):
         raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
 
 
+def same_contents(path, data):
+    """True when the file at path already holds exactly these bytes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+def write_through_staging(staging, path, data):
+    """Write data into the staging folder, then rename it to path in one step."""
+    staged = os.path.join(staging, os.path.basename(path))
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:                     # plain system calls: a Python file object costs 20% more
+        os.write(descriptor, data)
+    finally:
+        os.close(descriptor)
+    os.replace(staged, path)
+
+
 def write_pngs(folder, names, images, progress=None):
     """Write images (N, rows, steps) uint8 as <folder>/<name>.png, every file appearing whole.
 
     For thousands of tiny files, one temporary file per image (atomic_write) costs more than
     the encoding. Instead every PNG is written into one private staging folder beside its
     destination and renamed into place: the same guarantee (no reader ever sees half a PNG,
-    a failure leaves no partial file) with half the work. progress: optional cli.Progress.
+    a failure leaves no partial file) with half the work. A file that already holds the
+    same image is left untouched. progress: optional cli.Progress.
     """
     folder = os.fspath(folder)
     try:
@@ -80,13 +101,10 @@ def write_pngs(folder, names, images, progress=None):
         for index, (name, pixels) in enumerate(zip(names, images)):
             data = encode_png(pixels)
             path = os.path.join(folder, name + ".png")
-            staged = os.path.join(staging, name + ".png")
-            descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:                     # plain system calls: a Python file object costs 20% more
-                os.write(descriptor, data)
-            finally:
-                os.close(descriptor)
-            os.replace(staged, path)
+            # a re-run leaves unchanged files alone: replacing a file (freeing its blocks) can
+            # cost a hundred times more than reading it
+            if not same_contents(path, data):
+                write_through_staging(staging, path, data)
             if progress is not None:
                 progress.update(index + 1)
     except OSError as error:

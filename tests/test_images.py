@@ -64,6 +64,18 @@ def test_write_pngs_writes_every_image_under_its_name_and_nothing_else(tmp_path)
         assert np.array_equal(read_png(tmp_path / f"{name}.png"), pixels)
 
 
+def test_write_pngs_leaves_files_with_the_same_image_untouched(tmp_path):
+    images = np.stack([roll_pixels(1), roll_pixels(2)])
+    write_pngs(tmp_path, ["same", "changed"], images)
+    os.utime(tmp_path / "same.png", (1, 1))
+    os.utime(tmp_path / "changed.png", (1, 1))
+    images[1, 0, 0] = 255 - images[1, 0, 0]
+    write_pngs(tmp_path, ["same", "changed"], images)
+    assert (tmp_path / "same.png").stat().st_mtime == 1
+    assert (tmp_path / "changed.png").stat().st_mtime != 1
+    assert np.array_equal(read_png(tmp_path / "changed.png"), images[1])
+
+
 def test_write_pngs_replaces_old_files_and_leaves_no_staging_folder_on_failure(tmp_path):
     (tmp_path / "a.png").write_bytes(b"old")
     images = np.stack([roll_pixels(1), roll_pixels(2)])
