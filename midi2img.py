@@ -47,8 +47,8 @@ def build_parser():
                         help="steps between window starts; 32 = one bar (default: %(default)s)")
     parser.add_argument("--window", type=positive, default=WINDOW_STEPS,
                         help="window length in 32nd-note steps (default: %(default)s = 8 bars)")
-    parser.add_argument("--notes", type=note_range, default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
-                        metavar="LOW-HIGH",
+    parser.add_argument("--notes", type=note_range, metavar="LOW-HIGH",
+                        default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         help=f"MIDI notes kept, one image row each; others are dropped and "
                              f"counted (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")
     parser.add_argument("--no-png", action="store_true",
@@ -60,7 +60,8 @@ def prepare_output(folder):
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
-        raise UserError(f"{folder}: cannot create output folder ({error.strerror or error})") from None
+        reason = error.strerror or error
+        raise UserError(f"{folder}: cannot create output folder ({reason})") from None
     if not os.access(folder, os.W_OK):
         raise UserError(f"{folder}: output folder is not writable")
 

@@ -93,7 +93,8 @@ def main():
           f" {'ratio':>6s}  goal <= {GOAL}x")
     for name, files, events, read, convert, ratio in rows:
         verdict = "ok" if ratio <= GOAL else "SLOW"
-        print(f"{name:26s} {files:5d} {events:9d} {read:9.2f}s {convert:8.2f}s {ratio:5.2f}x  {verdict}")
+        print(f"{name:26s} {files:5d} {events:9d} {read:9.2f}s {convert:8.2f}s {ratio:5.2f}x"
+              f"  {verdict}")
 
 
 if __name__ == "__main__":

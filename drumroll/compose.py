@@ -300,7 +300,8 @@ def main(argv=None):
         description="Compose the default corpus of black-metal drum parts as MIDI files.")
     parser.add_argument("--out", default="data/midi", help="output folder (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument("--count", type=int, default=12, help="number of songs (default: %(default)s)")
+    parser.add_argument("--count", type=int, default=12,
+                        help="number of songs (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.count <= 0:
         raise UserError(f"--count {args.count}: must be positive")

@@ -129,7 +129,7 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP, lowest_note=
             report.merged += roll.merged
             report.dropped.update(roll.dropped)
             report.notes_per_row += roll.notes_per_row
-            song_starts, windows = cut_windows(roll.velocities, window, hop)   # (W,), (W, rows, window)
+            song_starts, windows = cut_windows(roll.velocities, window, hop)   # (W,), (W, rows, steps)
             velocities.append(windows)
             images.append(velocities_to_pixels(windows))
             starts.append(song_starts)
@@ -203,7 +203,8 @@ def load_dataset(path, height=NUM_ROWS):
     if song.dtype.kind != "U" or song.shape != (count,):
         raise UserError(f"{path}: song must be ({count},) strings, got {song.dtype} {song.shape}")
     if start.dtype.kind not in "iu" or start.shape != (count,):
-        raise UserError(f"{path}: start must be ({count},) integers, got {start.dtype} {start.shape}")
+        raise UserError(f"{path}: start must be ({count},) integers, "
+                        f"got {start.dtype} {start.shape}")
     return Dataset(images=images, velocities=velocities, song=song, start=start.astype(np.int64),
                    hop=meta("hop", DEFAULT_HOP), window=meta("window", steps),
                    lowest_note=lowest_note)

@@ -162,7 +162,9 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
 
     steps = quantize(ticks[keep], ticks_per_beat)
     rows = rows[keep]
-    num_steps = max(int(steps.max()) + 1, int(quantize(end_tick, ticks_per_beat))) if steps.size else 0
+    num_steps = 0
+    if steps.size:
+        num_steps = max(int(steps.max()) + 1, int(quantize(end_tick, ticks_per_beat)))
     roll = np.zeros((num_rows, num_steps), dtype=np.uint8)
     np.maximum.at(roll, (rows, steps), velocities[keep].astype(np.uint8))
     occupied_cells = int(np.count_nonzero(roll))
@@ -223,6 +225,6 @@ def cut_windows(velocities, window=WINDOW_STEPS, hop=DEFAULT_HOP):
     starts = window_starts(num_steps, window, hop)
     hit_columns = np.concatenate([[0], np.cumsum(velocities.any(axis=0))])   # (steps + 1,)
     starts = starts[hit_columns[starts + window] > hit_columns[starts]]
-    views = np.lib.stride_tricks.sliding_window_view(velocities, window, axis=1)  # (rows, S, window)
-    windows = views[:, starts].transpose(1, 0, 2).copy()                          # (N, rows, window)
+    views = np.lib.stride_tricks.sliding_window_view(velocities, window, axis=1)  # (rows, S, W)
+    windows = views[:, starts].transpose(1, 0, 2).copy()                          # (N, rows, W)
     return starts, windows

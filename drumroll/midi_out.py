@@ -64,7 +64,8 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     if hits.ndim != 2:
         raise ValueError(f"a drum roll is (rows, steps), got shape {hits.shape}")
     if lowest_note < 0 or lowest_note + hits.shape[0] > 128:
-        raise ValueError(f"rows {lowest_note}..{lowest_note + hits.shape[0] - 1} are not MIDI notes")
+        highest = lowest_note + hits.shape[0] - 1
+        raise ValueError(f"rows {lowest_note}..{highest} are not MIDI notes")
     if velocities is None:
         velocities = DEFAULT_VELOCITY
     velocities = np.broadcast_to(np.asarray(velocities, dtype=np.int64), hits.shape)

@@ -103,7 +103,8 @@ def test_accents_and_soft_strokes_vary_the_velocity(corpus):
 def test_songs_repeat_their_bars_so_there_is_structure_to_learn(corpus):
     for path in corpus:
         roll = read_drum_roll(path).hits
-        bars = [roll[:, s:s + STEPS_PER_BAR].tobytes() for s in range(0, roll.shape[1], STEPS_PER_BAR)]
+        bars = [roll[:, start:start + STEPS_PER_BAR].tobytes()
+                for start in range(0, roll.shape[1], STEPS_PER_BAR)]
         repeated = sum(bars.count(bar) > 1 for bar in bars)
         assert repeated >= len(bars) // 2
 

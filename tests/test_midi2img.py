@@ -1,5 +1,4 @@
 """midi2img.py: PNGs and dataset.npz from a folder of MIDI files, reports, bad input."""
-import os
 import pathlib
 import subprocess
 import sys

@@ -74,7 +74,8 @@ def test_quantize_matches_exact_rounding_for_any_tick_and_resolution(tick, tpb):
 
 
 def test_is_on_grid_is_true_only_on_32nd_lines():
-    assert is_on_grid(np.array([0, 60, 20, 40, 120]), 480).tolist() == [True, True, False, False, True]
+    assert is_on_grid(np.array([0, 60, 20, 40, 120]), 480).tolist() == \
+        [True, True, False, False, True]
     assert is_on_grid(np.array([12, 13, 25]), 100).tolist() == [False, False, True]
 
 
