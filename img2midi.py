@@ -4,8 +4,8 @@
     python img2midi.py --checkpoint runs/default --num 8 --out generated   (make generate)
 
 With --checkpoint, the generator writes --num tracks, each as `track-NN.png`, `.mid` and `.wav`
-(rows the training data never used are blanked). Otherwise each image becomes `<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum
-track on channel 10 with a note_on and a note_off for every hit, exactly as long as the image
+(rows the training data never used are blanked). Otherwise each image becomes
+`<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum track on channel 10 with a note_on and a note_off for every hit, exactly as long as the image
 (a 256-step image is 8 bars and loops cleanly). A pixel darker than --threshold is a hit.
 """
 import argparse

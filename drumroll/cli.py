@@ -55,9 +55,10 @@ class Progress:
             return False
         self.last_print = now
         rate = self.rate(count)
-        eta = (self.total - count) / rate if rate > 0 else float("nan")
-        eta_text = format_seconds(eta) if eta == eta else "?"
-        line = f"{self.label}{count}/{self.total}  {rate:.2f}/s  ETA {eta_text}"
+        line = f"{self.label}{count}/{self.total}"
+        # a rate measured on the first item alone would be noise (it includes start-up)
+        if rate > 0 and count - self.start_count > 1:
+            line += f"  {rate:.2f}/s  ETA {format_seconds((self.total - count) / rate)}"
         if extra:
             line += "  " + extra
         print(line, file=self.stream, flush=True)

@@ -61,7 +61,7 @@ def row_to_note(row):
 
 def hits_to_pixels(hits):
     """Boolean hits (..., rows, steps) -> uint8 image, 0 where hit, 255 elsewhere."""
-    return np.where(hits, HIT_PIXEL, EMPTY_PIXEL).astype(np.uint8)
+    return np.where(hits, np.uint8(HIT_PIXEL), np.uint8(EMPTY_PIXEL))
 
 
 def pixels_to_hits(pixels, threshold=DEFAULT_THRESHOLD):

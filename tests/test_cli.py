@@ -1,0 +1,55 @@
+"""What the scripts share: one-line errors with exit codes, and progress lines with an ETA."""
+import io
+
+import pytest
+
+from drumroll.cli import Progress, UserError, format_seconds, run
+from drumroll.format import hits_to_pixels, pixels_to_hits, pixels_to_unit, unit_to_pixels
+
+import numpy as np
+
+
+def test_a_user_error_prints_one_line_and_exits_with_1(capsys):
+    def main(argv):
+        raise UserError("song.mid: not a MIDI file")
+    with pytest.raises(SystemExit) as exit_info:
+        run(main)
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "error: song.mid: not a MIDI file\n"
+
+
+def test_main_returning_a_code_is_the_exit_code():
+    with pytest.raises(SystemExit) as exit_info:
+        run(lambda argv: 3)
+    assert exit_info.value.code == 3
+
+
+def test_format_seconds_reads_like_a_clock():
+    assert [format_seconds(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
+
+
+def test_progress_shows_no_rate_for_the_first_item_and_an_eta_later():
+    stream = io.StringIO()
+    progress = Progress(10, label="it ", interval=0, stream=stream)
+    progress.update(1)
+    progress.update(5)
+    first, later = stream.getvalue().splitlines()
+    assert first == "it 1/10"
+    assert later.startswith("it 5/10  ") and "ETA" in later
+
+
+def test_progress_is_throttled_but_always_prints_the_last_item():
+    stream = io.StringIO()
+    progress = Progress(3, interval=3600, stream=stream)
+    for count in (1, 2, 3):
+        progress.update(count)
+    assert [line.split()[0] for line in stream.getvalue().splitlines()] == ["1/3", "3/3"]
+
+
+def test_pixels_and_unit_values_convert_both_ways():
+    hits = np.array([[True, False]])
+    pixels = hits_to_pixels(hits)
+    assert pixels.dtype == np.uint8 and pixels.tolist() == [[0, 255]]
+    assert pixels_to_unit(pixels).tolist() == [[-1.0, 1.0]]
+    assert unit_to_pixels(pixels_to_unit(pixels)).tolist() == [[0, 255]]
+    assert pixels_to_hits(pixels).tolist() == hits.tolist()
