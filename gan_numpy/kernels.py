@@ -15,16 +15,17 @@ W has the PyTorch Conv2D layout (O, C, kh, kw). A transposed convolution is the 
 convolution from its output image to its input image, so ConvTranspose2D calls the same three
 functions with the roles swapped (its forward is conv_backward_data).
 
-Two ways to turn a convolution into one matrix product per chunk of the batch are used, chosen
-per layer by which needs less memory traffic:
+Two ways to turn a convolution into matrix products are used, chosen per layer by which
+builds the smaller intermediate:
 
 * image-side columns (im2col, the usual way): gather every kh x kw window of the padded input
-  into a row, cols (N*Ho*Wo, kh*kw*C), then y = cols @ W. The backward pass scatters
-  dy @ W.T back into the image one kernel offset at a time (col2im).
-* output-side columns, for layers with few output channels (the 7 x 7 conv to one drum-roll
-  channel): first z = x @ W for every pixel and every kernel offset, z (N*Hp*Wp, kh*kw*O), then
-  y sums the kh*kw shifted slices of z. A naive im2col of that layer would be 49 times its
-  input; here the big intermediate is kh*kw*O = 49 values per pixel instead of kh*kw*C = 6272.
+  into a row, cols (N*Ho*Wo, kh*kw*C), then y = cols @ W, one product per chunk of the batch.
+  The backward pass scatters dy @ W.T back into the image one kernel offset at a time (col2im).
+* output-side planes, for layers with few output channels (the 7 x 7 conv to one drum-roll
+  channel): first z = W @ x for every image pixel, one plane per kernel offset and output
+  channel, z (kh*kw*O, N*H*W); then y sums the kh*kw shifted planes. A naive im2col of that
+  layer would be 49 times its input (about 20 GB at batch 128); here the intermediate holds
+  kh*kw*O = 49 values per pixel instead of kh*kw*C = 6,272, and no padded copy is made.
 
 The batch is processed in chunks so no intermediate exceeds CHUNK_BYTES, which keeps the peak
 memory of a training step bounded whatever the batch size.
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-CHUNK_BYTES = 48 * 2**20   # largest column matrix built at once
+CHUNK_BYTES = 24 * 2**20   # largest im2col matrix built at once
+PLANE_BYTES = 8 * 2**20    # output-side planes: small enough to stay in the CPU's cache
 
 
 def pair(value, name="value"):
@@ -190,43 +192,66 @@ def col2im(cols, padded_shape, kernel, stride, out=None):
     return out
 
 
-def shift_sum(z, out_size, kernel, stride):
-    """Output-side gather: y[n, a, b] = sum over offsets (i, j) of z[n, a*sh + i, b*sw + j, i, j].
+def valid_range(out_size, image_size, offset, stride, pad_before):
+    """Which outputs a kernel offset reaches inside the unpadded image, along one axis.
 
-    z (N, Hp, Wp, kh, kw, O) -> (N, Ho, Wo, O). The adjoint of shift_spread.
+    Output a reads image index a*stride + offset - pad_before. Returns (first, stop, first image
+    index) for the outputs whose index falls inside [0, image_size), or None if none does.
     """
-    ho, wo = out_size
-    kh, kw = kernel
-    sh, sw = stride
-    y = np.zeros((z.shape[0], ho, wo, z.shape[-1]), dtype=z.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            y += z[:, i:i + sh * ho:sh, j:j + sw * wo:sw, i, j]
+    first = max(0, -((offset - pad_before) // stride))          # ceil((pad - offset) / stride)
+    last = min(out_size - 1, (image_size - 1 + pad_before - offset) // stride)
+    if last < first:
+        return None
+    return first, last + 1, first * stride + offset - pad_before
+
+
+def _offset_windows(geom):
+    """For each kernel offset (i, j) that touches the image: the output slices and image slices."""
+    (ho, wo), (h, w) = geom.out, geom.image
+    (top, _), (left, _) = geom.pad
+    sh, sw = geom.stride
+    for i in range(geom.kernel[0]):
+        rows = valid_range(ho, h, i, sh, top)
+        for j in range(geom.kernel[1]):
+            cols = valid_range(wo, w, j, sw, left)
+            if rows is None or cols is None:
+                continue
+            (a0, a1, h0), (b0, b1, w0) = rows, cols
+            out = (slice(a0, a1), slice(b0, b1))
+            image = (slice(h0, h0 + sh * (a1 - a0), sh), slice(w0, w0 + sw * (b1 - b0), sw))
+            yield i, j, out, image
+
+
+def gather_planes(z, geom):
+    """Output-side gather: y[o, n, a, b] = sum over offsets (i, j) of z[i, j, o, n, a*sh+i-top, b*sw+j-left].
+
+    z (kh, kw, O, N, H, W), one plane per kernel offset and output channel -> y (O, N, Ho, Wo).
+    Offsets reaching into the zero padding contribute nothing, so no padded copy is made.
+    """
+    kh, kw, o, n, _, _ = z.shape
+    y = np.zeros((o, n) + geom.out, dtype=z.dtype)
+    for i, j, (rows, cols), (image_rows, image_cols) in _offset_windows(geom):
+        y[:, :, rows, cols] += z[i, j, :, :, image_rows, image_cols]
     return y
 
 
-def shift_spread(dy, padded, kernel, stride):
-    """Output-side scatter: dz[n, a*sh + i, b*sw + j, i, j] = dy[n, a, b] for every offset.
-
-    dy (N, Ho, Wo, O) -> dz (N, Hp, Wp, kh, kw, O), zero where no window puts a value.
-    """
-    n, ho, wo, o = dy.shape
-    kh, kw = kernel
-    sh, sw = stride
-    dz = np.zeros((n, padded[0], padded[1], kh, kw, o), dtype=dy.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dz[:, i:i + sh * ho:sh, j:j + sw * wo:sw, i, j] = dy
+def spread_planes(dy, geom):
+    """The adjoint of gather_planes: dy (O, N, Ho, Wo) -> dz (kh, kw, O, N, H, W)."""
+    o, n = dy.shape[:2]
+    dz = np.zeros(geom.kernel + (o, n) + geom.image, dtype=dy.dtype)
+    for i, j, (rows, cols), (image_rows, image_cols) in _offset_windows(geom):
+        dz[i, j, :, :, image_rows, image_cols] = dy[:, :, rows, cols]
     return dz
 
 
 # --- the convolution as matrix products -------------------------------------------------------
 
 def uses_output_columns(geom, in_channels, out_channels):
-    """True when the output-side columns move less data than im2col for this layer."""
-    hp, wp = geom.padded
+    """True when the output-side planes (kh*kw*O per image pixel) are smaller than im2col's
+    columns (kh*kw*C per output pixel)."""
+    h, w = geom.image
     ho, wo = geom.out
-    return hp * wp * out_channels < ho * wo * in_channels
+    return h * w * out_channels < ho * wo * in_channels
 
 
 def _image_side_matrix(W):
@@ -236,12 +261,18 @@ def _image_side_matrix(W):
 
 
 def _output_side_matrix(W):
-    """(O, C, kh, kw) -> (C, kh*kw*O), columns in shift_sum's (i, j, o) order."""
-    return W.transpose(1, 2, 3, 0).reshape(W.shape[1], -1)
+    """(O, C, kh, kw) -> (kh*kw*O, C), rows in the planes' (i, j, o) order."""
+    return W.transpose(2, 3, 0, 1).reshape(-1, W.shape[1])
 
 
-def _chunk_size(n, bytes_per_sample):
-    return max(1, min(n, CHUNK_BYTES // max(1, bytes_per_sample)))
+def _chunk_size(n, bytes_per_sample, budget=None):
+    budget = CHUNK_BYTES if budget is None else budget
+    return max(1, min(n, budget // max(1, bytes_per_sample)))
+
+
+def _rows(images):
+    """(n, H, W, C) -> (n*H*W, C), a view when the channels are innermost."""
+    return images.reshape(-1, images.shape[-1])
 
 
 def conv_forward(x, W, geom):
@@ -249,19 +280,19 @@ def conv_forward(x, W, geom):
 
     x (N, H, W, C), W (O, C, kh, kw) -> y (N, Ho, Wo, O), no bias.
     """
-    n, _, _, c = x.shape
+    n, h, w, c = x.shape
     o = W.shape[0]
     (ho, wo), (hp, wp) = geom.out, geom.padded
     kh, kw = geom.kernel
     y = np.empty((n, ho, wo, o), dtype=np.result_type(x, W))
     if uses_output_columns(geom, c, o):
-        wd = _output_side_matrix(W)                                # (C, kh*kw*O)
-        step = _chunk_size(n, hp * wp * kh * kw * o * x.itemsize)
+        wt = _output_side_matrix(W)                                # (kh*kw*O, C)
+        step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
-            xp = pad_images(x[s:s + step], geom)                   # (n, Hp, Wp, C)
-            z = xp.reshape(-1, c) @ wd                             # (n*Hp*Wp, kh*kw*O)
-            y[s:s + step] = shift_sum(z.reshape(-1, hp, wp, kh, kw, o), (ho, wo),
-                                      geom.kernel, geom.stride)
+            chunk = x[s:s + step]
+            z = wt @ _rows(chunk).T                                # (kh*kw*O, n*H*W)
+            z = z.reshape(kh, kw, o, len(chunk), h, w)
+            y[s:s + step] = gather_planes(z, geom).transpose(1, 2, 3, 0)  # (n, Ho, Wo, O)
         return y
     wm = _image_side_matrix(W)                                     # (kh*kw*C, O)
     step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
@@ -288,12 +319,12 @@ def conv_backward_data(dy, W, geom):
     h, w = geom.image
     dx = np.empty((n, h, w, c), dtype=np.result_type(dy, W))
     if uses_output_columns(geom, c, o):
-        wd = _output_side_matrix(W)                                # (C, kh*kw*O)
-        step = _chunk_size(n, hp * wp * kh * kw * o * dy.itemsize)
+        wt = _output_side_matrix(W)                                # (kh*kw*O, C)
+        step = _chunk_size(n, kh * kw * o * h * w * dy.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
-            dz = shift_spread(dy[s:s + step], (hp, wp), geom.kernel, geom.stride)
-            dxp = dz.reshape(-1, kh * kw * o) @ wd.T               # (n*Hp*Wp, C)
-            dx[s:s + step] = crop_images(dxp.reshape(-1, hp, wp, c), geom)
+            dz = spread_planes(dy[s:s + step].transpose(3, 0, 1, 2), geom)  # (kh, kw, O, n, H, W)
+            np.matmul(dz.reshape(kh * kw * o, -1).T, wt,           # (n*H*W, kh*kw*O) @ (kh*kw*O, C)
+                      out=_rows(dx[s:s + step]))
         return dx
     wm = _image_side_matrix(W)                                     # (kh*kw*C, O)
     step = _chunk_size(n, ho * wo * kh * kw * c * dy.itemsize)
@@ -310,19 +341,18 @@ def conv_backward_data(dy, W, geom):
 
 def conv_backward_weights(x, dy, geom):
     """Gradient of conv_forward with respect to W: x (N, H, W, C), dy (N, Ho, Wo, O) -> (O, C, kh, kw)."""
-    n, _, _, c = x.shape
+    n, h, w, c = x.shape
     o = dy.shape[-1]
     (ho, wo), (hp, wp) = geom.out, geom.padded
     kh, kw = geom.kernel
     dtype = np.result_type(x, dy)
     if uses_output_columns(geom, c, o):
-        dwd = np.zeros((c, kh * kw * o), dtype=dtype)              # (C, kh*kw*O)
-        step = _chunk_size(n, hp * wp * kh * kw * o * x.itemsize)
+        dwt = np.zeros((kh * kw * o, c), dtype=dtype)              # (kh*kw*O, C)
+        step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
-            xp = pad_images(x[s:s + step], geom)
-            dz = shift_spread(dy[s:s + step], (hp, wp), geom.kernel, geom.stride)
-            dwd += xp.reshape(-1, c).T @ dz.reshape(-1, kh * kw * o)  # (C, n*Hp*Wp) @ (n*Hp*Wp, kh*kw*O)
-        return dwd.reshape(c, kh, kw, o).transpose(3, 0, 1, 2).copy()
+            dz = spread_planes(dy[s:s + step].transpose(3, 0, 1, 2), geom)  # (kh, kw, O, n, H, W)
+            dwt += dz.reshape(kh * kw * o, -1) @ _rows(x[s:s + step])  # (kh*kw*O, n*H*W) @ (n*H*W, C)
+        return dwt.reshape(kh, kw, o, c).transpose(2, 3, 0, 1).copy()
     dwm = np.zeros((kh * kw * c, o), dtype=dtype)                  # (kh*kw*C, O)
     step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
     buffer = None

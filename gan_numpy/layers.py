@@ -272,11 +272,18 @@ class LeakyReLU(Layer):
         self.alpha = alpha
 
     def forward(self, x):
-        self.y = np.maximum(x, self.alpha * x)   # a kept output > 0 exactly where x > 0
+        y = np.multiply(x, self.alpha)
+        self.y = np.maximum(y, x, out=y)      # > 0 exactly where x > 0
         return self.y
 
     def backward(self, dout):
-        return np.where(self.y > 0, dout, self.alpha * dout)
+        # slope 1 where y > 0, alpha elsewhere, written as (1 + a)/2 +- (1 - a)/2: plain
+        # arithmetic is several times faster than np.where on large, randomly signed arrays
+        a = self.alpha
+        slope = np.copysign(np.asarray((1 - a) / 2, dtype=dout.dtype), self.y)
+        slope += (1 + a) / 2
+        slope *= dout
+        return slope
 
     def describe(self):
         return f"LeakyReLU({self.alpha})"
@@ -290,7 +297,7 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dout):
-        return np.where(self.y > 0, dout, 0).astype(dout.dtype, copy=False)
+        return dout * (self.y > 0)
 
 
 class Tanh(Layer):

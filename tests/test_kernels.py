@@ -122,13 +122,21 @@ def test_chunked_batches_give_the_same_result(monkeypatch):
     rng = np.random.default_rng(3)
     geom = kernels.conv_geometry((6, 8), 3, 1, "same")
     x = rng.standard_normal((5, 6, 8, 4)).astype(np.float32)
-    W = rng.standard_normal((3, 4, 3, 3)).astype(np.float32)
-    dy = rng.standard_normal((5, 6, 8, 3)).astype(np.float32)
+    dy = rng.standard_normal((5, 6, 8, 6)).astype(np.float32)
+    W = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
     whole = (kernels.conv_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
              kernels.conv_backward_weights(x, dy, geom))
+    assert not kernels.uses_output_columns(geom, 4, 6) and kernels.uses_output_columns(geom, 4, 1)
+    W1 = W[:1]
+    dy1 = dy[..., :1]
+    whole += (kernels.conv_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
+              kernels.conv_backward_weights(x, dy1, geom))
     monkeypatch.setattr(kernels, "CHUNK_BYTES", 1)   # one sample per chunk
+    monkeypatch.setattr(kernels, "PLANE_BYTES", 1)
     chunked = (kernels.conv_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
-               kernels.conv_backward_weights(x, dy, geom))
+               kernels.conv_backward_weights(x, dy, geom),
+               kernels.conv_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
+               kernels.conv_backward_weights(x, dy1, geom))
     for a, b in zip(whole, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
@@ -157,3 +165,11 @@ def test_cases_cover_both_column_strategies():
     used = {kernels.uses_output_columns(kernels.conv_geometry(image, k, s, p), c, o)
             for image, c, o, k, s, p in CASES}
     assert used == {True, False}
+
+
+def test_allocator_setting_can_be_switched_off(monkeypatch):
+    import gan_numpy
+    monkeypatch.setenv("GAN_NUMPY_MALLOC", "default")
+    assert gan_numpy.reuse_freed_memory() is False
+    monkeypatch.delenv("GAN_NUMPY_MALLOC")
+    assert isinstance(gan_numpy.reuse_freed_memory(), bool)
