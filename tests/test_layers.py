@@ -19,8 +19,9 @@ def images(shape, seed=1):
 
 # --- gradient checks ---------------------------------------------------------------------------
 
-def test_dense_gradients():
-    assert_gradients_match(L.Dense(5, 3, rng=0), images((4, 5)))
+@pytest.mark.parametrize("out_features", [3, 1])
+def test_dense_gradients(out_features):
+    assert_gradients_match(L.Dense(5, out_features, rng=0), images((4, 5)))
 
 
 CONV_CASES = [  # in, out, kernel, stride, padding, image
