@@ -246,7 +246,7 @@ def spread_planes(dy, geom):
 
 # --- the convolution as matrix products -------------------------------------------------------
 
-def uses_output_columns(geom, in_channels, out_channels):
+def uses_output_planes(geom, in_channels, out_channels):
     """True when the output-side planes (kh*kw*O per image pixel) are smaller than im2col's
     columns (kh*kw*C per output pixel)."""
     h, w = geom.image
@@ -275,6 +275,16 @@ def _rows(images):
     return images.reshape(-1, images.shape[-1])
 
 
+def _padded_chunks(x, geom, step):
+    """(start, zero-padded chunk (n, Hp, Wp, C)) over the batch, reusing one buffer."""
+    buffer = None
+    for s in range(0, len(x), step):
+        chunk = x[s:s + step]
+        if buffer is None or len(buffer) != len(chunk):
+            buffer = np.empty((len(chunk),) + geom.padded + (x.shape[-1],), dtype=x.dtype)
+        yield s, pad_images(chunk, geom, out=buffer)
+
+
 def conv_forward(x, W, geom):
     """Convolution (cross-correlation, as in every DL framework) of channels-last images.
 
@@ -282,10 +292,10 @@ def conv_forward(x, W, geom):
     """
     n, h, w, c = x.shape
     o = W.shape[0]
-    (ho, wo), (hp, wp) = geom.out, geom.padded
+    ho, wo = geom.out
     kh, kw = geom.kernel
     y = np.empty((n, ho, wo, o), dtype=np.result_type(x, W))
-    if uses_output_columns(geom, c, o):
+    if uses_output_planes(geom, c, o):
         wt = _output_side_matrix(W)                                # (kh*kw*O, C)
         step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
@@ -296,14 +306,9 @@ def conv_forward(x, W, geom):
         return y
     wm = _image_side_matrix(W)                                     # (kh*kw*C, O)
     step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
-    buffer = None
-    for s in range(0, n, step):
-        chunk = x[s:s + step]
-        if buffer is None or buffer.shape[0] != chunk.shape[0]:
-            buffer = np.empty((chunk.shape[0], hp, wp, c), dtype=x.dtype)
-        xp = pad_images(chunk, geom, out=buffer)                   # (n, Hp, Wp, C)
+    for s, xp in _padded_chunks(x, geom, step):                    # (n, Hp, Wp, C)
         cols = im2col(xp, geom.kernel, geom.stride)                # (n*Ho*Wo, kh*kw*C)
-        np.matmul(cols, wm, out=y[s:s + step].reshape(-1, o))      # (n*Ho*Wo, O)
+        np.matmul(cols, wm, out=_rows(y[s:s + step]))              # (n*Ho*Wo, O)
     return y
 
 
@@ -318,7 +323,7 @@ def conv_backward_data(dy, W, geom):
     kh, kw = geom.kernel
     h, w = geom.image
     dx = np.empty((n, h, w, c), dtype=np.result_type(dy, W))
-    if uses_output_columns(geom, c, o):
+    if uses_output_planes(geom, c, o):
         wt = _output_side_matrix(W)                                # (kh*kw*O, C)
         step = _chunk_size(n, kh * kw * o * h * w * dy.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
@@ -331,10 +336,10 @@ def conv_backward_data(dy, W, geom):
     buffer = None
     for s in range(0, n, step):
         chunk = dy[s:s + step]
-        rows = chunk.reshape(-1, o)                                # (n*Ho*Wo, O)
-        if buffer is None or buffer.shape[0] != chunk.shape[0]:
-            buffer = np.empty((chunk.shape[0], hp, wp, c), dtype=dx.dtype)
-        dxp = col2im(rows @ wm.T, buffer.shape, geom.kernel, geom.stride, out=buffer)
+        if buffer is None or len(buffer) != len(chunk):
+            buffer = np.empty((len(chunk), hp, wp, c), dtype=dx.dtype)
+        cols = _rows(chunk) @ wm.T                                 # (n*Ho*Wo, O) @ (O, kh*kw*C)
+        dxp = col2im(cols, buffer.shape, geom.kernel, geom.stride, out=buffer)
         dx[s:s + step] = crop_images(dxp, geom)
     return dx
 
@@ -343,10 +348,10 @@ def conv_backward_weights(x, dy, geom):
     """Gradient of conv_forward with respect to W: x (N, H, W, C), dy (N, Ho, Wo, O) -> (O, C, kh, kw)."""
     n, h, w, c = x.shape
     o = dy.shape[-1]
-    (ho, wo), (hp, wp) = geom.out, geom.padded
+    ho, wo = geom.out
     kh, kw = geom.kernel
     dtype = np.result_type(x, dy)
-    if uses_output_columns(geom, c, o):
+    if uses_output_planes(geom, c, o):
         dwt = np.zeros((kh * kw * o, c), dtype=dtype)              # (kh*kw*O, C)
         step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
         for s in range(0, n, step):
@@ -355,11 +360,7 @@ def conv_backward_weights(x, dy, geom):
         return dwt.reshape(kh, kw, o, c).transpose(2, 3, 0, 1).copy()
     dwm = np.zeros((kh * kw * c, o), dtype=dtype)                  # (kh*kw*C, O)
     step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
-    buffer = None
-    for s in range(0, n, step):
-        chunk = x[s:s + step]
-        if buffer is None or buffer.shape[0] != chunk.shape[0]:
-            buffer = np.empty((chunk.shape[0], hp, wp, c), dtype=x.dtype)
-        cols = im2col(pad_images(chunk, geom, out=buffer), geom.kernel, geom.stride)
-        dwm += cols.T @ dy[s:s + step].reshape(-1, o)              # (kh*kw*C, n*Ho*Wo) @ (n*Ho*Wo, O)
+    for s, xp in _padded_chunks(x, geom, step):
+        cols = im2col(xp, geom.kernel, geom.stride)                # (n*Ho*Wo, kh*kw*C)
+        dwm += cols.T @ _rows(dy[s:s + step])                      # (kh*kw*C, n*Ho*Wo) @ (n*Ho*Wo, O)
     return dwm.reshape(kh, kw, c, o).transpose(3, 2, 0, 1).copy()

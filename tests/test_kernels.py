@@ -126,7 +126,7 @@ def test_chunked_batches_give_the_same_result(monkeypatch):
     W = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
     whole = (kernels.conv_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
              kernels.conv_backward_weights(x, dy, geom))
-    assert not kernels.uses_output_columns(geom, 4, 6) and kernels.uses_output_columns(geom, 4, 1)
+    assert not kernels.uses_output_planes(geom, 4, 6) and kernels.uses_output_planes(geom, 4, 1)
     W1 = W[:1]
     dy1 = dy[..., :1]
     whole += (kernels.conv_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
@@ -162,7 +162,7 @@ def test_kernel_larger_than_image_is_refused():
 
 
 def test_cases_cover_both_column_strategies():
-    used = {kernels.uses_output_columns(kernels.conv_geometry(image, k, s, p), c, o)
+    used = {kernels.uses_output_planes(kernels.conv_geometry(image, k, s, p), c, o)
             for image, c, o, k, s, p in CASES}
     assert used == {True, False}
 

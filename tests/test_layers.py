@@ -240,3 +240,41 @@ def test_rel_error_helper_tells_equal_from_different():
     assert rel_error(a, a) == 0
     assert rel_error(a, a + 1e-3) < 1e-3
     assert rel_error(a, -a) == pytest.approx(1.0)
+
+
+def naive_conv_transpose(x, W, stride, padding):
+    """PyTorch's definition with plain loops: every input pixel adds W[c] times itself at
+    (h*sh + i - p, w*sw + j - p) of the output. x (N, C, H, W), W (C, O, kh, kw)."""
+    n, c, h, w = x.shape
+    _, o, kh, kw = W.shape
+    (sh, sw), (ph, pw) = stride, padding
+    full = np.zeros((n, o, (h - 1) * sh + kh, (w - 1) * sw + kw))
+    for b in range(n):
+        for ci in range(c):
+            for a in range(h):
+                for e in range(w):
+                    full[b, :, a * sh:a * sh + kh, e * sw:e * sw + kw] += x[b, ci, a, e] * W[ci]
+    return full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [
+    (4, (2, 2), 1), (3, (2, 3), 0), ((3, 5), (3, 2), (1, 2)), (4, (5, 2), 0)])
+def test_conv_transpose_matches_the_pytorch_definition(kernel, stride, padding):
+    layer = L.ConvTranspose2D(3, 2, kernel, stride, padding, rng=0)
+    x = images((2, 3, 3, 4))
+    expected = naive_conv_transpose(x, layer.params["W"].astype(np.float64), stride,
+                                    (padding, padding) if isinstance(padding, int) else padding)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_transpose_same_crops_the_full_output_like_keras():
+    # 'same' with stride s: output = input * s, the full output cropped by the same padding
+    # a 'same' Conv2D of that output size would add (odd extra at the bottom/right)
+    layer = L.ConvTranspose2D(2, 3, 4, (5, 2), "same", rng=0)
+    x = images((2, 2, 3, 4))
+    full = naive_conv_transpose(x, layer.params["W"].astype(np.float64), (5, 2), (0, 0))
+    # image 15 x 8: rows need no padding, and the full output (14 rows) leaves the last row to
+    # the bias alone; columns need 3: 1 left, 2 right (the full output is 10 wide)
+    expected = np.zeros((2, 3, 15, 8))
+    expected[:, :, :14] = full[:, :, :, 1:9]
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-5, atol=1e-5)
