@@ -31,6 +31,7 @@ REPEATS = 3
 GOAL_SHARE = 0.5
 GOAL_RATIO = 2.5
 GOAL_RSS_GIB = 3.0
+PYTORCH_SECONDS = 6.8      # original network, batch 128, 2 CPU cores (../shared/docs/original.md)
 
 
 def best_time(function, repeats=REPEATS):
@@ -181,9 +182,16 @@ def fmt(value, spec):
     return format(value, spec) if value is not None else "-"
 
 
+def load_text():
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
 def main():
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "all")
+    print(f"{os.cpu_count()} cores, BLAS threads: {threads}, {load_text()} "
+          "(other work on the machine slows every figure below)")
     peak = gemm_peak()
-    print(f"float32 GEMM peak (2048^3, {os.cpu_count()} cores): {peak:.1f} GFLOP/s\n")
+    print(f"float32 GEMM peak (2048^3): {peak:.1f} GFLOP/s\n")
 
     have_dcgan = (HERE.parent / "gan_numpy" / "dcgan.py").exists()
     if not have_dcgan:
@@ -194,16 +202,16 @@ def main():
     header = f"{'layer':<14} {'':<50} {'fwd ms':>8} {'bwd ms':>8} {'fwd GF/s':>9} {'bwd GF/s':>9} {'bwd/fwd':>7}"
     print(header)
     print("-" * len(header))
-    worst = 0.0
+    worst, worst_name = 0.0, ""
     for title, net, x in networks():
         for name, text, fwd, bwd, gf_f, gf_b in layer_rows(title, net, x):
             ratio = bwd / fwd
-            if gf_f is not None:
-                worst = max(worst, ratio)
+            if gf_f is not None and ratio > worst:
+                worst, worst_name = ratio, name
             print(f"{name:<14} {text[:50]:<50} {fwd * 1e3:8.2f} {bwd * 1e3:8.2f} "
                   f"{fmt(gf_f, '9.1f')} {fmt(gf_b, '9.1f')} {ratio:7.2f}")
-    print(f"\nworst backward/forward of a conv or dense layer: {worst:.2f} "
-          f"({'meets' if worst <= GOAL_RATIO else 'MISSES'} the goal <= {GOAL_RATIO})\n")
+    print(f"\nworst backward/forward of a conv or dense layer: {worst:.2f} ({worst_name}; "
+          f"{'meets' if worst <= GOAL_RATIO else 'MISSES'} the goal <= {GOAL_RATIO})\n")
 
     print("full training iteration (GAN.train_step, fresh process each)")
     header = f"{'network':<28} {'seconds':>8} {'GFLOP':>7} {'GFLOP/s':>8} {'of peak':>8} {'peak RSS':>9}"
@@ -218,9 +226,10 @@ def main():
               f"{rate / peak:8.0%} {result['rss'] / 2**30:7.2f} GiB")
         if arch == "original":
             share, rss = rate / peak, result["rss"] / 2**30
+    print(f"(PyTorch, original network, 2 cores: about {PYTORCH_SECONDS} s per iteration)")
     print(f"\ngoals for the original network: >= {GOAL_SHARE:.0%} of peak "
           f"({'met' if share >= GOAL_SHARE else 'MISSED'}), peak RSS < {GOAL_RSS_GIB} GiB "
-          f"({'met' if rss < GOAL_RSS_GIB else 'MISSED'})")
+          f"({'met' if rss < GOAL_RSS_GIB else 'MISSED'}); {load_text()}")
 
 
 if __name__ == "__main__":
