@@ -165,17 +165,16 @@ def iteration(arch, batch, shape, extra, repeats=2):
 
 
 def networks():
-    """(title, network, input batch) for the layer table, from the lead's presets."""
-    from gan_numpy import dcgan
+    """(title, network, input batch) for the layer table: the lead's two presets."""
+    from gan_numpy.dcgan import GAN, TrainConfig
     rng = np.random.default_rng(0)
-    original = dcgan.TrainConfig(arch="original").resolved()
-    default = dcgan.TrainConfig(arch="default", rows=list(range(17))).resolved()
-    g, d = dcgan.original_generator(original, rng), dcgan.original_discriminator(original, rng)
-    yield "orig G", g, rng.standard_normal((LAYER_BATCH, original.latent_size), dtype=np.float32)
-    yield "orig D", d, rng.uniform(-1, 1, (LAYER_BATCH, 1, 25, 256)).astype(np.float32)
-    g, d = dcgan.BarGenerator(default, rng), dcgan.BarAwareDiscriminator(default, rng)
-    yield "def G", g, rng.standard_normal((LAYER_BATCH, default.latent_size), dtype=np.float32)
-    yield "def D", d, rng.uniform(-1, 1, (LAYER_BATCH, 17, 1, 256)).astype(np.float32)
+    for arch, shape, extra in [("original", (1, 25, 256), {}),
+                               ("default", (17, 1, 256), {"rows": list(range(17))})]:
+        gan = GAN(TrainConfig(arch=arch, **extra))
+        short = "orig" if arch == "original" else "def"
+        latents = gan.latents(LAYER_BATCH, rng)
+        yield f"{short} G", gan.G, latents
+        yield f"{short} D", gan.D, rng.uniform(-1, 1, (LAYER_BATCH,) + shape).astype(np.float32)
 
 
 def fmt(value, spec):
