@@ -49,6 +49,7 @@ class TrainConfig:
     bar_decoder: str = "dense"    # default arch: "dense" (knows each step's place in the bar)
                                   # or "conv" (three stride-2 transposed convs, as findings.md)
     ema_decay: float = 0.999      # default arch: EMA of G's weights for sampling
+    rotate_bars: bool = True      # default arch: augment real windows by rotating whole bars
     seed: int = 0
     rows: list = None             # drum rows the training data uses (None: from the data);
                                   # the default arch models only these, both blank the rest
@@ -309,6 +310,8 @@ class GAN:
         """Hinge loss; one D step on a real and a generated batch, one G step; EMA update."""
         batch = self.config.batch
         real = data[self.rng.integers(0, len(data), batch)]
+        if self.config.rotate_bars:
+            real = self.rotate_bars(real)
         fake = self.G.forward(self.latents(batch))
 
         # real and fake go through D separately so the minibatch deviation sees one kind
@@ -331,6 +334,16 @@ class GAN:
         return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
                 "d_real_acc": float(np.mean(logits_real > 0)),
                 "d_fake_acc": float(np.mean(logits_fake < 0))}
+
+    def rotate_bars(self, windows):
+        """Rotate each window (N, R, 1, 256) by a random number of whole bars.
+
+        Windows already start at every bar of a song; rotating adds new orders of the same
+        bars, so D cannot simply remember whole windows and G has less reason to copy them.
+        """
+        shift = self.rng.integers(0, WINDOW_BARS, len(windows)) * STEPS_PER_BAR     # (N,)
+        steps = (np.arange(WINDOW_STEPS)[None, :] + shift[:, None]) % WINDOW_STEPS  # (N, 256)
+        return np.take_along_axis(windows, steps[:, None, None, :], axis=3)
 
     # ---- sampling
     def sample(self, n, rng=None, batch=256):

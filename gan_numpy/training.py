@@ -25,6 +25,7 @@ from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
 from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.dcgan import GAN, TrainConfig
+from gan_numpy.network import count_params
 
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
 CHECKPOINTS_KEPT = 3
@@ -131,6 +132,9 @@ def train(config, images, run_dir, resume=False, log=print, stop_after=None):
     else:
         gan = GAN(config, images)
     run_dir = prepare_run_dir(config, run_dir, resume)
+    log(f"{config.arch} network: generator {count_params(gan.G):,} parameters, "
+        f"discriminator {count_params(gan.D):,}; batch {config.batch}, "
+        f"{config.iterations} iterations")
     history = read_history(run_dir, gan.step)
     if gan.step >= config.iterations:
         log(f"{run_dir}: already trained {gan.step} iterations")

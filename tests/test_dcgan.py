@@ -123,3 +123,13 @@ def test_loading_a_file_that_is_not_a_checkpoint_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a zip file")
     with pytest.raises(CheckpointError, match="bad.npz"):
         GAN.load(path)
+
+
+def test_rotating_bars_moves_whole_bars_and_keeps_every_hit():
+    gan = GAN(tiny_config(), tiny_images())
+    windows = gan.prepare_data(tiny_images(n=6, seed=7))
+    rotated = gan.rotate_bars(windows)
+    for window, turned in zip(windows, rotated):
+        bars = [np.roll(window, -32 * k, axis=2) for k in range(8)]
+        assert any(np.array_equal(turned, candidate) for candidate in bars)
+    assert not np.array_equal(rotated, windows)
