@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import UserError, run
+from drumroll.cli import UserError, argument_type, run
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
     pixels_to_hits, unit_to_pixels,
@@ -27,12 +27,6 @@ from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.dcgan import GAN
 from gan_numpy.training import latest_checkpoint
 
-
-def note_range(text):
-    try:
-        return parse_note_range(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def note_list(text):
@@ -78,7 +72,8 @@ def build_parser():
                         help="MIDI velocity of every hit, 1-127 (default: %(default)s)")
     parser.add_argument("--blank", type=note_list, default=[], metavar="NOTES",
                         help="notes to silence, e.g. 37,39-40 (notes the drummer never plays)")
-    parser.add_argument("--notes", type=note_range, default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
+    parser.add_argument("--notes", type=argument_type(parse_note_range),
+                        default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         metavar="LOW-HIGH",
                         help=f"notes of the image rows, as given to midi2img.py; sets the image "
                              f"height (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, run
+from drumroll.cli import Progress, UserError, argument_type, run
 from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import DEFAULT_HOP, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
 from drumroll.images import write_pngs
@@ -18,12 +18,6 @@ from drumroll.midi_in import find_midi_files, parse_note_range
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MIDI_DIR = os.path.join(HERE, "data", "midi")
 
-
-def note_range(text):
-    try:
-        return parse_note_range(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive(text):
@@ -47,7 +41,7 @@ def build_parser():
                         help="steps between window starts; 32 = one bar (default: %(default)s)")
     parser.add_argument("--window", type=positive, default=WINDOW_STEPS,
                         help="window length in 32nd-note steps (default: %(default)s = 8 bars)")
-    parser.add_argument("--notes", type=note_range, metavar="LOW-HIGH",
+    parser.add_argument("--notes", type=argument_type(parse_note_range), metavar="LOW-HIGH",
                         default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         help=f"MIDI notes kept, one image row each; others are dropped and "
                              f"counted (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")

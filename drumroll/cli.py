@@ -1,4 +1,5 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
+import argparse
 import sys
 import time
 
@@ -18,6 +19,17 @@ def run(main, argv=None):
         print("interrupted", file=sys.stderr)
         code = 130
     sys.exit(code or 0)
+
+
+def argument_type(parse):
+    """An argparse `type=` from a parser that raises ValueError, keeping its message."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    convert.__name__ = parse.__name__
+    return convert
 
 
 def format_seconds(seconds):

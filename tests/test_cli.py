@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from drumroll.cli import Progress, UserError, format_seconds, run
+from drumroll.cli import Progress, UserError, argument_type, format_seconds, run
 from drumroll.format import hits_to_pixels, pixels_to_hits, pixels_to_unit, unit_to_pixels
 
 import numpy as np
@@ -53,3 +53,17 @@ def test_pixels_and_unit_values_convert_both_ways():
     assert pixels_to_unit(pixels).tolist() == [[-1.0, 1.0]]
     assert unit_to_pixels(pixels_to_unit(pixels)).tolist() == [[0, 255]]
     assert pixels_to_hits(pixels).tolist() == hits.tolist()
+
+
+def test_argument_type_keeps_the_parsers_message():
+    import argparse
+
+    def parse_even(text):
+        if int(text) % 2:
+            raise ValueError(f"{text!r}: not even")
+        return int(text)
+
+    convert = argument_type(parse_even)
+    assert convert("4") == 4
+    with pytest.raises(argparse.ArgumentTypeError, match="'3': not even"):
+        convert("3")
