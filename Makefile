@@ -43,8 +43,8 @@ dataset: $(VENV)/.runtime  ## MIDI files in MIDI_DIR -> drum-roll PNGs and datas
 $(DATASET):
 	$(MAKE) dataset
 
-train: $(VENV)/.runtime $(DATASET)  ## train the GAN (ARCH, ITER, SEED) into RUN
-	$(PY) train_gan.py --data $(DATASET) --arch $(ARCH) --seed $(SEED) --out $(RUN) $(ITER_ARG)
+train: $(VENV)/.runtime $(DATASET)  ## train the GAN (ARCH, ITER, SEED) into RUN; continues RUN if stopped
+	$(PY) train_gan.py --data $(DATASET) --arch $(ARCH) --seed $(SEED) --out $(RUN) --resume $(ITER_ARG)
 
 generate: $(VENV)/.runtime  ## write NUM new tracks (PNG, MIDI, WAV) from RUN's last checkpoint into OUT
 	$(PY) img2midi.py --checkpoint $(RUN) --num $(NUM) --bpm $(BPM) --seed $(SEED) --out $(OUT)

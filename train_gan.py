@@ -40,7 +40,8 @@ def parse_args(argv):
                         "(default: %(default)s; 0 trains on every song)")
     parser.add_argument("--out", help="run folder (default: runs/<arch>)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint")
+                        help="continue the run in --out from its last checkpoint (a new run "
+                        "when there is none; refused if its arch, seed or data differ)")
     parser.add_argument("--sample-every", type=int, default=100,
                         help="iterations between sample grids (default: %(default)s)")
     parser.add_argument("--checkpoint-every", type=int, default=250,

@@ -54,6 +54,7 @@ class TrainConfig:
     rows: list = None             # drum rows the training data uses (None: from the data);
                                   # the default arch models only these, both blank the rest
     holdout_songs: list = dataclasses.field(default_factory=list)
+    data_digest: str = None       # fingerprint of the training windows, checked on --resume
     sample_every: int = 100
     checkpoint_every: int = 500
 

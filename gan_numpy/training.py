@@ -11,6 +11,7 @@ resumed run ends with exactly the weights of an uninterrupted one.
 """
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -49,6 +50,11 @@ def sample_grid(rolls):
 
 def write_grid(path, rolls):
     write_png(path, sample_grid(rolls))
+
+
+def data_digest(images):
+    """A short fingerprint of the training windows, so a run is never resumed on other data."""
+    return hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
 
 
 def checkpoint_paths(run_dir):
@@ -119,10 +125,15 @@ def train(config, images, run_dir, resume=False, log=print, stop_after=None):
     `stop_after` ends the call early after that many iterations of this call (used by tests
     to simulate a killed process); the run can then be resumed.
     """
-    config = config.resolved()
+    config = dataclasses.replace(config.resolved(), data_digest=data_digest(images))
     if resume and checkpoint_paths(run_dir):
         path = latest_checkpoint(run_dir)
         gan = GAN.load(path)
+        for field, what in (("arch", "architecture"), ("seed", "seed"),
+                            ("data_digest", "training data")):
+            if getattr(gan.config, field) != getattr(config, field):
+                raise UserError(f"{run_dir}: this run was trained with another {what}; "
+                                "choose another --out (or delete the run) to start afresh")
         # the total length may be extended when resuming; nothing else may change
         gan.config = dataclasses.replace(gan.config, iterations=config.iterations,
                                          sample_every=config.sample_every,

@@ -116,3 +116,16 @@ def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys
     assert exit_info.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "none.npz" in err and "\n" not in err
+
+
+def test_resuming_on_other_training_data_is_refused(tmp_path):
+    train(config(iterations=2), tiny_images(seed=0), tmp_path, log=quiet)
+    with pytest.raises(Exception, match="another training data"):
+        train(config(iterations=4), tiny_images(seed=1), tmp_path, resume=True, log=quiet)
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path):
+    done = train(config(iterations=2), tiny_images(), tmp_path, log=quiet)
+    again = train(config(iterations=2), tiny_images(), tmp_path, resume=True, log=quiet)
+    assert again.step == 2
+    assert_same_weights(done, again)
