@@ -78,7 +78,7 @@ class TrainConfig:
 
 PRESETS = {
     "original": dict(iterations=6000, batch=128, lr=2e-4, beta1=0.5, beta2=0.999, latent=50),
-    "default": dict(iterations=1500, batch=64, lr=2e-4, beta1=0.0, beta2=0.9, latent=64),
+    "default": dict(iterations=3000, batch=64, lr=2e-4, beta1=0.0, beta2=0.9, latent=64),
 }
 
 
