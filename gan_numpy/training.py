@@ -133,7 +133,8 @@ def train(config, images, run_dir, resume=False, log=print, stop_after=None):
                             ("data_digest", "training data")):
             if getattr(gan.config, field) != getattr(config, field):
                 raise UserError(f"{run_dir}: this run was trained with another {what}; "
-                                "choose another --out (or delete the run) to start afresh")
+                                f"train into another folder (--out, or make train RUN=...) "
+                                f"or delete {run_dir} to start afresh")
         # the total length may be extended when resuming; nothing else may change
         gan.config = dataclasses.replace(gan.config, iterations=config.iterations,
                                          sample_every=config.sample_every,
