@@ -35,6 +35,10 @@ def parse_args(argv):
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: 2e-4)")
     parser.add_argument("--latent", type=int, help="latent size (default: per preset)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--width", type=int, default=64,
+                        help="default arch: channels of its narrowest layers (default: 64)")
+    parser.add_argument("--bar-decoder", choices=("dense", "conv"), default="dense",
+                        help="default arch: how a bar code becomes 32 steps (default: dense)")
     parser.add_argument("--holdout", type=float, default=0.25,
                         help="share of songs kept out of training for evaluation "
                         "(default: %(default)s; 0 trains on every song)")
@@ -47,7 +51,7 @@ def parse_args(argv):
     parser.add_argument("--checkpoint-every", type=int, default=250,
                         help="iterations between checkpoints (default: %(default)s)")
     args = parser.parse_args(argv)
-    for name in ("iterations", "batch", "latent", "sample_every", "checkpoint_every"):
+    for name in ("iterations", "batch", "latent", "width", "sample_every", "checkpoint_every"):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -79,6 +83,7 @@ def main(argv=None):
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
     config = TrainConfig(arch=args.arch, iterations=args.iterations, batch=args.batch,
                          lr=args.lr, latent=args.latent, seed=args.seed, holdout_songs=holdout,
+                         width=args.width, bar_decoder=args.bar_decoder,
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every)
     print(f"{args.data}: {len(images)} training windows from {len(set(dataset.song[keep]))} "
           f"songs; held out: {', '.join(holdout) or 'none'}")
