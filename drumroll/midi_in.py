@@ -103,7 +103,9 @@ def read_midi(path):
     """Parse a MIDI file with mido; any failure becomes a UserError naming the file and why."""
     path = os.fspath(path)
     try:
-        midi = mido.MidiFile(path)
+        with open(path, "rb") as handle:
+            header = handle.read(4)
+        midi = mido.MidiFile(path) if header == b"MThd" else None
     except EOFError:
         raise UserError(f"{path}: truncated MIDI file (it ends in the middle of a chunk)") from None
     except IsADirectoryError:
@@ -115,6 +117,8 @@ def read_midi(path):
         if "MThd not found" in reason:
             reason = "no MThd header"
         raise UserError(f"{path}: not a valid MIDI file ({reason})") from None
+    if midi is None:
+        raise UserError(f"{path}: not a MIDI file (no MThd header)")
     if midi.ticks_per_beat <= 0:
         raise UserError(f"{path}: unsupported time division (SMPTE timing, not ticks per beat)")
     return midi

@@ -18,6 +18,7 @@ from scipy.io import wavfile
 
 from .cli import UserError
 from .files import atomic_write
+from .midi_in import read_midi
 from .format import DRUM_CHANNEL, FOLDED_NOTES
 from .kit import (CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_pan_gains,
                   note_sample)
@@ -116,19 +117,12 @@ def read_drum_hits(midi_path):
     the file is missing, is not a MIDI file, holds no drum note the kit can play, or lasts
     longer than MAX_SECONDS.
     """
+    midi = read_midi(midi_path)
     try:
-        midi = mido.MidiFile(midi_path, clip=True)
         messages = list(midi)   # merges the tracks; message.time becomes seconds since the last
-    except OSError as error:
-        if error.strerror:      # missing, a folder, no permission
-            raise UserError(f"{midi_path}: cannot read ({error.strerror})") from None
-        raise UserError(f"{midi_path}: not a MIDI file (no MThd header)") from None
     except TypeError:           # mido refuses to merge the tracks of a type 2 file
         raise UserError(f"{midi_path}: type 2 MIDI files (independent songs) are not "
                         "supported") from None
-    except (EOFError, ValueError, KeyError, IndexError) as error:
-        raise UserError(f"{midi_path}: not a MIDI file ({error or type(error).__name__})"
-                        ) from None
 
     hits, ignored, now = [], 0, 0.0
     for message in messages:

@@ -35,6 +35,9 @@ def save_checkpoint(path, arrays, meta):
 def load_checkpoint(path):
     """Read a checkpoint written by save_checkpoint -> (arrays, meta)."""
     path = os.fspath(path)
+    if os.path.isfile(path) and not zipfile.is_zipfile(path):
+        # np.load would take any other bytes for a pickle and say so: confusing, not the reason
+        raise CheckpointError(f"{path}: not a checkpoint (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             if META_KEY not in data.files:

@@ -115,3 +115,10 @@ def test_mismatched_network_gives_checkpoint_error(tmp_path):
 
 def test_checkpoint_error_is_a_value_error():
     assert issubclass(CheckpointError, ValueError)
+
+
+def test_a_file_that_is_not_an_npz_archive_is_named_as_such(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("junk\n")
+    with pytest.raises(CheckpointError, match=r"notes\.npz: not a checkpoint \(not an \.npz archive\)"):
+        load_checkpoint(path)

@@ -69,7 +69,7 @@ def test_the_default_hop_is_one_bar(corpus):
 def test_a_bad_file_is_skipped_with_its_reason_and_the_batch_goes_on(corpus):
     dataset, report = build(corpus[0])
     assert len(report.read) == 2
-    assert [(path.rsplit("/", 1)[-1], "not a valid MIDI file" in reason)
+    assert [(path.rsplit("/", 1)[-1], "not a MIDI file (no MThd header)" in reason)
             for path, reason in report.skipped] == [("broken.mid", True)]
     assert set(dataset.song.tolist()) == {"one", "two"}
 

@@ -99,7 +99,7 @@ def test_bad_files_are_reported_and_skipped_and_the_run_succeeds(corpus, tmp_pat
     code, stdout, stderr = run_main([folder, "--out", tmp_path / "o"], capsys)
     assert code == 0
     assert "files read: 2, skipped: 3" in stdout
-    assert "text.mid: not a valid MIDI file" in stdout
+    assert "text.mid: not a MIDI file (no MThd header)" in stdout
     assert "cut.mid: truncated MIDI file" in stdout
     assert "guitar.mid: no drum notes on MIDI channel 10" in stdout
     assert "Traceback" not in stderr

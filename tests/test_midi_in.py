@@ -233,7 +233,7 @@ def test_a_drum_track_with_only_out_of_range_notes_is_refused(tmp_path):
 def test_a_file_that_is_not_midi_is_refused_with_its_name(tmp_path):
     path = tmp_path / "notes.mid"
     path.write_text("these are not the notes you are looking for")
-    with pytest.raises(UserError, match=r"notes\.mid: not a valid MIDI file"):
+    with pytest.raises(UserError, match=r"notes\.mid: not a MIDI file \(no MThd header\)"):
         read_midi(path)
 
 

@@ -314,11 +314,11 @@ def test_a_file_that_is_not_midi_gives_a_one_line_error_and_no_wav(tmp_path):
     assert_no_wav_left(tmp_path)
 
 
-def test_a_truncated_midi_file_is_not_a_midi_file(tmp_path):
+def test_a_truncated_midi_file_is_refused_as_truncated(tmp_path):
     good = write_midi(tmp_path / "good.mid", [drum_note(0, 36) + drum_note(480, 38)])
     path = tmp_path / "cut.mid"
     path.write_bytes(good.read_bytes()[:20])
-    with pytest.raises(UserError, match=r"cut\.mid: not a MIDI file"):
+    with pytest.raises(UserError, match=r"cut\.mid: truncated MIDI file"):
         render_midi_file(path, tmp_path / "cut.wav")
     assert not (tmp_path / "cut.wav").exists()
 
