@@ -12,7 +12,6 @@ clips, and everything is deterministic: same MIDI, same bytes.
 import collections
 import os
 
-import mido
 import numpy as np
 from scipy.io import wavfile
 

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import pathlib
 import time
 
@@ -24,8 +23,7 @@ from drumroll.cli import Progress, UserError
 from drumroll.files import atomic_write
 from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
-from gan_numpy.checkpoint import CheckpointError
-from gan_numpy.dcgan import GAN, TrainConfig
+from gan_numpy.dcgan import GAN
 from gan_numpy.network import count_params
 
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]

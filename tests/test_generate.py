@@ -1,6 +1,5 @@
 """img2midi.py --checkpoint: new tracks from a trained model as PNG, MIDI and WAV."""
 import mido
-import numpy as np
 import pytest
 
 import img2midi
