@@ -115,18 +115,20 @@ def main(argv=None):
           f"windows ({', '.join(gan.config.holdout_songs)}); sampling {args.num} from {path}",
           file=sys.stderr)
     generated = unit_to_pixels(gan.sample(args.num, rng=np.random.default_rng(args.seed)))
-    sets = {"real, held out": (held_out_rolls, train_rolls)}
+    # name: (rolls, windows that count for copying, song of each window or None)
+    sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
     if args.original:
         # the original model was trained on every song, so copying counts against all of them
-        sets["original's patterns"] = (read_rolls(args.original, args.threshold), real)
+        sets["original's patterns"] = (read_rolls(args.original, args.threshold), real, None)
     sets[f"ours ({gan.config.arch}, {gan.step} it.)"] = (
-        pixels_to_hits(generated, args.threshold), train_rolls)
+        pixels_to_hits(generated, args.threshold), train_rolls, None)
     for folder in args.samples:
         sets[os.path.basename(os.path.normpath(folder))] = (
-            read_rolls(folder, args.threshold), train_rolls)
+            read_rolls(folder, args.threshold), train_rolls, None)
 
-    columns = {name: metrics.evaluate_set(rolls, copies_of, train_rolls)
-               for name, (rolls, copies_of) in sets.items()}
+    columns = {name: metrics.evaluate_set(rolls, copies_of, train_rolls, songs,
+                                          dataset.song[~held_out])
+               for name, (rolls, copies_of, songs) in sets.items()}
     real_row = columns["real, held out"]
     for row in columns.values():
         row["style error"] = metrics.style_error(row, real_row)

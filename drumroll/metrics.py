@@ -172,29 +172,40 @@ def frechet_distance(features_a, features_b, eps=1e-6):
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2.0 * root))
 
 
-def nearest_neighbour_accuracy(features_a, features_b, seed=0):
-    """Leave-one-out accuracy of a 1-NN classifier telling set a from set b.
+def nearest_neighbour_accuracy(features_a, features_b, groups_a=None, groups_b=None, seed=0):
+    """Leave-one-song-out accuracy of a 1-NN classifier telling set a from set b.
 
+    groups_a / groups_b name the song of each window (None: every window its own song). A
+    window's neighbours from its own song are left out: windows start at every bar, so a song's
+    windows overlap and would otherwise find each other, telling any two sets of songs apart.
     The larger set is subsampled to the size of the smaller so chance is exactly 0.5.
     Features are standardized on the pooled sets so no single feature dominates.
     """
     rng = np.random.default_rng(seed)
     size = min(len(features_a), len(features_b))
-    a = features_a[rng.choice(len(features_a), size, replace=False)]
-    b = features_b[rng.choice(len(features_b), size, replace=False)]
-    pooled = np.concatenate([a, b])
+    picks, groups = [], []
+    for label, features, names in ((0, features_a, groups_a), (1, features_b, groups_b)):
+        chosen = rng.choice(len(features), size, replace=False)
+        picks.append(features[chosen])
+        names = np.arange(len(features)).astype(str) if names is None else np.asarray(names)
+        groups.append(np.char.add(f"{label}:", names[chosen].astype(str)))
+    pooled = np.concatenate(picks)
     pooled = (pooled - pooled.mean(axis=0)) / (pooled.std(axis=0) + 1e-9)
+    groups = np.concatenate(groups)
     labels = np.repeat([0, 1], size)
     squared = (pooled ** 2).sum(axis=1)
     d = squared[:, None] + squared[None, :] - 2.0 * pooled @ pooled.T
-    np.fill_diagonal(d, np.inf)
+    d[groups[:, None] == groups[None, :]] = np.inf               # itself and its own song
     return float(np.mean(labels[d.argmin(axis=1)] == labels))
 
 
 # -------------------------------------------------------------------------- the whole table
 
-def evaluate_set(rolls, train_rolls, reference_rolls):
+def evaluate_set(rolls, train_rolls, reference_rolls, groups=None, reference_groups=None):
     """Every measure for one set of rolls, as an ordered {name: value} dict.
+
+    `groups` and `reference_groups` name the song of each window, when it has one (see
+    nearest_neighbour_accuracy).
 
     `train_rolls` are the windows a model learned from (for copying), `reference_rolls` the
     real windows the set is judged against (for diversity and distribution scores).
@@ -211,7 +222,7 @@ def evaluate_set(rolls, train_rolls, reference_rolls):
     row["near-copies"] = near_copy_share(rolls, train_rolls)
     ours, real = features(rolls), features(reference_rolls)
     row["Frechet distance"] = frechet_distance(ours, real)
-    row["1-NN accuracy"] = nearest_neighbour_accuracy(ours, real)
+    row["1-NN accuracy"] = nearest_neighbour_accuracy(ours, real, groups, reference_groups)
     return row
 
 

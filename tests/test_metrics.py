@@ -115,3 +115,17 @@ def test_style_error_is_zero_for_identical_rows():
     row = metrics.evaluate_set(rolls, rolls, rolls)
     assert metrics.style_error(row, row) == 0.0
     assert row["near-copies"] == 1.0
+
+
+def test_nearest_neighbour_accuracy_ignores_neighbours_from_the_same_song():
+    # each set has a song near each of two places; a song's windows are a tight cluster, so
+    # with its own song allowed every window finds its own set, and without it the nearest
+    # window is the other set's song at the same place
+    rng = np.random.default_rng(10)
+    centres = rng.normal(size=(2, 5)) * 10
+    a = np.concatenate([centre + 0.01 * rng.normal(size=(10, 5)) for centre in centres])
+    b = np.concatenate([centre + 0.5 + 0.01 * rng.normal(size=(10, 5)) for centre in centres])
+    songs_a = np.repeat(["a1", "a2"], 10)
+    songs_b = np.repeat(["b1", "b2"], 10)
+    assert metrics.nearest_neighbour_accuracy(a, b) == 1.0
+    assert metrics.nearest_neighbour_accuracy(a, b, songs_a, songs_b) == 0.0
