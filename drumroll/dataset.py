@@ -210,7 +210,13 @@ def load_dataset(path, height=NUM_ROWS):
                    lowest_note=lowest_note)
 
 
+def used_rows(images):
+    """Rows hit at least once in (N, rows, steps) uint8 images (0 = hit), as a sorted list."""
+    hit_anywhere = pixels_to_hits(images).any(axis=(0, 2))   # (rows,)
+    return [int(row) for row in np.flatnonzero(hit_anywhere)]
+
+
 def unused_rows(images):
     """Rows never hit in any image of (N, rows, steps) uint8 (0 = hit): candidates to blank."""
-    hit_anywhere = pixels_to_hits(images).any(axis=(0, 2))   # (rows,)
-    return [int(row) for row in np.flatnonzero(~hit_anywhere)]
+    used = set(used_rows(images))
+    return [row for row in range(np.shape(images)[1]) if row not in used]

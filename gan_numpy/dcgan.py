@@ -21,6 +21,7 @@ import dataclasses
 
 import numpy as np
 
+from drumroll.dataset import used_rows
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from gan_numpy.checkpoint import (CheckpointError, load_checkpoint, restore, rng_state,
                                   save_checkpoint, set_rng_state)
@@ -223,11 +224,6 @@ class BarAwareDiscriminator(Layer):
 
 # ---------------------------------------------------------------------------- the GAN itself
 
-def rows_used(images):
-    """Rows with at least one hit in uint8 rolls (N, 25, 256), as a sorted list."""
-    return [int(row) for row in np.flatnonzero((np.asarray(images) < 128).any(axis=(0, 2)))]
-
-
 class GAN:
     """Generator, discriminator, their optimizers, the EMA generator, the RNG and the step."""
 
@@ -236,7 +232,7 @@ class GAN:
         if config.arch not in ARCHS:
             raise ValueError(f"unknown architecture {config.arch!r}; choose from {ARCHS}")
         if config.rows is None:
-            config.rows = rows_used(images) if images is not None else list(range(NUM_ROWS))
+            config.rows = used_rows(images) if images is not None else list(range(NUM_ROWS))
         self.config = config
         self.rng = np.random.default_rng(config.seed)   # batches and latents
         init = np.random.default_rng([config.seed, 1])  # initial weights

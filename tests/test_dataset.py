@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from drumroll.cli import UserError
-from drumroll.dataset import Dataset, build_dataset, load_dataset, save_dataset, unused_rows
+from drumroll.dataset import (Dataset, build_dataset, load_dataset, save_dataset, unused_rows,
+                              used_rows)
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.midi_out import roll_to_midi
 
@@ -191,3 +192,10 @@ def test_unused_rows_lists_rows_never_hit():
     images[0, 0, 0] = 0
     images[2, 13, 5] = 0
     assert unused_rows(images) == [row for row in range(NUM_ROWS) if row not in (0, 13)]
+
+
+def test_used_rows_lists_rows_hit_at_least_once():
+    images = np.full((2, NUM_ROWS, 8), 255, dtype=np.uint8)
+    images[1, 13, 3] = 0
+    images[0, 2, 0] = 0
+    assert used_rows(images) == [2, 13]
