@@ -52,11 +52,14 @@ generate: $(VENV)/.runtime  ## write NUM new tracks (PNG, MIDI, WAV) from RUN's 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(DATASET) --run $(RUN) --seed $(SEED) $(if $(ORIGINAL),--original $(ORIGINAL),)
 
+# The demo keeps to its own dataset and run folders, so it never mixes with your runs.
+DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=default
+
 demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, evaluate
-	$(MAKE) dataset MIDI_DIR=data/midi
-	$(MAKE) train
-	$(MAKE) generate
-	$(MAKE) evaluate
+	$(MAKE) dataset $(DEMO) MIDI_DIR=data/midi
+	$(MAKE) train $(DEMO)
+	$(MAKE) generate $(DEMO)
+	$(MAKE) evaluate $(DEMO)
 
 test: $(VENV)/.dev  ## run the test suite
 	$(PY) -m pytest -q
