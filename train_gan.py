@@ -37,6 +37,9 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--width", type=int, default=64,
                         help="default arch: channels of its narrowest layers (default: 64)")
+    parser.add_argument("--instance-noise", type=float, default=0.0,
+                        help="default arch: std of noise on D's inputs, fading to 0 "
+                        "(default: %(default)s)")
     parser.add_argument("--bar-decoder", choices=("dense", "conv"), default="dense",
                         help="default arch: how a bar code becomes 32 steps (default: dense)")
     parser.add_argument("--holdout", type=float, default=0.25,
@@ -84,6 +87,7 @@ def main(argv=None):
     config = TrainConfig(arch=args.arch, iterations=args.iterations, batch=args.batch,
                          lr=args.lr, latent=args.latent, seed=args.seed, holdout_songs=holdout,
                          width=args.width, bar_decoder=args.bar_decoder,
+                         instance_noise=args.instance_noise,
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every)
     print(f"{args.data}: {len(images)} training windows from {len(set(dataset.song[keep]))} "
           f"songs; held out: {', '.join(holdout) or 'none'}")

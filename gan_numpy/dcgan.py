@@ -51,6 +51,7 @@ class TrainConfig:
                                   # or "conv" (three stride-2 transposed convs, as findings.md)
     ema_decay: float = 0.999      # default arch: EMA of G's weights for sampling
     rotate_bars: bool = True      # default arch: augment real windows by rotating whole bars
+    instance_noise: float = 0.0   # default arch: std of noise added to D's inputs, fading to 0
     seed: int = 0
     rows: list = None             # drum rows the training data uses (None: from the data);
                                   # the default arch models only these, both blank the rest
@@ -312,18 +313,18 @@ class GAN:
         fake = self.G.forward(self.latents(batch))
 
         # real and fake go through D separately so the minibatch deviation sees one kind
-        logits_real = self.D.forward(real)
+        logits_real = self.D.forward(self.with_noise(real))
         loss_real, dlogits = hinge_d_loss_real(logits_real)
         self.D.backward(dlogits)
         real_grads = [grad.copy() for _, _, grad in self.D.parameters()]
-        logits_fake = self.D.forward(fake)
+        logits_fake = self.D.forward(self.with_noise(fake))
         loss_fake, dlogits = hinge_d_loss_fake(logits_fake)
         self.D.backward(dlogits)
         for (_, _, grad), real_grad in zip(self.D.parameters(), real_grads):
             grad += real_grad
         self.opt_D.step()
 
-        logits = self.D.forward(self.G.forward(self.latents(batch)))
+        logits = self.D.forward(self.with_noise(self.G.forward(self.latents(batch))))
         g_loss, dlogits = hinge_g_loss(logits)
         self.G.backward(self.D.backward(dlogits))
         self.opt_G.step()
@@ -331,6 +332,17 @@ class GAN:
         return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
                 "d_real_acc": float(np.mean(logits_real > 0)),
                 "d_fake_acc": float(np.mean(logits_fake < 0))}
+
+    def with_noise(self, x):
+        """x plus Gaussian instance noise whose std fades linearly to 0 over the run.
+
+        Real rolls are exactly -1 or +1; a generator unsure about a rare hit outputs values in
+        between, which D can spot without judging the music. Noise blurs that tell early on.
+        """
+        sigma = self.config.instance_noise * max(0.0, 1.0 - self.step / self.config.iterations)
+        if sigma == 0:
+            return x
+        return x + (sigma * self.rng.standard_normal(x.shape)).astype(x.dtype)
 
     def rotate_bars(self, windows):
         """Rotate each window (N, R, 1, 256) by a random number of whole bars.

@@ -133,3 +133,20 @@ def test_rotating_bars_moves_whole_bars_and_keeps_every_hit():
         bars = [np.roll(window, -32 * k, axis=2) for k in range(8)]
         assert any(np.array_equal(turned, candidate) for candidate in bars)
     assert not np.array_equal(rotated, windows)
+
+
+def test_instance_noise_fades_to_nothing_by_the_end_of_the_run():
+    gan = GAN(tiny_config(instance_noise=0.5, iterations=10), tiny_images())
+    x = np.zeros((4, len(ROWS), 1, 256), dtype=np.float32)
+    early = gan.with_noise(x)
+    assert early.dtype == np.float32 and 0.4 < early.std() < 0.6
+    gan.step = 5
+    assert 0.2 < gan.with_noise(x).std() < 0.3
+    gan.step = 10
+    assert np.array_equal(gan.with_noise(x), x)
+
+
+def test_without_instance_noise_inputs_pass_unchanged():
+    gan = GAN(tiny_config(), tiny_images())
+    x = np.ones((2, len(ROWS), 1, 256), dtype=np.float32)
+    assert gan.with_noise(x) is x
