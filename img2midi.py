@@ -44,7 +44,8 @@ def note_list(text):
 def build_parser():
     parser = argparse.ArgumentParser(
         description="Turn drum-roll PNGs (rows = notes from 36 up, columns = 32nd notes, "
-                    "dark = hit) into MIDI drum tracks.",
+                    "dark = hit) into MIDI drum tracks, or write new tracks (PNG, MIDI, WAV) "
+                    "from a trained run with --checkpoint.",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
                "          python img2midi.py --checkpoint runs/default --num 8 --out generated",
         formatter_class=argparse.RawDescriptionHelpFormatter)
