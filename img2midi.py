@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from drumroll.cli import UserError, argument_type, run
+from drumroll.files import output_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
     pixels_to_hits, unit_to_pixels,
@@ -92,14 +93,6 @@ def check_options(args):
         raise UserError("--num and --bars must be at least 1")
 
 
-def prepare_output(folder):
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"{folder}: cannot create output folder ({error.strerror or error})") from None
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"{folder}: output folder is not writable")
-
 
 def convert(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHOLD,
             velocity=DEFAULT_VELOCITY, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -127,7 +120,7 @@ def generate(args):
         gan = GAN.load(path)
     except CheckpointError as error:
         raise UserError(str(error)) from None
-    prepare_output(args.out)
+    output_folder(args.out)
     windows = -(-args.bars // WINDOW_BARS)                 # 8-bar samples per track
     rolls = gan.sample(args.num * windows, rng=np.random.default_rng(args.seed))
     steps = args.bars * rolls.shape[2] // WINDOW_BARS
@@ -160,7 +153,7 @@ def main(argv=None):
     if not args.images:
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
     paths = find_images(args.images)
-    prepare_output(args.out)
+    output_folder(args.out)
     lowest_note, num_rows = args.notes
     options = dict(bpm=args.bpm, threshold=args.threshold, velocity=args.velocity,
                    blank_notes=args.blank, lowest_note=lowest_note)

@@ -10,6 +10,7 @@ import os
 import sys
 
 from drumroll.cli import Progress, UserError, argument_type, run
+from drumroll.files import output_folder
 from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import DEFAULT_HOP, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
 from drumroll.images import write_pngs
@@ -50,21 +51,12 @@ def build_parser():
     return parser
 
 
-def prepare_output(folder):
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        reason = error.strerror or error
-        raise UserError(f"{folder}: cannot create output folder ({reason})") from None
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"{folder}: output folder is not writable")
-
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
     files = find_midi_files(args.midi)
-    prepare_output(args.out)
+    output_folder(args.out)
 
     progress = Progress(len(files), label="MIDI files ")
     progress.update(0)

@@ -17,6 +17,7 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError, run
+from drumroll.files import output_folder
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, STEPS_PER_BEAT
 from drumroll.midi_out import roll_to_midi, ticks_per_step, write_midi
 
@@ -275,10 +276,7 @@ def song_title(rng, index):
 
 def compose_corpus(out, seed=0, count=12):
     """Write `count` songs into folder `out`; returns their paths. Same seed, same bytes."""
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"{out}: cannot create folder ({error.strerror or error})") from None
+    output_folder(out)
     paths = []
     for index in range(count):
         rng = np.random.default_rng([seed, index])

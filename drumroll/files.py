@@ -3,6 +3,8 @@ import contextlib
 import os
 import tempfile
 
+from drumroll.cli import UserError
+
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
@@ -26,3 +28,14 @@ def atomic_write(path, mode="wb"):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def output_folder(folder):
+    """Create `folder` (and its parents) if needed; UserError when it cannot be written to."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{folder}: cannot create output folder ({error.strerror or error})") from None
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{folder}: output folder is not writable")
+    return folder

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from drumroll.cli import Progress, UserError
-from drumroll.files import atomic_write
+from drumroll.files import atomic_write, output_folder
 from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
 from gan_numpy.dcgan import GAN
@@ -104,11 +104,8 @@ def save_run_state(gan, run_dir, history):
 
 def prepare_run_dir(config, run_dir, resume):
     run_dir = pathlib.Path(run_dir)
-    try:
-        for sub in ("checkpoints", "samples"):
-            (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"{run_dir}: cannot create the run folder ({error.strerror})") from None
+    for sub in ("checkpoints", "samples"):
+        output_folder(run_dir / sub)
     if not resume and checkpoint_paths(run_dir):
         raise UserError(f"{run_dir}: already holds a run; use --resume to continue it "
                         "or choose another --out")
