@@ -4,7 +4,8 @@ import stat
 
 import pytest
 
-from drumroll.files import atomic_write
+from drumroll.cli import UserError
+from drumroll.files import atomic_write, output_folder
 
 
 def test_atomic_write_replaces_the_file_on_success(tmp_path):
@@ -37,14 +38,11 @@ def test_atomic_write_gives_the_permissions_of_a_plain_open(tmp_path):
 
 
 def test_output_folder_creates_missing_parents(tmp_path):
-    from drumroll.files import output_folder
     output_folder(tmp_path / "a" / "b")
     assert (tmp_path / "a" / "b").is_dir()
 
 
 def test_output_folder_under_a_file_is_a_one_line_error(tmp_path):
-    from drumroll.cli import UserError
-    from drumroll.files import output_folder
     (tmp_path / "blocker").write_text("")
     with pytest.raises(UserError, match=r"blocker/out: cannot create output folder"):
         output_folder(tmp_path / "blocker" / "out")
