@@ -22,9 +22,7 @@ from drumroll.files import atomic_write
 from drumroll.format import DEFAULT_THRESHOLD, WINDOW_STEPS, pixels_to_hits, unit_to_pixels
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import find_midi_files, read_drum_roll
-from gan_numpy.checkpoint import CheckpointError
-from gan_numpy.dcgan import GAN
-from gan_numpy.training import latest_checkpoint
+from gan_numpy.training import load_run
 
 DEFAULT_DATA = os.path.join("build", "dataset", "dataset.npz")
 
@@ -99,11 +97,7 @@ def table(columns):
 def main(argv=None):
     args = parse_args(argv)
     dataset = load_dataset(args.data)
-    path = latest_checkpoint(args.run)
-    try:
-        gan = GAN.load(path)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    gan, path = load_run(args.run)
     real = pixels_to_hits(dataset.images)
     held_out = np.isin(dataset.song, gan.config.holdout_songs)
     train_rolls, held_out_rolls = real[~held_out], real[held_out]

@@ -24,9 +24,7 @@ from drumroll.images import find_images, read_png, write_png
 from drumroll.midi_in import parse_note_range
 from drumroll.midi_out import roll_to_midi, write_midi
 from drumroll.synth import render_midi_file
-from gan_numpy.checkpoint import CheckpointError
-from gan_numpy.dcgan import GAN
-from gan_numpy.training import latest_checkpoint
+from gan_numpy.training import load_run
 
 
 
@@ -115,11 +113,7 @@ def convert(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHOLD,
 
 def generate(args):
     """Sample args.num tracks from a checkpoint; write PNG, MIDI and (unless --no-wav) WAV."""
-    path = latest_checkpoint(args.checkpoint)
-    try:
-        gan = GAN.load(path)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    gan, path = load_run(args.checkpoint)
     output_folder(args.out)
     windows = -(-args.bars // WINDOW_BARS)                 # 8-bar samples per track
     rolls = gan.sample(args.num * windows, rng=np.random.default_rng(args.seed))

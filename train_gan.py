@@ -14,7 +14,6 @@ import numpy as np
 
 from drumroll.cli import UserError, run
 from drumroll.dataset import load_dataset
-from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.dcgan import ARCHS, PRESETS, TrainConfig
 from gan_numpy.training import train
 
@@ -91,10 +90,7 @@ def main(argv=None):
                          sample_every=args.sample_every, checkpoint_every=args.checkpoint_every)
     print(f"{args.data}: {len(images)} training windows from {len(set(dataset.song[keep]))} "
           f"songs; held out: {', '.join(holdout) or 'none'}")
-    try:
-        gan = train(config, images, out, resume=args.resume)
-    except CheckpointError as error:
-        raise UserError(str(error)) from None
+    gan = train(config, images, out, resume=args.resume)
     print(f"{out}: trained {gan.step} iterations; samples in {os.path.join(out, 'samples')}")
     return 0
 

@@ -23,6 +23,7 @@ from drumroll.cli import Progress, UserError
 from drumroll.files import atomic_write, output_folder
 from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
+from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.dcgan import GAN
 from gan_numpy.network import count_params
 
@@ -69,6 +70,18 @@ def latest_checkpoint(run_dir):
     if not found:
         raise UserError(f"{path}: no checkpoint found (train a model first: make train)")
     return found[-1]
+
+
+def load_run(run_dir):
+    """The GAN of a run folder's newest checkpoint (or of a checkpoint file) and its path.
+
+    A missing or unusable checkpoint is a UserError: a one-line message for the scripts.
+    """
+    path = latest_checkpoint(run_dir)
+    try:
+        return GAN.load(path), path
+    except CheckpointError as error:
+        raise UserError(str(error)) from None
 
 
 def read_history(run_dir, up_to):
@@ -122,8 +135,7 @@ def train(config, images, run_dir, resume=False, log=print, stop_after=None):
     """
     config = dataclasses.replace(config.resolved(), data_digest=data_digest(images))
     if resume and checkpoint_paths(run_dir):
-        path = latest_checkpoint(run_dir)
-        gan = GAN.load(path)
+        gan, path = load_run(run_dir)
         for field, what in (("arch", "architecture"), ("seed", "seed"),
                             ("data_digest", "training data")):
             if getattr(gan.config, field) != getattr(config, field):
