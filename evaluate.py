@@ -120,8 +120,8 @@ def main(argv=None):
         sets[os.path.basename(os.path.normpath(folder))] = (
             read_rolls(folder, args.threshold), train_rolls, None)
 
-    columns = {name: metrics.evaluate_set(rolls, copies_of, train_rolls, songs,
-                                          dataset.song[~held_out])
+    reference = metrics.Reference(train_rolls, dataset.song[~held_out])
+    columns = {name: metrics.evaluate_set(rolls, copies_of, reference, songs)
                for name, (rolls, copies_of, songs) in sets.items()}
     real_row = columns["real, held out"]
     for row in columns.values():

@@ -108,7 +108,12 @@ def mean_pairwise_distance(rolls):
 
 def diversity(samples, real):
     """Mean pairwise distance among samples relative to the same among real windows."""
-    return mean_pairwise_distance(samples) / max(mean_pairwise_distance(real), 1e-9)
+    return diversity_against(samples, mean_pairwise_distance(real))
+
+
+def diversity_against(samples, real_distance):
+    """diversity() when the real windows' mean pairwise distance is already known."""
+    return mean_pairwise_distance(samples) / max(real_distance, 1e-9)
 
 
 def nearest_distances(samples, reference, chunk=256):
@@ -201,14 +206,25 @@ def nearest_neighbour_accuracy(features_a, features_b, groups_a=None, groups_b=N
 
 # -------------------------------------------------------------------------- the whole table
 
-def evaluate_set(rolls, train_rolls, reference_rolls, groups=None, reference_groups=None):
+class Reference:
+    """The real windows sets are judged against, with what every judgement needs computed once.
+
+    groups names the song of each window (see nearest_neighbour_accuracy), or None.
+    """
+
+    def __init__(self, rolls, groups=None):
+        self.rolls = as_rolls(rolls)
+        self.groups = groups
+        self.mean_distance = mean_pairwise_distance(self.rolls)
+        self.features = features(self.rolls)
+
+
+def evaluate_set(rolls, train_rolls, reference, groups=None):
     """Every measure for one set of rolls, as an ordered {name: value} dict.
 
-    `groups` and `reference_groups` name the song of each window, when it has one (see
-    nearest_neighbour_accuracy).
-
-    `train_rolls` are the windows a model learned from (for copying), `reference_rolls` the
-    real windows the set is judged against (for diversity and distribution scores).
+    `train_rolls` are the windows a model learned from (for copying), `reference` a Reference
+    of the real windows the set is judged against (for diversity and distribution scores);
+    `groups` names the song of each of `rolls`, when they have one.
     """
     rolls = as_rolls(rolls)
     row = {"windows": float(len(rolls)), "hits per bar": hits_per_bar(rolls)}
@@ -217,12 +233,13 @@ def evaluate_set(rolls, train_rolls, reference_rolls, groups=None, reference_gro
     row.update(grid_shares(rolls))
     row["bar-to-bar similarity"] = bar_consistency(rolls)
     row["empty beats"] = empty_beats(rolls)
-    row["diversity"] = diversity(rolls, reference_rolls)
+    row["diversity"] = diversity_against(rolls, reference.mean_distance)
     row["verbatim bars"] = verbatim_bars(rolls, train_rolls)
     row["near-copies"] = near_copy_share(rolls, train_rolls)
-    ours, real = features(rolls), features(reference_rolls)
-    row["Frechet distance"] = frechet_distance(ours, real)
-    row["1-NN accuracy"] = nearest_neighbour_accuracy(ours, real, groups, reference_groups)
+    ours = features(rolls)
+    row["Frechet distance"] = frechet_distance(ours, reference.features)
+    row["1-NN accuracy"] = nearest_neighbour_accuracy(ours, reference.features, groups,
+                                                      reference.groups)
     return row
 
 

@@ -112,7 +112,7 @@ def test_nearest_neighbour_accuracy_is_perfect_for_different_sets_and_chance_for
 
 def test_style_error_is_zero_for_identical_rows():
     rolls = random_rolls(8)
-    row = metrics.evaluate_set(rolls, rolls, rolls)
+    row = metrics.evaluate_set(rolls, rolls, metrics.Reference(rolls))
     assert metrics.style_error(row, row) == 0.0
     assert row["near-copies"] == 1.0
 
