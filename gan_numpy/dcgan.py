@@ -243,6 +243,9 @@ class GAN:
         else:
             self.G, self.D = BarGenerator(config, init), BarAwareDiscriminator(config, init)
             self.ema = EMA(self.G, config.ema_decay)
+            # a generator of the same shape to sample with the averaged weights; they
+            # overwrite its own at every sample() call, so its initial weights never matter
+            self.ema_generator = BarGenerator(config, rng=0)
         self.opt_G = Adam(self.G, config.lr, config.beta1, config.beta2)
         self.opt_D = Adam(self.D, config.lr, config.beta1, config.beta2)
         self.step = 0
@@ -363,7 +366,7 @@ class GAN:
         """
         generator = self.G
         if self.ema is not None:
-            generator = self.ema.copy_to(BarGenerator(self.config))
+            generator = self.ema.copy_to(self.ema_generator)
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         out = []
         for start in range(0, n, batch):
