@@ -8,7 +8,7 @@ PY       := $(VENV)/bin/python
 MIDI_DIR ?= data/midi
 DATASET_DIR ?= build/dataset
 DATASET  := $(DATASET_DIR)/dataset.npz
-ARCH     ?= default
+ARCH     ?= bars
 ITER     ?=
 SEED     ?= 0
 RUN      ?= runs/$(ARCH)
@@ -53,7 +53,7 @@ evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (
 	$(PY) evaluate.py --data $(DATASET) --run $(RUN) --seed $(SEED) $(if $(ORIGINAL),--original $(ORIGINAL),)
 
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
-DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=default
+DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=bars
 
 demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, evaluate
 	$(MAKE) dataset $(DEMO) MIDI_DIR=data/midi

@@ -1,12 +1,14 @@
+#!/usr/bin/env python3
 """Drum-roll images -> MIDI files that any sequencer loads; or new tracks from a trained GAN.
 
     python img2midi.py build/dataset/*.png --out converted --bpm 160
-    python img2midi.py --checkpoint runs/default --num 8 --out generated   (make generate)
+    python img2midi.py --checkpoint runs/bars --num 8 --out generated   (make generate)
 
 With --checkpoint, the generator writes --num tracks, each as `track-NN.png`, `.mid` and `.wav`
 (rows the training data never used are blanked). Otherwise each image becomes
-`<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum track on channel 10 with a note_on and a note_off for every hit, exactly as long as the image
-(a 256-step image is 8 bars and loops cleanly). A pixel darker than --threshold is a hit.
+`<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum track on channel 10
+with a note_on and a note_off for every hit, exactly as long as the image (a 256-step image is
+8 bars and loops cleanly). A pixel darker than --threshold is a hit.
 """
 import argparse
 import os
@@ -18,14 +20,13 @@ from drumroll.cli import UserError, argument_type, run
 from drumroll.files import output_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
-    pixels_to_hits, unit_to_pixels,
+    unit_to_pixels,
 )
+from drumroll.generate import images_to_midi, sample_tracks
 from drumroll.images import find_images, read_png, write_png
 from drumroll.midi_in import parse_note_range
-from drumroll.midi_out import roll_to_midi, write_midi
 from drumroll.synth import render_midi_file
-from gan_numpy.training import load_run
-
+from drumroll.training import load_run
 
 
 def note_list(text):
@@ -46,7 +47,7 @@ def build_parser():
                     "dark = hit) into MIDI drum tracks, or write new tracks (PNG, MIDI, WAV) "
                     "from a trained run with --checkpoint.",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
-               "          python img2midi.py --checkpoint runs/default --num 8 --out generated",
+               "          python img2midi.py --checkpoint runs/bars --num 8 --out generated",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="*",
                         help="PNG files, folders of PNGs or glob patterns")
@@ -91,44 +92,19 @@ def check_options(args):
         raise UserError("--num and --bars must be at least 1")
 
 
-
-def convert(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHOLD,
-            velocity=DEFAULT_VELOCITY, blank_notes=(), lowest_note=LOWEST_NOTE):
-    """Write one MIDI file per image into folder `out` -> the paths written, in order.
-
-    named_images: iterable of (stem, pixels), pixels (rows, steps) uint8 with 0 = hit; the
-    file is `<stem>.mid`. Rows of blank_notes are silenced.
-    """
-    written = []
-    for stem, pixels in named_images:
-        hits = pixels_to_hits(pixels, threshold)                   # (rows, steps) bool
-        rows = [note - lowest_note for note in blank_notes if 0 <= note - lowest_note < len(hits)]
-        hits[rows] = False
-        midi = roll_to_midi(hits, velocity, bpm=bpm, lowest_note=lowest_note, name=stem)
-        path = os.path.join(out, stem + ".mid")
-        write_midi(midi, path)
-        written.append(path)
-    return written
-
-
 def generate(args):
     """Sample args.num tracks from a checkpoint; write PNG, MIDI and (unless --no-wav) WAV."""
     gan, path = load_run(args.checkpoint)
     output_folder(args.out)
-    windows = -(-args.bars // WINDOW_BARS)                 # 8-bar samples per track
-    rolls = gan.sample(args.num * windows, rng=np.random.default_rng(args.seed))
-    steps = args.bars * rolls.shape[2] // WINDOW_BARS
-    # (num * windows, 25, 256) -> (num, 25, windows * 256): samples side by side in time
-    tracks = rolls.reshape(args.num, windows, *rolls.shape[1:]).transpose(0, 2, 1, 3)
-    tracks = tracks.reshape(args.num, rolls.shape[1], -1)[:, :, :steps]
+    tracks = sample_tracks(gan, args.num, args.bars, np.random.default_rng(args.seed))
     named = []
     for index, track in enumerate(tracks, start=1):
         stem = f"track-{index:02d}"
         pixels = unit_to_pixels(track)
         write_png(os.path.join(args.out, stem + ".png"), pixels)
         named.append((stem, pixels))
-    written = convert(named, args.out, bpm=args.bpm, threshold=args.threshold,
-                      velocity=args.velocity, blank_notes=args.blank)
+    written = images_to_midi(named, args.out, bpm=args.bpm, threshold=args.threshold,
+                             velocity=args.velocity, blank_notes=args.blank)
     if not args.no_wav:
         for midi_path in written:
             render_midi_file(midi_path, os.path.splitext(midi_path)[0] + ".wav")
@@ -156,7 +132,7 @@ def main(argv=None):
         try:
             pixels = read_png(path, height=num_rows)
             stem = os.path.splitext(os.path.basename(path))[0]
-            written += convert([(stem, pixels)], args.out, **options)
+            written += images_to_midi([(stem, pixels)], args.out, **options)
         except UserError as error:   # report and go on with the rest of the batch
             print(f"error: {error}", file=sys.stderr)
             failed += 1

@@ -1,62 +1,83 @@
 #!/usr/bin/env python3
 """Train a drum-pattern GAN on the dataset written by midi2img.py.
 
-    python train_gan.py                               # default network, default dataset
+    python train_gan.py                               # the default network, default dataset
     python train_gan.py --arch original --out runs/original
-    python train_gan.py --out runs/default --resume --iterations 3000
+    python train_gan.py --out runs/bars --resume --iterations 3000
 
 The run folder gets checkpoints, a sample grid per checkpoint, history.csv and config.json.
 """
 import argparse
+import dataclasses
 import os
 
 import numpy as np
 
-from drumroll.cli import UserError, run
+from drumroll.cli import DEFAULT_DATASET, UserError, run
 from drumroll.dataset import load_dataset
-from gan_numpy.dcgan import ARCHS, PRESETS, TrainConfig
-from gan_numpy.training import train
+from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
+from drumroll.training import DEFAULT_HOLDOUT, choose_holdout, default_run_dir, train
+from gan_numpy.memory import reuse_freed_memory
 
-DEFAULT_DATA = os.path.join("build", "dataset", "dataset.npz")
+# options of the run (TrainConfig) and of the networks (each architecture's Config)
+TRAIN_OPTIONS = {"iterations": "total training iterations", "batch": "batch size",
+                 "lr": "Adam learning rate", "seed": "random seed",
+                 "sample_every": "iterations between sample grids",
+                 "checkpoint_every": "iterations between checkpoints"}
+MODEL_OPTIONS = {"latent": "global latent size", "width": "channels of the narrowest layers",
+                 "bar_decoder": "how a bar code becomes 32 steps",
+                 "instance_noise": "std of noise on D's inputs, fading to 0 over the run"}
+
+
+def field_defaults(cls):
+    return {field.name: field.default for field in dataclasses.fields(cls)}
+
+
+def train_default(name):
+    """'64' when one default holds for every network, else 'bars 64, original 128'."""
+    default = field_defaults(TrainConfig)[name]
+    if default is not None:
+        return f"{default}"
+    return ", ".join(f"{arch} {gan.TRAINING[name]:g}" for arch, gan in ARCHITECTURES.items())
+
+
+def model_default(name):
+    """'bars 64, original 50': the default of each network that has the option."""
+    return ", ".join(f"{arch} {field_defaults(gan.Config)[name]}"
+                     for arch, gan in ARCHITECTURES.items() if name in field_defaults(gan.Config))
+
+
+def option(name):
+    return "--" + name.replace("_", "-")
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=DEFAULT_DATA,
+    parser.add_argument("--data", default=DEFAULT_DATASET,
                         help="dataset file from midi2img.py (default: %(default)s)")
-    parser.add_argument("--arch", choices=ARCHS, default="default",
-                        help="network preset (default: %(default)s)")
-    parser.add_argument("--iterations", type=int,
-                        help="total training iterations (default: per preset, "
-                        + ", ".join(f"{a} {p['iterations']}" for a, p in PRESETS.items()) + ")")
-    parser.add_argument("--batch", type=int, help="batch size (default: per preset)")
-    parser.add_argument("--lr", type=float, help="Adam learning rate (default: 2e-4)")
-    parser.add_argument("--latent", type=int, help="latent size (default: per preset)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--width", type=int, default=64,
-                        help="default arch: channels of its narrowest layers (default: 64)")
-    parser.add_argument("--instance-noise", type=float, default=0.0,
-                        help="default arch: std of noise on D's inputs, fading to 0 "
-                        "(default: %(default)s)")
-    parser.add_argument("--bar-decoder", choices=("dense", "conv"), default="dense",
-                        help="default arch: how a bar code becomes 32 steps (default: dense)")
-    parser.add_argument("--holdout", type=float, default=0.25,
+    parser.add_argument("--arch", choices=list(ARCHITECTURES), default=DEFAULT_ARCH,
+                        help="network (default: %(default)s)")
+    for name, what in TRAIN_OPTIONS.items():
+        parser.add_argument(option(name), type=float if name == "lr" else int,
+                            help=f"{what} (default: {train_default(name)})")
+    for name, what in MODEL_OPTIONS.items():
+        kind = next(type(gan.Config.__dataclass_fields__[name].default)
+                    for gan in ARCHITECTURES.values() if name in field_defaults(gan.Config))
+        parser.add_argument(option(name), type=kind, help=f"{what} (default: {model_default(name)})",
+                            **(dict(choices=("dense", "conv")) if name == "bar_decoder" else {}))
+    parser.add_argument("--holdout", type=float, default=DEFAULT_HOLDOUT,
                         help="share of songs kept out of training for evaluation "
                         "(default: %(default)s; 0 trains on every song)")
     parser.add_argument("--out", help="run folder (default: runs/<arch>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint (a new run "
                         "when there is none; refused if its arch, seed or data differ)")
-    parser.add_argument("--sample-every", type=int, default=100,
-                        help="iterations between sample grids (default: %(default)s)")
-    parser.add_argument("--checkpoint-every", type=int, default=250,
-                        help="iterations between checkpoints (default: %(default)s)")
     args = parser.parse_args(argv)
     for name in ("iterations", "batch", "latent", "width", "sample_every", "checkpoint_every"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+            parser.error(f"{option(name)} must be at least 1")
     if args.lr is not None and not args.lr > 0:
         parser.error("--lr must be positive")
     if not 0 <= args.holdout < 1:
@@ -64,33 +85,31 @@ def parse_args(argv):
     return args
 
 
-def choose_holdout(songs, share, seed):
-    """A fixed share of the songs, chosen by a seed of its own so every run holds out the same."""
-    songs = sorted(set(songs))
-    count = int(round(share * len(songs)))
-    if count >= len(songs):
-        count = len(songs) - 1
-    picked = np.random.default_rng(seed).choice(len(songs), count, replace=False)
-    return sorted(songs[i] for i in picked)
+def given(args, names):
+    """{name: value} of the options given on the command line."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = args.out or os.path.join("runs", args.arch)
+    gan_class = ARCHITECTURES[args.arch]
+    model_options = given(args, MODEL_OPTIONS)
+    for name in model_options:
+        if name not in field_defaults(gan_class.Config):
+            raise UserError(f"{option(name)}: the {args.arch} network has no such option")
+    out = args.out or default_run_dir(args.arch)
     dataset = load_dataset(args.data)
-    holdout = choose_holdout(dataset.song, args.holdout, seed=1234)
+    holdout = choose_holdout(dataset.song, args.holdout)
     keep = ~np.isin(dataset.song, holdout)
     images = dataset.images[keep]
     if len(images) == 0:
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
-    config = TrainConfig(arch=args.arch, iterations=args.iterations, batch=args.batch,
-                         lr=args.lr, latent=args.latent, seed=args.seed, holdout_songs=holdout,
-                         width=args.width, bar_decoder=args.bar_decoder,
-                         instance_noise=args.instance_noise,
-                         sample_every=args.sample_every, checkpoint_every=args.checkpoint_every)
     print(f"{args.data}: {len(images)} training windows from {len(set(dataset.song[keep]))} "
           f"songs; held out: {', '.join(holdout) or 'none'}")
-    gan = train(config, images, out, resume=args.resume)
+    reuse_freed_memory()
+    gan = train(gan_class.Config(**model_options),
+                TrainConfig(holdout_songs=holdout, **given(args, TRAIN_OPTIONS)),
+                images, out, resume=args.resume)
     print(f"{out}: trained {gan.step} iterations; samples in {os.path.join(out, 'samples')}")
     return 0
 

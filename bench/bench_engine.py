@@ -134,11 +134,13 @@ ITERATION_SCRIPT = r"""
 import json, resource, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
-from gan_numpy.dcgan import GAN, TrainConfig
+from drumroll.models import ARCHITECTURES, TrainConfig
+from gan_numpy.memory import reuse_freed_memory
 sys.path.insert(0, {bench!r})
 from bench_engine import Recorder
-config = TrainConfig(arch={arch!r}, batch={batch}, **{extra})
-gan = GAN(config)
+reuse_freed_memory()
+gan_class = ARCHITECTURES[{arch!r}]
+gan = gan_class(gan_class.Config(**{extra}), TrainConfig(batch={batch}))
 real = np.random.default_rng(0).uniform(-1, 1, (256,) + {shape}).astype(np.float32)
 gan.train_step(real)                          # warm-up
 recorder = Recorder([gan.G, gan.D])
@@ -166,11 +168,12 @@ def iteration(arch, batch, shape, extra, repeats=2):
 
 def networks():
     """(title, network, input batch) for the layer table: the lead's two presets."""
-    from gan_numpy.dcgan import GAN, TrainConfig
+    from drumroll.models import ARCHITECTURES
     rng = np.random.default_rng(0)
     for arch, shape, extra in [("original", (1, 25, 256), {}),
-                               ("default", (17, 1, 256), {"rows": list(range(17))})]:
-        gan = GAN(TrainConfig(arch=arch, **extra))
+                               ("bars", (17, 1, 256), {"rows": list(range(17))})]:
+        gan_class = ARCHITECTURES[arch]
+        gan = gan_class(gan_class.Config(**extra))
         short = "orig" if arch == "original" else "def"
         latents = gan.latents(LAYER_BATCH, rng)
         yield f"{short} G", gan.G, latents
@@ -192,10 +195,6 @@ def main():
     peak = gemm_peak()
     print(f"float32 GEMM peak (2048^3): {peak:.1f} GFLOP/s\n")
 
-    have_dcgan = (HERE.parent / "gan_numpy" / "dcgan.py").exists()
-    if not have_dcgan:
-        print("gan_numpy/dcgan.py not found: no network to measure")
-        return
     print(f"per layer at batch {LAYER_BATCH} (GFLOP/s: forward / backward; "
           f"goal backward/forward <= {GOAL_RATIO})")
     header = f"{'layer':<14} {'':<50} {'fwd ms':>8} {'bwd ms':>8} {'fwd GF/s':>9} {'bwd GF/s':>9} {'bwd/fwd':>7}"
@@ -217,7 +216,7 @@ def main():
     print(header)
     print("-" * len(header))
     runs = [("original, batch 128", "original", 128, (1, 25, 256), {}),
-            ("default, batch 64", "default", 64, (17, 1, 256), {"rows": list(range(17))})]
+            ("bars (default), batch 64", "bars", 64, (17, 1, 256), {"rows": list(range(17))})]
     for title, arch, batch, shape, extra in runs:
         result = iteration(arch, batch, shape, extra)
         rate = result["flops"] / result["seconds"] / 1e9

@@ -1,7 +1,10 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
 import argparse
+import os
 import sys
 import time
+
+DEFAULT_DATASET = os.path.join("build", "dataset", "dataset.npz")   # what `make dataset` writes
 
 
 class UserError(Exception):

@@ -1,33 +1,10 @@
 """Writing files so that a crash or a bad input never leaves half of one behind."""
-import contextlib
 import os
-import tempfile
 
 from drumroll.cli import UserError
+from gan_numpy.checkpoint import atomic_write   # one implementation for the whole project
 
-
-@contextlib.contextmanager
-def atomic_write(path, mode="wb"):
-    """Open a temporary file beside `path`; on success rename it over `path`, else delete it.
-
-    The rename is atomic on POSIX, so readers see either the old file or the whole new one.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+__all__ = ["atomic_write", "output_folder"]
 
 
 def output_folder(folder):

@@ -14,8 +14,7 @@ import numpy as np
 from drumroll.cli import UserError
 from drumroll.files import atomic_write
 from drumroll.format import (
-    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE,
-    MIDI_TICKS_PER_BEAT, STEPS_PER_BEAT, pixels_to_hits, unit_to_pixels,
+    DEFAULT_BPM, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE, MIDI_TICKS_PER_BEAT, STEPS_PER_BEAT,
 )
 
 NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
@@ -86,47 +85,6 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     midi.tracks.append(tempo_track(bpm, name))
     midi.tracks.append(drums)
     return midi
-
-
-def pixels_to_midi(pixels, threshold=DEFAULT_THRESHOLD, **options):
-    """uint8 drum-roll image (rows, steps), 0 = hit -> mido.MidiFile (see roll_to_midi)."""
-    return roll_to_midi(pixels_to_hits(pixels, threshold), **options)
-
-
-def generated_to_midi(values, threshold=DEFAULT_THRESHOLD, bpm=DEFAULT_BPM, velocities=None,
-                      blank_rows=(), join=False, lowest_note=LOWEST_NOTE, name="drumgan"):
-    """Generator output in [-1, 1] (hit = -1) -> MIDI, with no PNG round trip.
-
-    values:     (rows, steps) or (N, rows, steps) floats.
-    threshold:  in pixel units like the PNG path (a cell is a hit when its pixel value,
-                round((v + 1) * 127.5), is below it), so this gives exactly the MIDI that
-                saving a PNG and running img2midi would give.
-    velocities: None, one number, or an array shaped like values (per-hit velocities).
-    blank_rows: rows to silence (e.g. notes the drummer never plays).
-    join:       with N images, one MidiFile playing them one after another instead of a list.
-    Returns a MidiFile for one image, a list of N MidiFiles for a batch (or one when join).
-    """
-    values = np.asarray(values)
-    single = values.ndim == 2
-    if single:
-        values = values[None]
-    if values.ndim != 3:
-        raise ValueError(f"expected (rows, steps) or (N, rows, steps), got shape {values.shape}")
-    hits = pixels_to_hits(unit_to_pixels(values), threshold)     # (N, rows, steps)
-    hits[:, list(blank_rows), :] = False
-    if velocities is not None and np.ndim(velocities) > 0:
-        velocities = np.broadcast_to(np.asarray(velocities), values.shape)   # (N, rows, steps)
-    options = dict(bpm=bpm, lowest_note=lowest_note, name=name)
-    if join:
-        joined_hits = np.concatenate(list(hits), axis=1)          # (rows, N * steps)
-        joined_velocities = (velocities if velocities is None or np.ndim(velocities) == 0
-                             else np.concatenate(list(velocities), axis=1))
-        return roll_to_midi(joined_hits, joined_velocities, **options)
-    midis = []
-    for index in range(len(hits)):
-        these = velocities if velocities is None or np.ndim(velocities) == 0 else velocities[index]
-        midis.append(roll_to_midi(hits[index], these, **options))
-    return midis[0] if single else midis
 
 
 def write_midi(midi, path):

@@ -1,23 +1,49 @@
 """Checkpoints: one .npz file of named arrays plus JSON metadata, safe to load.
 
 The metadata (architecture / config, step, RNG state, anything JSON-serialisable) is stored as
-a JSON string array under the key '__meta__'. Files are written to a temporary file and renamed,
-so a crash never leaves half a checkpoint, and they are read with allow_pickle=False, so a
-checkpoint can never run code. Any problem reading one raises CheckpointError naming the file.
+a JSON string array under the key '__meta__'. Files are written to a temporary file and renamed
+(`atomic_write`), so a crash never leaves half a checkpoint, and they are read with
+allow_pickle=False, so a checkpoint can never run code. Any problem reading one raises
+CheckpointError naming the file.
 """
+import contextlib
 import json
 import os
+import tempfile
 import zipfile
 
 import numpy as np
-
-from drumroll.files import atomic_write
 
 META_KEY = "__meta__"
 
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, unreadable, corrupt or does not fit the network."""
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """Open a temporary file beside `path`; on success rename it over `path`, else delete it.
+
+    The rename is atomic on POSIX, so readers see either the old file or the whole new one.
+    (The drum side writes every output file through this function too.)
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+                               suffix=".tmp")
+    try:
+        # mkstemp creates the file 0600; give it the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def save_checkpoint(path, arrays, meta):

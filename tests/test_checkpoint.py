@@ -1,13 +1,14 @@
 """Checkpoints: exact round trips, no pickle, atomic writes, one clear error for bad files."""
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
 
 from gan_numpy import layers as L
-from gan_numpy.checkpoint import (CheckpointError, load_checkpoint, restore, rng_state,
-                                  save_checkpoint, set_rng_state)
+from gan_numpy.checkpoint import (CheckpointError, atomic_write, load_checkpoint, restore,
+                                  rng_state, save_checkpoint, set_rng_state)
 from gan_numpy.network import Sequential
 from gan_numpy.optim import Adam
 
@@ -122,3 +123,32 @@ def test_a_file_that_is_not_an_npz_archive_is_named_as_such(tmp_path):
     path.write_text("junk\n")
     with pytest.raises(CheckpointError, match=r"notes\.npz: not a checkpoint \(not an \.npz archive\)"):
         load_checkpoint(path)
+
+
+def test_atomic_write_replaces_the_file_on_success(tmp_path):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    with atomic_write(path) as handle:
+        handle.write(b"new")
+    assert path.read_bytes() == b"new"
+
+
+def test_atomic_write_keeps_the_old_file_and_no_temp_file_on_error(tmp_path):
+    path = tmp_path / "out.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(path) as handle:
+            handle.write(b"half")
+            raise RuntimeError("crash while writing")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_atomic_write_gives_the_permissions_of_a_plain_open(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_write(tmp_path / "out.bin") as handle:
+            handle.write(b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "out.bin").st_mode) == 0o644

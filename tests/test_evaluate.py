@@ -6,27 +6,18 @@ import evaluate
 from drumroll.dataset import load_dataset
 from drumroll.format import hits_to_pixels
 from drumroll.images import write_png
-from gan_numpy.training import train
-from tests.test_training import config, quiet, write_tiny_dataset
+from drumroll.training import train
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
+def trained_run(tmp_path_factory, write_tiny_dataset, tiny_configs, quiet):
     folder = tmp_path_factory.mktemp("eval")
     write_tiny_dataset(folder / "data.npz")
     dataset = load_dataset(folder / "data.npz")
-    holdout = ["song3"]
     keep = dataset.song != "song3"
-    train(config(iterations=2, holdout_songs=holdout), dataset.images[keep], folder / "run",
-          log=quiet)
+    train(*tiny_configs(iterations=2, holdout_songs=["song3"]), dataset.images[keep],
+          folder / "run", log=quiet)
     return folder
-
-
-def test_table_has_one_row_per_measure_and_one_column_per_set():
-    text = evaluate.table({"a": {"windows": 3.0, "on 8ths": 0.5}, "b": {"windows": 4.0,
-                                                                      "on 8ths": 0.25}})
-    assert text.splitlines() == ["| measure | a | b |", "|---|---:|---:|",
-                                 "| windows | 3 | 4 |", "| on 8ths | 50.0% | 25.0% |"]
 
 
 def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_run, capsys):
@@ -41,14 +32,15 @@ def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_r
                           "--out", str(trained_run / "table.md")])
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "| measure | real, held out | ours (default, 2 it.) | pngs |"
+    assert lines[0] == "| measure | real, held out | ours (bars, 2 it.) | pngs |"
     assert "| windows | 4 | 8 | 3 |" in lines
     assert (trained_run / "table.md").read_text().splitlines() == lines
 
 
-def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path):
+def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_dataset,
+                                                        tiny_configs, quiet):
     write_tiny_dataset(tmp_path / "data.npz")
-    train(config(iterations=1), load_dataset(tmp_path / "data.npz").images, tmp_path / "run",
-          log=quiet)
+    train(*tiny_configs(iterations=1), load_dataset(tmp_path / "data.npz").images,
+          tmp_path / "run", log=quiet)
     with pytest.raises(evaluate.UserError, match="held out no songs"):
         evaluate.main(["--data", str(tmp_path / "data.npz"), "--run", str(tmp_path / "run")])

@@ -12,6 +12,7 @@ import img2midi
 from drumroll.cli import run
 from drumroll.dataset import build_dataset
 from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
+from drumroll.generate import images_to_midi
 from drumroll.images import write_png
 from drumroll.midi_in import find_midi_files, midi_to_roll
 
@@ -96,14 +97,6 @@ def test_folders_and_globs_are_expanded(tmp_path, capsys):
                            tmp_path / "out"], capsys)
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.mid", "y.mid", "z.mid"]
-
-
-def test_convert_takes_arrays_without_any_png(tmp_path):
-    images = [("gen_000", drum_roll_image(1)), ("gen_001", drum_roll_image(2))]
-    written = img2midi.convert(images, tmp_path, bpm=200)
-    assert [pathlib.Path(p).name for p in written] == ["gen_000.mid", "gen_001.mid"]
-    roll = midi_to_roll(mido.MidiFile(written[1]))
-    assert np.array_equal(hits_to_pixels(roll.hits), images[1][1])
 
 
 @settings(max_examples=25, deadline=None)
@@ -192,7 +185,7 @@ def test_real_corpus_windows_survive_image_midi_image(tmp_path):
     assert not report.skipped
     chosen = np.linspace(0, len(dataset) - 1, 40).astype(int)
     names = [dataset.names()[i] for i in chosen]
-    img2midi.convert(zip(names, dataset.images[chosen]), tmp_path)
+    images_to_midi(zip(names, dataset.images[chosen]), tmp_path)
     again, again_report = build_dataset([str(tmp_path / f"{name}.mid") for name in names])
     assert not again_report.skipped
     assert again.start.tolist() == [0] * len(chosen)

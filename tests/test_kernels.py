@@ -165,11 +165,3 @@ def test_cases_cover_both_column_strategies():
     used = {kernels.uses_output_planes(kernels.conv_geometry(image, k, s, p), c, o)
             for image, c, o, k, s, p in CASES}
     assert used == {True, False}
-
-
-def test_allocator_setting_can_be_switched_off(monkeypatch):
-    import gan_numpy
-    monkeypatch.setenv("GAN_NUMPY_MALLOC", "default")
-    assert gan_numpy.reuse_freed_memory() is False
-    monkeypatch.delenv("GAN_NUMPY_MALLOC")
-    assert isinstance(gan_numpy.reuse_freed_memory(), bool)

@@ -8,9 +8,9 @@ from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from drumroll.cli import UserError
-from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels, pixels_to_unit, unit_to_pixels
+from drumroll.format import NUM_ROWS, WINDOW_STEPS
 from drumroll.midi_in import midi_to_roll
-from drumroll.midi_out import generated_to_midi, pixels_to_midi, roll_to_midi, write_midi
+from drumroll.midi_out import roll_to_midi, write_midi
 
 
 def reparse(midi):
@@ -126,74 +126,6 @@ def test_midi_to_roll_to_midi_keeps_every_onset_at_its_quantized_step(onsets, tp
     expected = {(min(max(note, 36), 60), (16 * tick + tpb) // (2 * tpb)) for tick, note in onsets}
     got = {(r + 36, s) for r, s in zip(*np.nonzero(again.hits))}
     assert got == expected
-
-
-def test_pixels_to_midi_treats_pixels_darker_than_the_threshold_as_hits():
-    pixels = np.full((NUM_ROWS, 32), 255, dtype=np.uint8)
-    pixels[0, 0], pixels[1, 1], pixels[2, 2] = 0, 127, 128
-    events = notes_with_times(pixels_to_midi(pixels))
-    assert {(tick // 60, note) for tick, kind, note, _ in events if kind == "note_on"} == \
-        {(0, 36), (1, 37)}
-    strict = notes_with_times(pixels_to_midi(pixels, threshold=1))
-    assert {note for _, kind, note, _ in strict if kind == "note_on"} == {36}
-
-
-def test_generated_to_midi_gives_the_same_file_as_the_png_path():
-    rng = np.random.default_rng(0)
-    values = rng.uniform(-1, 1, size=(NUM_ROWS, WINDOW_STEPS)).astype(np.float32)
-    direct = generated_to_midi(values, bpm=150)
-    via_pixels = pixels_to_midi(unit_to_pixels(values), bpm=150)
-    assert notes_with_times(direct) == notes_with_times(via_pixels)
-
-
-def test_generated_to_midi_reads_minus_one_as_a_hit():
-    hits = some_hits()
-    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)))
-    assert np.array_equal(midi_to_roll(midi).hits, hits)
-
-
-def test_generated_to_midi_batch_gives_one_file_per_image():
-    hits = np.stack([some_hits(), np.roll(some_hits(), 1, axis=1)])
-    midis = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)))
-    assert len(midis) == 2
-    for midi, expected in zip(midis, hits):
-        assert np.array_equal(midi_to_roll(midi).hits, expected)
-
-
-def test_generated_to_midi_join_plays_the_batch_one_after_another():
-    hits = np.stack([some_hits(), some_hits()])
-    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)), join=True)
-    assert np.array_equal(midi_to_roll(midi).hits, np.concatenate(list(hits), axis=1))
-    assert sum(message.time for message in midi.tracks[1]) == 2 * WINDOW_STEPS * 60
-
-
-def test_generated_to_midi_blanks_the_rows_asked_for():
-    values = pixels_to_unit(hits_to_pixels(some_hits()))
-    midi = generated_to_midi(values, blank_rows=[13])
-    notes = {note for _, kind, note, _ in notes_with_times(midi) if kind == "note_on"}
-    assert notes == {36, 38}
-
-
-def test_generated_to_midi_writes_per_hit_velocities():
-    hits = some_hits()
-    velocities = np.where(hits, 102, 0)
-    midi = generated_to_midi(pixels_to_unit(hits_to_pixels(hits)), velocities=velocities)
-    assert {v for _, kind, _, v in notes_with_times(midi) if kind == "note_on"} == {102}
-
-
-def test_generated_to_midi_threshold_decides_what_counts_as_a_hit():
-    values = np.ones((NUM_ROWS, 8), dtype=np.float32)
-    values[0, 0] = -0.5      # pixel 64
-    values[1, 1] = 0.2       # pixel 153
-    loose = generated_to_midi(values, threshold=200)
-    strict = generated_to_midi(values, threshold=100)
-    assert len([e for e in notes_with_times(loose) if e[1] == "note_on"]) == 2
-    assert len([e for e in notes_with_times(strict) if e[1] == "note_on"]) == 1
-
-
-def test_generated_to_midi_refuses_a_wrong_shape():
-    with pytest.raises(ValueError, match="shape"):
-        generated_to_midi(np.zeros(10))
 
 
 def test_write_midi_writes_a_file_mido_can_read(tmp_path):

@@ -1,7 +1,7 @@
-"""The training loop around `dcgan.GAN`: a run folder with checkpoints, sample grids and a log.
+"""The training loop around a drum GAN: a run folder with checkpoints, sample grids and a log.
 
 A run folder holds
-    config.json              the TrainConfig of the run (also inside every checkpoint)
+    config.json              the architecture and both configurations (also in every checkpoint)
     checkpoints/step_*.npz   full state: weights, optimizer moments, EMA, RNG, step
     samples/step_*.png       a grid of rolls from fixed latent points, one per checkpoint
     history.csv              iteration, losses, D accuracies, seconds
@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import pathlib
 import time
 
@@ -23,10 +24,11 @@ from drumroll.cli import Progress, UserError
 from drumroll.files import atomic_write, output_folder
 from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
+from drumroll.models import architecture_of, load_gan
 from gan_numpy.checkpoint import CheckpointError
-from gan_numpy.dcgan import GAN
 from gan_numpy.network import count_params
 
+DEFAULT_HOLDOUT = 0.25    # share of the songs kept out of training, for evaluation
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
 CHECKPOINTS_KEPT = 3
 GRID_SAMPLES = 8
@@ -49,6 +51,22 @@ def sample_grid(rolls):
 
 def write_grid(path, rolls):
     write_png(path, sample_grid(rolls))
+
+
+def default_run_dir(arch):
+    return os.path.join("runs", arch)
+
+
+def choose_holdout(songs, share, seed=1234):
+    """The songs kept out of training for evaluation: a fixed share of them, chosen by a seed
+    of its own so every run on the same data holds out the same songs (at least one song is
+    always left to train on)."""
+    songs = sorted(set(songs))
+    count = int(round(share * len(songs)))
+    if count >= len(songs):
+        count = len(songs) - 1
+    picked = np.random.default_rng(seed).choice(len(songs), count, replace=False)
+    return sorted(songs[i] for i in picked)
 
 
 def data_digest(images):
@@ -79,7 +97,7 @@ def load_run(run_dir):
     """
     path = latest_checkpoint(run_dir)
     try:
-        return GAN.load(path), path
+        return load_gan(path), path
     except CheckpointError as error:
         raise UserError(str(error)) from None
 
@@ -115,7 +133,7 @@ def save_run_state(gan, run_dir, history):
         old.unlink()
 
 
-def prepare_run_dir(config, run_dir, resume):
+def prepare_run_dir(gan, run_dir, resume):
     run_dir = pathlib.Path(run_dir)
     for sub in ("checkpoints", "samples"):
         output_folder(run_dir / sub)
@@ -123,35 +141,47 @@ def prepare_run_dir(config, run_dir, resume):
         raise UserError(f"{run_dir}: already holds a run; use --resume to continue it "
                         "or choose another --out")
     with atomic_write(run_dir / "config.json", "w") as handle:
-        json.dump(dataclasses.asdict(config), handle, indent=2)
+        json.dump(gan.describe(), handle, indent=2)
     return run_dir
 
 
-def train(config, images, run_dir, resume=False, log=print, stop_after=None):
-    """Train on `images` (N, 25, 256) uint8 for config.iterations in total; returns the GAN.
+def resume_run(run_dir, arch, train_config, log):
+    """The GAN of an existing run, checked to be the same kind of run as the one asked for."""
+    gan, path = load_run(run_dir)
+    asked = {"architecture": arch, "seed": train_config.seed,
+             "training data": train_config.data_digest}
+    found = {"architecture": gan.arch, "seed": gan.train_config.seed,
+             "training data": gan.train_config.data_digest}
+    for what in asked:
+        if asked[what] != found[what]:
+            raise UserError(f"{run_dir}: this run was trained with another {what}; "
+                            f"train into another folder (--out, or make train RUN=...) "
+                            f"or delete {run_dir} to start afresh")
+    # the total length may be extended when resuming; nothing else may change
+    gan.train_config = dataclasses.replace(
+        gan.train_config, iterations=train_config.iterations,
+        sample_every=train_config.sample_every, checkpoint_every=train_config.checkpoint_every)
+    log(f"resuming {path} at iteration {gan.step}")
+    return gan
+
+
+def train(model, train_config, images, run_dir, resume=False, log=print, stop_after=None):
+    """Train a new GAN of the model configuration `model` (or resume the one in `run_dir`) on
+    `images` (N, 25, 256) uint8 for train_config.iterations in total; returns the GAN.
 
     `stop_after` ends the call early after that many iterations of this call (used by tests
     to simulate a killed process); the run can then be resumed.
     """
-    config = dataclasses.replace(config.resolved(), data_digest=data_digest(images))
+    gan_class = architecture_of(model)
+    train_config = dataclasses.replace(train_config.resolved(gan_class.TRAINING),
+                                       data_digest=data_digest(images))
     if resume and checkpoint_paths(run_dir):
-        gan, path = load_run(run_dir)
-        for field, what in (("arch", "architecture"), ("seed", "seed"),
-                            ("data_digest", "training data")):
-            if getattr(gan.config, field) != getattr(config, field):
-                raise UserError(f"{run_dir}: this run was trained with another {what}; "
-                                f"train into another folder (--out, or make train RUN=...) "
-                                f"or delete {run_dir} to start afresh")
-        # the total length may be extended when resuming; nothing else may change
-        gan.config = dataclasses.replace(gan.config, iterations=config.iterations,
-                                         sample_every=config.sample_every,
-                                         checkpoint_every=config.checkpoint_every)
-        config = gan.config
-        log(f"resuming {path} at iteration {gan.step}")
+        gan = resume_run(run_dir, gan_class.arch, train_config, log)
     else:
-        gan = GAN(config, images)
-    run_dir = prepare_run_dir(config, run_dir, resume)
-    log(f"{config.arch} network: generator {count_params(gan.G):,} parameters, "
+        gan = gan_class(model, train_config, images)
+    config = gan.train_config
+    run_dir = prepare_run_dir(gan, run_dir, resume)
+    log(f"{gan.arch} network: generator {count_params(gan.G):,} parameters, "
         f"discriminator {count_params(gan.D):,}; batch {config.batch}, "
         f"{config.iterations} iterations")
     history = read_history(run_dir, gan.step)

@@ -1,0 +1,70 @@
+"""The evaluation table: which sets of rolls are scored, and how the table is printed.
+
+Columns: real windows of the songs a run held out of training (what unseen real music scores),
+optionally other folders of MIDI or PNG rolls, and the model's samples. Every column is judged
+against the training windows with the measures of metrics.py.
+"""
+import os
+
+import numpy as np
+
+from drumroll import metrics
+from drumroll.cli import UserError
+from drumroll.format import WINDOW_STEPS, pixels_to_hits
+from drumroll.images import find_images, read_png
+from drumroll.midi_in import find_midi_files, read_drum_roll
+
+# How each measure is printed: as a share (percent) or as a number with some digits.
+PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy"}
+
+
+def fit_window(hits):
+    """(rows, steps) -> (rows, 256): cut or pad with silence."""
+    out = np.zeros((hits.shape[0], WINDOW_STEPS), dtype=bool)
+    steps = min(WINDOW_STEPS, hits.shape[1])
+    out[:, :steps] = hits[:, :steps]
+    return out
+
+
+def read_rolls(folder, threshold):
+    """Every MIDI file (first 8 bars) or PNG roll in a folder -> (N, 25, 256) bool."""
+    if not os.path.isdir(folder):
+        raise UserError(f"{folder}: no such folder")
+    midi_paths = find_midi_files([folder]) if any(
+        name.lower().endswith((".mid", ".midi")) for name in os.listdir(folder)) else []
+    rolls = [fit_window(read_drum_roll(path).hits) for path in midi_paths]
+    if not rolls:
+        rolls = [fit_window(pixels_to_hits(read_png(path), threshold))
+                 for path in find_images([folder])]
+    return np.stack(rolls)
+
+
+def score_sets(sets, reference):
+    """{name: (rolls, windows that count for copying, song of each window or None)} ->
+    {name: {measure: value}}, with each column's style error against the first column."""
+    columns = {name: metrics.evaluate_set(rolls, copies_of, reference, songs)
+               for name, (rolls, copies_of, songs) in sets.items()}
+    first = next(iter(columns.values()))
+    for row in columns.values():
+        row["style error"] = metrics.style_error(row, first)
+    return columns
+
+
+def format_value(name, value):
+    if name in PERCENT:
+        return f"{100 * value:.1f}%"
+    if name == "windows":
+        return f"{int(value)}"
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def table(columns):
+    """{column name: {measure: value}} -> Markdown table, one row per measure."""
+    names = list(columns)
+    measures = list(next(iter(columns.values())))
+    lines = ["| measure | " + " | ".join(names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for measure in measures:
+        cells = [format_value(measure, columns[name][measure]) for name in names]
+        lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

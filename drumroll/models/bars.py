@@ -1,0 +1,252 @@
+"""Our default drum GAN, sized for a 2-core CPU and built around bars (`--arch bars`).
+
+The drum rows are the channels of a 1-D signal over time, and only the rows the training data
+uses are modelled. The generator is built around bars: a global latent becomes 8 bar codes, a
+small convolution across bars makes them cohere, and one shared bar decoder turns each bar code
+plus its own bar noise into 32 steps, so every bar starts on the grid and all bars share one
+vocabulary. The discriminator looks at the whole window with strided convolutions (with a
+minibatch-deviation channel, against mode collapse) and, beside it, at each bar through a
+convolution whose kernel and stride are one bar. Hinge loss, spectral norm in D,
+Adam(2e-4, 0.0, 0.9), and an exponential moving average of G's weights for sampling.
+"""
+import dataclasses
+
+import numpy as np
+
+from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
+from drumroll.models.base import DrumGAN, ModelConfig
+from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
+from gan_numpy.layers import (BatchNorm, Conv2D, ConvTranspose2D, Dense, Flatten, Layer,
+                              LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh)
+from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
+from gan_numpy.network import Sequential
+from gan_numpy.optim import EMA
+
+
+@dataclasses.dataclass
+class BarConfig(ModelConfig):
+    latent: int = 64              # global latent size
+    bar_noise: int = 32           # noise per bar, joined to each bar code
+    width: int = 64               # channels of the narrowest layers
+    bar_decoder: str = "dense"    # "dense" (knows each step's place in the bar) or
+                                  # "conv" (three stride-2 transposed convs, as findings.md)
+    ema_decay: float = 0.999      # EMA of G's weights for sampling
+    rotate_bars: bool = True      # augment real windows by rotating whole bars
+    instance_noise: float = 0.0   # std of noise added to D's inputs, fading to 0 over the run
+
+    def __post_init__(self):
+        if self.bar_decoder not in BAR_DECODERS:
+            raise ValueError(f"bar_decoder must be one of {sorted(BAR_DECODERS)}, "
+                             f"got {self.bar_decoder!r}")
+
+
+# ------------------------------------------------------------------------------ generator
+
+def dense_bar_decoder(config, inputs, rows, rng):
+    """(N*8, inputs) -> (N*8, R, 1, 32) with dense layers: every step of the bar has weights of
+    its own, so the decoder can learn that a downbeat is not an offbeat."""
+    hidden = 4 * config.width
+    return Sequential(
+        Dense(inputs, hidden, rng=rng), BatchNorm(hidden), ReLU(),
+        Dense(hidden, hidden, rng=rng), BatchNorm(hidden), ReLU(),
+        Dense(hidden, rows * STEPS_PER_BAR, rng=rng),
+        Reshape((rows, 1, STEPS_PER_BAR)), Tanh(),                   # (N*8, R, 1, 32)
+    )
+
+
+def conv_bar_decoder(config, inputs, rows, rng):
+    """(N*8, inputs) -> (N*8, R, 1, 32): dense to 4 steps, three stride-2 transposed convs."""
+    wide, width = 2 * config.width, config.width
+    return Sequential(
+        Dense(inputs, wide * 4, rng=rng),
+        Reshape((wide, 1, 4)),                                       # (N*8, 2W, 1, 4)
+        BatchNorm(wide), ReLU(),
+        ConvTranspose2D(wide, width, (1, 4), stride=(1, 2), rng=rng),   # (N*8, W, 1, 8)
+        BatchNorm(width), ReLU(),
+        ConvTranspose2D(width, width, (1, 4), stride=(1, 2), rng=rng),  # (N*8, W, 1, 16)
+        BatchNorm(width), ReLU(),
+        ConvTranspose2D(width, width, (1, 4), stride=(1, 2), rng=rng),  # (N*8, W, 1, 32)
+        BatchNorm(width), ReLU(),
+        Conv2D(width, rows, (1, 5), rng=rng), Tanh(),                # (N*8, R, 1, 32)
+    )
+
+
+BAR_DECODERS = {"dense": dense_bar_decoder, "conv": conv_bar_decoder}
+
+
+class BarGenerator(Layer):
+    """latent (N, latent + 8 * bar_noise) -> (N, R, 1, 256): R drum rows as channels.
+
+    global latent -> (N, 2W, 1, 8) bar codes -> conv across bars -> each bar code + its noise
+    -> one bar decoder shared by all bars -> 32 steps per bar.
+    """
+
+    def __init__(self, config, rng=None):
+        super().__init__()
+        self.global_size, self.noise = config.latent, config.bar_noise
+        wide, rows = 2 * config.width, len(config.rows)
+        self.code_channels = wide
+        self.bar_codes = Sequential(
+            Dense(self.global_size, wide * WINDOW_BARS, rng=rng),
+            Reshape((wide, 1, WINDOW_BARS)),                         # (N, 2W, 1, 8)
+            BatchNorm(wide), ReLU(),
+            Conv2D(wide, wide, (1, 3), rng=rng),                     # bar-to-bar coherence
+            BatchNorm(wide), ReLU(),
+        )
+        self.bar_decoder = BAR_DECODERS[config.bar_decoder](config, wide + self.noise, rows, rng)
+
+    def sublayers(self):
+        return [("bar_codes", self.bar_codes), ("bar_decoder", self.bar_decoder)]
+
+    def forward(self, z):
+        n = len(z)
+        codes = self.bar_codes.forward(z[:, :self.global_size])      # (N, 2W, 1, 8)
+        noise = z[:, self.global_size:].reshape(n, self.noise, 1, WINDOW_BARS)
+        joined = np.concatenate([codes, noise], axis=1)[:, :, 0, :]  # (N, 2W+B, 8)
+        per_bar = joined.transpose(0, 2, 1).reshape(n * WINDOW_BARS, -1)  # bars into the batch
+        bars = self.bar_decoder.forward(np.ascontiguousarray(per_bar))  # (N*8, R, 1, 32)
+        rows = bars.shape[1]
+        out = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 2, 1, 3)
+        return np.ascontiguousarray(out).reshape(n, rows, 1, WINDOW_STEPS)   # (N, R, 1, 256)
+
+    def backward(self, dout):
+        n, rows = dout.shape[:2]
+        dbars = dout.reshape(n, rows, WINDOW_BARS, STEPS_PER_BAR).transpose(0, 2, 1, 3)
+        dbars = np.ascontiguousarray(dbars).reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
+        dper_bar = self.bar_decoder.backward(dbars)                  # (N*8, 2W+B)
+        djoined = dper_bar.reshape(n, WINDOW_BARS, -1).transpose(0, 2, 1)  # (N, 2W+B, 8)
+        dcodes = np.ascontiguousarray(djoined[:, :self.code_channels, None, :])
+        self.bar_codes.backward(dcodes)
+        return None   # the latent needs no gradient
+
+
+# -------------------------------------------------------------------------- discriminator
+
+def critic_conv(in_channels, out_channels, kernel, rng, stride=1, padding="same"):
+    """D's building block: a spectrally normalised convolution and its LeakyReLU(0.2)."""
+    conv = Conv2D(in_channels, out_channels, kernel, stride=stride, padding=padding, rng=rng)
+    return [SpectralNorm(conv, rng=rng), LeakyReLU(0.2)]
+
+
+class BarAwareDiscriminator(Layer):
+    """(N, R, 1, 256) -> logits (N, 1), from a whole-window branch and a per-bar branch."""
+
+    def __init__(self, config, rng=None):
+        super().__init__()
+        w, rows = config.width, len(config.rows)
+        halve = dict(kernel=(1, 4), stride=(1, 2), rng=rng)          # halves the steps
+        self.window = Sequential(
+            *critic_conv(rows, w, **halve),                          # (N, W, 1, 128)
+            *critic_conv(w, 2 * w, **halve),                         # (N, 2W, 1, 64)
+            *critic_conv(2 * w, 2 * w, **halve),                     # (N, 2W, 1, 32)
+            *critic_conv(2 * w, 4 * w, **halve),                     # (N, 4W, 1, 16)
+            MinibatchStdDev(),                                       # (N, 4W+1, 1, 16)
+            *critic_conv(4 * w + 1, 4 * w, **halve),                 # (N, 4W, 1, 8)
+            Flatten(),                                               # (N, 4W*8)
+        )
+        self.per_bar = Sequential(
+            *critic_conv(rows, 2 * w, (1, STEPS_PER_BAR), rng, stride=(1, STEPS_PER_BAR),
+                         padding="valid"),                           # (N, 2W, 1, 8): one per bar
+            *critic_conv(2 * w, 2 * w, (1, 3), rng),                 # across bars
+            Flatten(),                                               # (N, 2W*8)
+        )
+        self.window_features = 4 * w * WINDOW_BARS
+        features = self.window_features + 2 * w * WINDOW_BARS
+        self.head = Sequential(SpectralNorm(Dense(features, 1, rng=rng), rng=rng))
+
+    def sublayers(self):
+        return [("window", self.window), ("per_bar", self.per_bar), ("head", self.head)]
+
+    def forward(self, x):
+        features = np.concatenate([self.window.forward(x), self.per_bar.forward(x)], axis=1)
+        return self.head.forward(features)                           # (N, 1)
+
+    def backward(self, dlogits):
+        dfeatures = self.head.backward(dlogits)
+        dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
+        dbars = np.ascontiguousarray(dfeatures[:, self.window_features:])
+        return self.window.backward(dwindow) + self.per_bar.backward(dbars)
+
+
+# ---------------------------------------------------------------------------- the GAN
+
+class BarGAN(DrumGAN):
+    arch = "bars"
+    Config = BarConfig
+    TRAINING = dict(iterations=3000, batch=64, lr=2e-4, beta1=0.0, beta2=0.9)
+
+    def __init__(self, model=None, train=None, images=None):
+        super().__init__(model, train, images)
+        self.ema = EMA(self.G, self.model.ema_decay)
+        # a generator of the same shape to sample with the averaged weights; they
+        # overwrite its own at every sample() call, so its initial weights never matter
+        self.ema_generator = BarGenerator(self.model, rng=0)
+
+    def build(self, rng):
+        return BarGenerator(self.model, rng), BarAwareDiscriminator(self.model, rng)
+
+    @property
+    def latent_size(self):
+        """Length of one latent vector: the global latent, then the bar noises."""
+        return self.model.latent + self.model.bar_noise * WINDOW_BARS
+
+    def prepare_data(self, images):
+        unit = pixels_to_unit(images)                                # (N, 25, 256)
+        return np.ascontiguousarray(unit[:, self.model.rows, None, :])  # (N, R, 1, 256)
+
+    def to_rolls(self, output):
+        rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
+        rolls[:, self.model.rows] = output[:, :, 0, :]
+        return rolls
+
+    def update(self, data):
+        """Hinge loss; one D step on a real and a generated batch, one G step; EMA update."""
+        batch = self.train_config.batch
+        real = data[self.rng.integers(0, len(data), batch)]
+        if self.model.rotate_bars:
+            real = self.rotate_bars(real)
+        fake = self.G.forward(self.latents(batch))
+
+        # real and fake go through D separately so the minibatch deviation sees one kind
+        loss_real, logits_real = discriminator_pass(self.D, self.with_noise(real),
+                                                    hinge_d_loss_real)
+        real_grads = copy_gradients(self.D)
+        loss_fake, logits_fake = discriminator_pass(self.D, self.with_noise(fake),
+                                                    hinge_d_loss_fake)
+        add_gradients(self.D, real_grads)
+        self.opt_D.step()
+
+        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch), hinge_g_loss,
+                                   augment=self.with_noise)
+        self.opt_G.step()
+        self.ema.update()
+        return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
+                "d_real_acc": accuracy(logits_real, 1), "d_fake_acc": accuracy(logits_fake, 0)}
+
+    def with_noise(self, x):
+        """x plus Gaussian instance noise whose std fades linearly to 0 over the run.
+
+        Real rolls are exactly -1 or +1; a generator unsure about a rare hit outputs values in
+        between, which D can spot without judging the music. Noise blurs that tell early on.
+        """
+        fade = max(0.0, 1.0 - self.step / self.train_config.iterations)
+        sigma = self.model.instance_noise * fade
+        if sigma == 0:
+            return x
+        return x + (sigma * self.rng.standard_normal(x.shape)).astype(x.dtype)
+
+    def rotate_bars(self, windows):
+        """Rotate each window (N, R, 1, 256) by a random number of whole bars.
+
+        Windows already start at every bar of a song; rotating adds new orders of the same
+        bars, so D cannot simply remember whole windows and G has less reason to copy them.
+        """
+        shift = self.rng.integers(0, WINDOW_BARS, len(windows)) * STEPS_PER_BAR     # (N,)
+        steps = (np.arange(WINDOW_STEPS)[None, :] + shift[:, None]) % WINDOW_STEPS  # (N, 256)
+        return np.take_along_axis(windows, steps[:, None, None, :], axis=3)
+
+    def sampling_generator(self):
+        return self.ema.copy_to(self.ema_generator)
+
+    def parts(self):
+        return {**super().parts(), "G_ema": self.ema}

@@ -1,0 +1,70 @@
+"""Shared test helpers: tiny drum rolls, tiny model configurations, a silent log, a tiny dataset.
+
+Everything is a fixture; a fixture that builds things with arguments returns a function
+(e.g. `tiny_images(n=6, seed=7)`).
+"""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from drumroll.dataset import Dataset, save_dataset
+from drumroll.models import ARCHITECTURES, TrainConfig
+
+ROWS = [0, 2, 6, 13]    # the drum rows tiny_images hits (bass drum, snare, hi-hat, crash)
+
+
+def make_tiny_images(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    images = np.full((n, 25, 256), 255, dtype=np.uint8)
+    images[:, ROWS, :] = np.where(rng.random((n, len(ROWS), 256)) < 0.2, 0, 255)
+    return images
+
+
+@pytest.fixture(scope="session")
+def rows():
+    return list(ROWS)
+
+
+@pytest.fixture(scope="session")
+def tiny_images():
+    """(n, 25, 256) uint8 rolls (0 = hit) with random hits on ROWS only."""
+    return make_tiny_images
+
+
+def make_tiny_configs(arch="bars", **overrides):
+    """(model config, train config) of a small, fast network; overrides go to whichever
+    configuration has the field."""
+    values = dict(batch=4, iterations=4, seed=3, sample_every=1, checkpoint_every=2)
+    if arch == "bars":
+        values.update(latent=6, bar_noise=3, width=4)
+    values.update(overrides)
+    model_class = ARCHITECTURES[arch].Config
+    model_fields = {field.name for field in dataclasses.fields(model_class)}
+    model = model_class(**{k: v for k, v in values.items() if k in model_fields})
+    train = TrainConfig(**{k: v for k, v in values.items() if k not in model_fields})
+    return model, train
+
+
+@pytest.fixture(scope="session")
+def tiny_configs():
+    """(model config, train config) of a small network, e.g. tiny_configs(iterations=2)."""
+    return make_tiny_configs
+
+
+@pytest.fixture(scope="session")
+def quiet():
+    """A log function that prints nothing."""
+    return lambda *_: None
+
+
+@pytest.fixture(scope="session")
+def write_tiny_dataset():
+    """Write a dataset.npz of `songs` songs, 4 tiny windows each, to a path."""
+    def write(path, songs=4):
+        images = make_tiny_images(4 * songs)
+        save_dataset(path, Dataset(
+            images=images, velocities=np.where(images == 0, 89, 0).astype(np.uint8),
+            song=np.repeat([f"song{i}" for i in range(songs)], 4),
+            start=np.tile(np.arange(4) * 32, songs)))
+    return write
