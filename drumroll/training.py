@@ -24,7 +24,7 @@ from drumroll.cli import Progress, UserError
 from drumroll.files import atomic_write, output_folder
 from drumroll.format import unit_to_pixels
 from drumroll.images import write_png
-from drumroll.models import architecture_of, load_gan
+from drumroll.models import architecture_of, as_windows, load_gan
 from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.network import count_params
 
@@ -165,20 +165,22 @@ def resume_run(run_dir, arch, train_config, log):
     return gan
 
 
-def train(model, train_config, images, run_dir, resume=False, log=print, stop_after=None):
+def train(model, train_config, windows, run_dir, resume=False, log=print, stop_after=None):
     """Train a new GAN of the model configuration `model` (or resume the one in `run_dir`) on
-    `images` (N, 25, 256) uint8 for train_config.iterations in total; returns the GAN.
+    `windows` (models.Windows, or images (N, 25, 256) uint8) for train_config.iterations in
+    total; returns the GAN.
 
     `stop_after` ends the call early after that many iterations of this call (used by tests
     to simulate a killed process); the run can then be resumed.
     """
+    windows = as_windows(windows)
     gan_class = architecture_of(model)
     train_config = dataclasses.replace(train_config.resolved(gan_class.TRAINING),
-                                       data_digest=data_digest(images))
+                                       data_digest=data_digest(windows.images))
     if resume and checkpoint_paths(run_dir):
         gan = resume_run(run_dir, gan_class.arch, train_config, log)
     else:
-        gan = gan_class(model, train_config, images)
+        gan = gan_class(model, train_config, windows)
     config = gan.train_config
     run_dir = prepare_run_dir(gan, run_dir, resume)
     log(f"{gan.arch} network: generator {count_params(gan.G):,} parameters, "
@@ -189,7 +191,7 @@ def train(model, train_config, images, run_dir, resume=False, log=print, stop_af
         log(f"{run_dir}: already trained {gan.step} iterations")
         return gan
 
-    data = gan.prepare_data(images)
+    data = gan.prepare_data(windows)
     progress = Progress(config.iterations, label="iteration ", start=gan.step, interval=5.0)
     started = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     done_this_call = 0

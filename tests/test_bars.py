@@ -64,7 +64,7 @@ def test_bar_aware_discriminator_input_gradient_matches_numerical_one(config, ro
 
 
 def test_the_network_only_models_the_rows_the_data_uses(tiny_images, rows):
-    gan = BarGAN(BarConfig(latent=6, bar_noise=3, width=4), images=tiny_images())
+    gan = BarGAN(BarConfig(latent=6, bar_noise=3, width=4), data=tiny_images())
     assert gan.model.rows == rows
     rolls = gan.sample(5)
     assert rolls.shape == (5, 25, 256)
@@ -73,7 +73,7 @@ def test_the_network_only_models_the_rows_the_data_uses(tiny_images, rows):
 
 
 def test_its_training_defaults_are_hinge_gan_settings(tiny_images):
-    gan = BarGAN(images=tiny_images())
+    gan = BarGAN(data=tiny_images())
     train = gan.train_config
     assert (train.iterations, train.batch, train.lr, train.beta1, train.beta2) == (
         3000, 64, 2e-4, 0.0, 0.9)
@@ -90,7 +90,7 @@ def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images
 
 
 def test_rotating_bars_moves_whole_bars_and_keeps_every_hit(tiny_images, tiny_configs):
-    gan = BarGAN(*tiny_configs(), images=tiny_images())
+    gan = BarGAN(*tiny_configs(), data=tiny_images())
     windows = gan.prepare_data(tiny_images(n=6, seed=7))
     rotated = gan.rotate_bars(windows)
     for window, turned in zip(windows, rotated):
@@ -100,7 +100,7 @@ def test_rotating_bars_moves_whole_bars_and_keeps_every_hit(tiny_images, tiny_co
 
 
 def test_instance_noise_fades_to_nothing_by_the_end_of_the_run(tiny_images, tiny_configs, rows):
-    gan = BarGAN(*tiny_configs(instance_noise=0.5, iterations=10), images=tiny_images())
+    gan = BarGAN(*tiny_configs(instance_noise=0.5, iterations=10), data=tiny_images())
     x = np.zeros((4, len(rows), 1, 256), dtype=np.float32)
     early = gan.with_noise(x)
     assert early.dtype == np.float32 and 0.4 < early.std() < 0.6
@@ -111,14 +111,14 @@ def test_instance_noise_fades_to_nothing_by_the_end_of_the_run(tiny_images, tiny
 
 
 def test_without_instance_noise_inputs_pass_unchanged(tiny_images, tiny_configs, rows):
-    gan = BarGAN(*tiny_configs(), images=tiny_images())
+    gan = BarGAN(*tiny_configs(), data=tiny_images())
     x = np.ones((2, len(rows), 1, 256), dtype=np.float32)
     assert gan.with_noise(x) is x
 
 
 def test_samples_come_from_the_averaged_generator(tiny_images, tiny_configs):
     images = tiny_images()
-    gan = BarGAN(*tiny_configs(), images=images)
+    gan = BarGAN(*tiny_configs(), data=images)
     data = gan.prepare_data(images)
     for _ in range(3):
         gan.train_step(data)

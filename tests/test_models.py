@@ -9,11 +9,12 @@ from drumroll.models import (ARCHITECTURES, DEFAULT_ARCH, TrainConfig, architect
                              build_gan, load_gan)
 from drumroll.models.bars import BarConfig, BarGAN
 from drumroll.models.original import OriginalConfig, OriginalGAN
+from drumroll.models.song import SongGAN
 from gan_numpy.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def test_every_architecture_is_registered_under_its_own_name():
-    assert ARCHITECTURES == {"bars": BarGAN, "original": OriginalGAN}
+    assert ARCHITECTURES == {"bars": BarGAN, "original": OriginalGAN, "song": SongGAN}
     assert DEFAULT_ARCH == "bars"
 
 
@@ -30,7 +31,7 @@ def test_run_settings_left_open_take_the_architectures_defaults():
 
 
 def test_rows_left_open_are_read_from_the_data(tiny_images, rows):
-    assert build_gan(OriginalConfig(), images=tiny_images()).model.rows == rows
+    assert build_gan(OriginalConfig(), data=tiny_images()).model.rows == rows
     assert build_gan(OriginalConfig()).model.rows == list(range(25))
 
 
@@ -38,7 +39,7 @@ def test_rows_left_open_are_read_from_the_data(tiny_images, rows):
 def test_a_checkpoint_rebuilds_its_model_with_samples_step_and_random_stream(
         tmp_path, tiny_images, tiny_configs, arch):
     images = tiny_images()
-    gan = build_gan(*tiny_configs(arch), images=images)
+    gan = build_gan(*tiny_configs(arch), data=images)
     data = gan.prepare_data(images)
     for _ in range(2):
         gan.train_step(data)

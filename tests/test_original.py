@@ -5,21 +5,21 @@ from drumroll.models.original import OriginalGAN
 
 
 def test_its_defaults_are_the_keras_notebooks(tiny_images):
-    gan = OriginalGAN(images=tiny_images())
+    gan = OriginalGAN(data=tiny_images())
     train = gan.train_config
     assert (gan.model.latent, train.batch, train.lr, train.beta1, train.iterations) == (
         50, 128, 2e-4, 0.5, 6000)
 
 
 def test_it_maps_a_latent_to_a_whole_roll_and_a_roll_to_one_logit(tiny_images):
-    gan = OriginalGAN(images=tiny_images())
+    gan = OriginalGAN(data=tiny_images())
     fake = gan.G.forward(gan.latents(2))
     assert fake.shape == (2, 1, 25, 256)
     assert gan.D.forward(fake).shape == (2, 1)
 
 
 def test_a_training_step_trains_both_networks(tiny_images, tiny_configs):
-    gan = OriginalGAN(*tiny_configs("original"), images=tiny_images())
+    gan = OriginalGAN(*tiny_configs("original"), data=tiny_images())
     before_g, before_d = gan.G.state_dict(), gan.D.state_dict()
     stats = gan.train_step(gan.prepare_data(tiny_images()))
     assert np.isfinite([stats["d_loss"], stats["g_loss"]]).all()
@@ -29,7 +29,7 @@ def test_a_training_step_trains_both_networks(tiny_images, tiny_configs):
 
 
 def test_rows_the_data_never_uses_are_blank_in_samples(tiny_images, tiny_configs, rows):
-    gan = OriginalGAN(*tiny_configs("original"), images=tiny_images())
+    gan = OriginalGAN(*tiny_configs("original"), data=tiny_images())
     rolls = gan.sample(3)
     unused = [row for row in range(25) if row not in rows]
     assert rolls.shape == (3, 25, 256)

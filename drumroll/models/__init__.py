@@ -2,6 +2,8 @@
 
     original   the hobby project's Keras DCGAN, layer for layer (original.py)
     bars       ours, the default: a generator and a discriminator built around bars (bars.py)
+    song       the bar GAN conditioned on each bar's role in its song, with velocities
+               (song.py): whole songs with drumroll/songwriter.py
 
 `build_gan` makes a new model from a model configuration, `load_gan` rebuilds one from a
 checkpoint alone: the checkpoint names its architecture and holds both configurations.
@@ -9,14 +11,17 @@ checkpoint alone: the checkpoint names its architecture and holds both configura
 import dataclasses
 
 from drumroll.models.bars import BarGAN
-from drumroll.models.base import CHECKPOINT_FORMAT, DrumGAN, ModelConfig, TrainConfig
+from drumroll.models.base import (CHECKPOINT_FORMAT, DrumGAN, ModelConfig, TrainConfig, Windows,
+                                  as_windows)
 from drumroll.models.original import OriginalGAN
+from drumroll.models.song import SongGAN
 from gan_numpy.checkpoint import CheckpointError, load_checkpoint
 
-ARCHITECTURES = {gan.arch: gan for gan in (BarGAN, OriginalGAN)}
+ARCHITECTURES = {gan.arch: gan for gan in (BarGAN, SongGAN, OriginalGAN)}
 DEFAULT_ARCH = BarGAN.arch
 
-__all__ = ["ARCHITECTURES", "DEFAULT_ARCH", "DrumGAN", "ModelConfig", "TrainConfig",
+__all__ = ["ARCHITECTURES", "DEFAULT_ARCH", "DrumGAN", "ModelConfig", "TrainConfig", "Windows",
+           "as_windows",
            "architecture", "architecture_of", "build_gan", "load_gan"]
 
 
@@ -34,9 +39,9 @@ def architecture_of(model):
     raise ValueError(f"{type(model).__name__} is not the configuration of an architecture")
 
 
-def build_gan(model, train=None, images=None):
+def build_gan(model, train=None, data=None):
     """A new GAN for a model configuration (its class names the architecture)."""
-    return architecture_of(model)(model, train, images)
+    return architecture_of(model)(model, train, data)
 
 
 # checkpoint-1 (before one class per architecture) kept one flat config for both networks

@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
-from drumroll.models.base import DrumGAN, ModelConfig
+from drumroll.models.base import DrumGAN, ModelConfig, as_windows
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
 from gan_numpy.layers import (BatchNorm, Conv2D, ConvTranspose2D, Dense, Flatten, Layer,
                               LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh)
@@ -42,19 +42,20 @@ class BarConfig(ModelConfig):
 
 # ------------------------------------------------------------------------------ generator
 
-def dense_bar_decoder(config, inputs, rows, rng):
+def dense_bar_decoder(config, inputs, rows, rng, head=None):
     """(N*8, inputs) -> (N*8, R, 1, 32) with dense layers: every step of the bar has weights of
-    its own, so the decoder can learn that a downbeat is not an offbeat."""
+    its own, so the decoder can learn that a downbeat is not an offbeat. `head` is the output
+    activation (default tanh)."""
     hidden = 4 * config.width
     return Sequential(
         Dense(inputs, hidden, rng=rng), BatchNorm(hidden), ReLU(),
         Dense(hidden, hidden, rng=rng), BatchNorm(hidden), ReLU(),
         Dense(hidden, rows * STEPS_PER_BAR, rng=rng),
-        Reshape((rows, 1, STEPS_PER_BAR)), Tanh(),                   # (N*8, R, 1, 32)
+        Reshape((rows, 1, STEPS_PER_BAR)), head or Tanh(),           # (N*8, R, 1, 32)
     )
 
 
-def conv_bar_decoder(config, inputs, rows, rng):
+def conv_bar_decoder(config, inputs, rows, rng, head=None):
     """(N*8, inputs) -> (N*8, R, 1, 32): dense to 4 steps, three stride-2 transposed convs."""
     wide, width = 2 * config.width, config.width
     return Sequential(
@@ -67,11 +68,36 @@ def conv_bar_decoder(config, inputs, rows, rng):
         BatchNorm(width), ReLU(),
         ConvTranspose2D(width, width, (1, 4), stride=(1, 2), rng=rng),  # (N*8, W, 1, 32)
         BatchNorm(width), ReLU(),
-        Conv2D(width, rows, (1, 5), rng=rng), Tanh(),                # (N*8, R, 1, 32)
+        Conv2D(width, rows, (1, 5), rng=rng), head or Tanh(),        # (N*8, R, 1, 32)
     )
 
 
 BAR_DECODERS = {"dense": dense_bar_decoder, "conv": conv_bar_decoder}
+
+
+def bars_into_batch(joined):
+    """(N, F, 8) features per bar -> (N*8, F): every bar becomes a sample of the decoder."""
+    n = len(joined)
+    return np.ascontiguousarray(joined.transpose(0, 2, 1).reshape(n * WINDOW_BARS, -1))
+
+
+def batch_into_bars(per_bar, n):
+    """The adjoint of bars_into_batch: (N*8, F) -> (N, F, 8)."""
+    return per_bar.reshape(n, WINDOW_BARS, -1).transpose(0, 2, 1)
+
+
+def bars_into_window(bars, n):
+    """Decoded bars (N*8, R, 1, 32) -> windows (N, R, 1, 256), bar after bar."""
+    rows = bars.shape[1]
+    out = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(out).reshape(n, rows, 1, WINDOW_STEPS)
+
+
+def window_into_bars(dout):
+    """The adjoint of bars_into_window: (N, R, 1, 256) -> (N*8, R, 1, 32)."""
+    n, rows = dout.shape[:2]
+    dbars = dout.reshape(n, rows, WINDOW_BARS, STEPS_PER_BAR).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(dbars).reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
 
 
 class BarGenerator(Layer):
@@ -103,18 +129,13 @@ class BarGenerator(Layer):
         codes = self.bar_codes.forward(z[:, :self.global_size])      # (N, 2W, 1, 8)
         noise = z[:, self.global_size:].reshape(n, self.noise, 1, WINDOW_BARS)
         joined = np.concatenate([codes, noise], axis=1)[:, :, 0, :]  # (N, 2W+B, 8)
-        per_bar = joined.transpose(0, 2, 1).reshape(n * WINDOW_BARS, -1)  # bars into the batch
-        bars = self.bar_decoder.forward(np.ascontiguousarray(per_bar))  # (N*8, R, 1, 32)
-        rows = bars.shape[1]
-        out = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 2, 1, 3)
-        return np.ascontiguousarray(out).reshape(n, rows, 1, WINDOW_STEPS)   # (N, R, 1, 256)
+        bars = self.bar_decoder.forward(bars_into_batch(joined))     # (N*8, R, 1, 32)
+        return bars_into_window(bars, n)                             # (N, R, 1, 256)
 
     def backward(self, dout):
-        n, rows = dout.shape[:2]
-        dbars = dout.reshape(n, rows, WINDOW_BARS, STEPS_PER_BAR).transpose(0, 2, 1, 3)
-        dbars = np.ascontiguousarray(dbars).reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
-        dper_bar = self.bar_decoder.backward(dbars)                  # (N*8, 2W+B)
-        djoined = dper_bar.reshape(n, WINDOW_BARS, -1).transpose(0, 2, 1)  # (N, 2W+B, 8)
+        n = len(dout)
+        dper_bar = self.bar_decoder.backward(window_into_bars(dout))  # (N*8, 2W+B)
+        djoined = batch_into_bars(dper_bar, n)                       # (N, 2W+B, 8)
         dcodes = np.ascontiguousarray(djoined[:, :self.code_channels, None, :])
         self.bar_codes.backward(dcodes)
         return None   # the latent needs no gradient
@@ -129,11 +150,14 @@ def critic_conv(in_channels, out_channels, kernel, rng, stride=1, padding="same"
 
 
 class BarAwareDiscriminator(Layer):
-    """(N, R, 1, 256) -> logits (N, 1), from a whole-window branch and a per-bar branch."""
+    """(N, C, 1, 256) -> logits (N, 1), from a whole-window branch and a per-bar branch.
 
-    def __init__(self, config, rng=None):
+    C = channels: the drum rows (R) unless given.
+    """
+
+    def __init__(self, config, rng=None, channels=None):
         super().__init__()
-        w, rows = config.width, len(config.rows)
+        w, rows = config.width, channels or len(config.rows)
         halve = dict(kernel=(1, 4), stride=(1, 2), rng=rng)          # halves the steps
         self.window = Sequential(
             *critic_conv(rows, w, **halve),                          # (N, W, 1, 128)
@@ -174,24 +198,25 @@ class BarGAN(DrumGAN):
     arch = "bars"
     Config = BarConfig
     TRAINING = dict(iterations=3000, batch=64, lr=2e-4, beta1=0.0, beta2=0.9)
+    Generator = BarGenerator
 
-    def __init__(self, model=None, train=None, images=None):
-        super().__init__(model, train, images)
+    def __init__(self, model=None, train=None, data=None):
+        super().__init__(model, train, data)
         self.ema = EMA(self.G, self.model.ema_decay)
         # a generator of the same shape to sample with the averaged weights; they
         # overwrite its own at every sample() call, so its initial weights never matter
-        self.ema_generator = BarGenerator(self.model, rng=0)
+        self.ema_generator = self.Generator(self.model, rng=0)
 
     def build(self, rng):
-        return BarGenerator(self.model, rng), BarAwareDiscriminator(self.model, rng)
+        return self.Generator(self.model, rng), BarAwareDiscriminator(self.model, rng)
 
     @property
     def latent_size(self):
         """Length of one latent vector: the global latent, then the bar noises."""
         return self.model.latent + self.model.bar_noise * WINDOW_BARS
 
-    def prepare_data(self, images):
-        unit = pixels_to_unit(images)                                # (N, 25, 256)
+    def prepare_data(self, windows):
+        unit = pixels_to_unit(as_windows(windows).images)            # (N, 25, 256)
         return np.ascontiguousarray(unit[:, self.model.rows, None, :])  # (N, R, 1, 256)
 
     def to_rolls(self, output):

@@ -32,6 +32,24 @@ class ModelConfig:
 
 
 @dataclasses.dataclass
+class Windows:
+    """What a drum GAN trains on: 8-bar windows and, for each, what its song says about it."""
+    images: np.ndarray               # (N, 25, 256) uint8 drum rolls, 0 = hit
+    velocities: np.ndarray = None    # (N, 25, 256) uint8 MIDI velocities, 0 = no hit
+    usual: np.ndarray = None         # (N,) the usual (most played) velocity of each one's song
+    roles: np.ndarray = None         # (N, 8) int8 role of each bar (see phrases.py)
+    form: dict = None                # how the songs are built (phrases.form_statistics)
+
+    def __len__(self):
+        return len(self.images)
+
+
+def as_windows(data):
+    """Windows, or a plain (N, 25, 256) uint8 image array taken as Windows of images only."""
+    return data if isinstance(data, Windows) else Windows(images=np.asarray(data))
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """How a run trains. None means: the architecture's own default (DrumGAN.TRAINING)."""
     iterations: int = None
@@ -61,10 +79,11 @@ class DrumGAN:
     Config = ModelConfig
     TRAINING = {}
 
-    def __init__(self, model=None, train=None, images=None):
+    def __init__(self, model=None, train=None, data=None):
+        """data: the training Windows (or images), from which settings left None are read."""
         model = model if model is not None else self.Config()
         if model.rows is None:
-            rows = used_rows(images) if images is not None else list(range(NUM_ROWS))
+            rows = used_rows(as_windows(data).images) if data is not None else list(range(NUM_ROWS))
             model = dataclasses.replace(model, rows=rows)
         self.model = model
         self.train_config = (train if train is not None else TrainConfig()).resolved(self.TRAINING)
@@ -88,8 +107,8 @@ class DrumGAN:
     def latent_size(self):
         raise NotImplementedError
 
-    def prepare_data(self, images):
-        """uint8 rolls (N, 25, 256) -> the networks' input layout, float32 in [-1, 1]."""
+    def prepare_data(self, windows):
+        """Windows -> what `update` takes: the networks' input layout, float32 in [-1, 1]."""
         raise NotImplementedError
 
     def to_rolls(self, output):

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 
 from drumroll.format import NUM_ROWS, pixels_to_unit
-from drumroll.models.base import DrumGAN, ModelConfig
+from drumroll.models.base import DrumGAN, ModelConfig, as_windows
 from gan_numpy.gan import discriminator_pass, generator_pass
 from gan_numpy.layers import Conv2D, ConvTranspose2D, Dense, Flatten, LeakyReLU, Reshape, Tanh
 from gan_numpy.losses import accuracy, bce_with_logits
@@ -63,8 +63,8 @@ class OriginalGAN(DrumGAN):
     def latent_size(self):
         return self.model.latent
 
-    def prepare_data(self, images):
-        return pixels_to_unit(images)[:, None, :, :]                 # (N, 1, 25, 256)
+    def prepare_data(self, windows):
+        return pixels_to_unit(as_windows(windows).images)[:, None, :, :]   # (N, 1, 25, 256)
 
     def to_rolls(self, output):
         rolls = output[:, 0].copy()                                  # (N, 25, 256)

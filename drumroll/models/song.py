@@ -1,0 +1,317 @@
+"""The song model (`--arch song`): the bar GAN, conditioned on each bar's role, with dynamics.
+
+A drummer's song is more than a loop: grooves hold, a fill leads into a new groove, a crash
+marks it, accents ride on top. This network learns those from the data the way the bar GAN
+learns a bar, by being told what each bar is *for*:
+
+* every bar of a training window carries its role in the song (phrases.py: an ORDINARY bar, a
+  FILL, or the first bar of a new groove, CHANGE), derived from the real song around it;
+* the generator gets the 8 roles with its latent: they join the bar codes before the
+  convolution across bars and each bar's decoder input, so "a fill here, a new groove after
+  it" is something it can be asked for;
+* the discriminator sees the roles as extra input channels, so it judges "is this a
+  convincing fill?" rather than only "is this a convincing bar?";
+* each drum row has a second channel, its velocity relative to the song's usual level
+  (dynamics.py), gated by the hit so a silent cell has none: accents are learned, not added.
+
+Everything else is the bar GAN (bars.py): shared bar decoder, two-branch discriminator with
+spectral norm and minibatch deviation, hinge loss, EMA of G. Sampling without roles draws the
+roles of a real training window, so 8-bar samples keep the drummer's rate of fills; the song
+writer (drumroll/song.py) chooses roles and latents per section instead.
+"""
+import dataclasses
+
+import numpy as np
+
+from drumroll import dynamics
+from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
+from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
+                                  bars_into_batch, bars_into_window, batch_into_bars,
+                                  window_into_bars)
+from drumroll.models.base import SAMPLING_BATCH, as_windows
+from drumroll.phrases import ROLE_NAMES
+from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
+from gan_numpy.layers import BatchNorm, Conv2D, Dense, Layer, ReLU, Reshape
+from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
+from gan_numpy.network import Sequential
+
+ROLES = len(ROLE_NAMES)
+
+
+@dataclasses.dataclass
+class SongConfig(BarConfig):
+    usual_velocity: int = 89      # the output's usual level: median of the training songs'
+    velocity_levels: list = None  # ratios to the usual level the drummer plays (from the data)
+    form: dict = None             # how his songs are built (phrases.form_statistics)
+
+
+# ------------------------------------------------------------------------------ layers
+
+class HitsAndVelocities(Layer):
+    """(N, 2R, H, W) -> (N, 2R, H, W): R hit channels and R velocity channels.
+
+        hit = tanh(a)                      (a = the first R channels; -1 = hit)
+        velocity = tanh(b) * (1 - hit) / 2 (b = the last R; (1 - hit) / 2 is 1 for a hit, 0
+                                             for none, so a silent cell has no velocity)
+    """
+
+    def forward(self, x):
+        rows = x.shape[1] // 2
+        self.hit = np.tanh(x[:, :rows])
+        self.loudness = np.tanh(x[:, rows:])
+        self.gate = (1 - self.hit) / 2
+        return np.concatenate([self.hit, self.loudness * self.gate], axis=1)
+
+    def backward(self, dout):
+        rows = dout.shape[1] // 2
+        d_hit, d_velocity = dout[:, :rows], dout[:, rows:]
+        # d velocity / d hit = -loudness / 2
+        d_hit_total = d_hit - d_velocity * self.loudness / 2
+        da = d_hit_total * (1 - self.hit * self.hit)
+        db = d_velocity * self.gate * (1 - self.loudness * self.loudness)
+        return np.concatenate([da, db], axis=1)
+
+
+def role_planes(roles):
+    """Roles (N, 8) int -> one-hot (N, 3, 8) float32."""
+    roles = np.asarray(roles)
+    return (roles[:, None, :] == np.arange(ROLES)[None, :, None]).astype(np.float32)
+
+
+def role_channels(roles):
+    """Roles (N, 8) int -> (N, 3, 1, 256): each bar's one-hot role over its 32 steps."""
+    planes = role_planes(roles).repeat(STEPS_PER_BAR, axis=2)          # (N, 3, 256)
+    return planes[:, :, None, :]
+
+
+class SongGenerator(Layer):
+    """[global latent | bar noise (8 x B) | roles one-hot (8 x 3)] -> (N, 2R, 1, 256).
+
+    global latent -> (N, 2W, 1, 8) bar codes; roles join them -> conv across bars -> each bar
+    code + its noise + its role -> one bar decoder shared by all bars -> hits and velocities.
+    The backward pass returns the gradient for the latent too (the primer search needs it).
+    """
+
+    def __init__(self, config, rng=None):
+        super().__init__()
+        self.global_size, self.noise = config.latent, config.bar_noise
+        wide, rows = 2 * config.width, len(config.rows)
+        self.code_channels = wide
+        self.bar_codes = Sequential(
+            Dense(self.global_size, wide * WINDOW_BARS, rng=rng),
+            Reshape((wide, 1, WINDOW_BARS)),                         # (N, 2W, 1, 8)
+            BatchNorm(wide), ReLU(),
+        )
+        self.across_bars = Sequential(
+            Conv2D(wide + ROLES, wide, (1, 3), rng=rng),             # (N, 2W, 1, 8)
+            BatchNorm(wide), ReLU(),
+        )
+        self.bar_decoder = BAR_DECODERS[config.bar_decoder](
+            config, wide + self.noise + ROLES, 2 * rows, rng, head=HitsAndVelocities())
+
+    def sublayers(self):
+        return [("bar_codes", self.bar_codes), ("across_bars", self.across_bars),
+                ("bar_decoder", self.bar_decoder)]
+
+    def split(self, z):
+        """-> global latent (N, latent), noise (N, B, 8), roles one-hot (N, 3, 8)."""
+        n, start = len(z), self.global_size + self.noise * WINDOW_BARS
+        return (z[:, :self.global_size],
+                z[:, self.global_size:start].reshape(n, self.noise, WINDOW_BARS),
+                z[:, start:].reshape(n, ROLES, WINDOW_BARS))
+
+    def forward(self, z):
+        n = len(z)
+        global_latent, noise, roles = self.split(z)
+        codes = self.bar_codes.forward(global_latent)                # (N, 2W, 1, 8)
+        codes = self.across_bars.forward(
+            np.concatenate([codes, roles[:, :, None, :]], axis=1))   # (N, 2W, 1, 8)
+        joined = np.concatenate([codes[:, :, 0, :], noise, roles], axis=1)  # (N, 2W+B+3, 8)
+        bars = self.bar_decoder.forward(bars_into_batch(joined))     # (N*8, 2R, 1, 32)
+        return bars_into_window(bars, n)                             # (N, 2R, 1, 256)
+
+    def backward(self, dout):
+        n, wide = len(dout), self.code_channels
+        dper_bar = self.bar_decoder.backward(window_into_bars(dout))  # (N*8, 2W+B+3)
+        djoined = batch_into_bars(dper_bar, n)                       # (N, 2W+B+3, 8)
+        dacross = self.across_bars.backward(
+            np.ascontiguousarray(djoined[:, :wide, None, :]))        # (N, 2W+3, 1, 8)
+        dglobal = self.bar_codes.backward(np.ascontiguousarray(dacross[:, :wide]))
+        dnoise = djoined[:, wide:wide + self.noise].reshape(n, -1)
+        droles = np.zeros((n, ROLES * WINDOW_BARS), dtype=dglobal.dtype)
+        return np.concatenate([dglobal, dnoise, droles], axis=1)
+
+
+class RoleConditioned(Layer):
+    """A discriminator that also sees each bar's role: x (N, C, 1, 256) -> logits (N, 1).
+
+    Set `roles` (N, 8) before a pass; they are appended to x as 3 one-hot channels.
+    """
+
+    def __init__(self, critic):
+        super().__init__()
+        self.critic = critic
+        self.roles = None
+
+    def sublayers(self):
+        return [("critic", self.critic)]
+
+    def forward(self, x):
+        self.channels = x.shape[1]
+        return self.critic.forward(np.concatenate([x, role_channels(self.roles)], axis=1))
+
+    def backward(self, dlogits):
+        return self.critic.backward(dlogits)[:, :self.channels]
+
+
+class RoleSampler:
+    """The role sequences of the training windows, to draw realistic roles for samples."""
+
+    def __init__(self, roles=None):
+        self.roles = np.zeros((0, WINDOW_BARS), np.int8) if roles is None else np.asarray(
+            roles, dtype=np.int8)
+
+    def draw(self, n, rng):
+        if len(self.roles) == 0:
+            return np.zeros((n, WINDOW_BARS), dtype=np.int8)
+        return self.roles[rng.integers(0, len(self.roles), n)]
+
+    def state_dict(self):
+        return {"roles": self.roles.copy()}
+
+    def load_state_dict(self, arrays):
+        roles = np.asarray(arrays["roles"])
+        if roles.ndim != 2 or roles.shape[1] != WINDOW_BARS:
+            raise ValueError(f"role windows must be (K, {WINDOW_BARS}), got {roles.shape}")
+        self.roles = roles.astype(np.int8)
+
+
+# ---------------------------------------------------------------------------- the GAN
+
+class SongGAN(BarGAN):
+    arch = "song"
+    Config = SongConfig
+    Generator = SongGenerator
+
+    def __init__(self, model=None, train=None, data=None):
+        windows = as_windows(data) if data is not None else None
+        model = model if model is not None else SongConfig()
+        if windows is not None and windows.velocities is not None and model.velocity_levels is None:
+            model = dataclasses.replace(
+                model, velocity_levels=dynamics.ratio_levels(windows.velocities, windows.usual),
+                usual_velocity=int(np.median(windows.usual)))
+        if windows is not None and windows.form is not None and model.form is None:
+            model = dataclasses.replace(model, form=windows.form)
+        super().__init__(model, train, data)
+        has_roles = windows is not None and windows.roles is not None
+        self.role_sampler = RoleSampler(windows.roles if has_roles else None)
+
+    def build(self, rng):
+        rows = len(self.model.rows)
+        critic = BarAwareDiscriminator(self.model, rng, channels=2 * rows + ROLES)
+        return self.Generator(self.model, rng), RoleConditioned(critic)
+
+    @property
+    def latent_size(self):
+        return self.model.latent + (self.model.bar_noise + ROLES) * WINDOW_BARS
+
+    def latents(self, n, rng=None, roles=None):
+        """n latent vectors; roles (n, 8) int, drawn from the training windows when None."""
+        rng = self.rng if rng is None else rng
+        noise_size = self.model.latent + self.model.bar_noise * WINDOW_BARS
+        noise = rng.standard_normal((n, noise_size), dtype=np.float32)
+        if roles is None:
+            roles = self.role_sampler.draw(n, rng)
+        return np.concatenate([noise, role_planes(roles).reshape(n, -1)], axis=1)
+
+    def compose_latent(self, global_latent, noise, roles):
+        """One latent vector from its parts: (latent,), (8, bar_noise), (8,) roles."""
+        return np.concatenate([global_latent, noise.T.ravel(),
+                               role_planes(roles[None])[0].ravel()]).astype(np.float32)
+
+    def prepare_data(self, windows):
+        """Windows -> (x (N, 2R, 1, 256): hits then velocities, roles (N, 8))."""
+        windows = as_windows(windows)
+        rows = self.model.rows
+        hits = pixels_to_unit(windows.images)[:, rows]                   # (N, R, 256)
+        if windows.velocities is not None:
+            velocity = dynamics.to_unit(windows.velocities[:, rows], windows.usual)
+        else:
+            velocity = np.zeros_like(hits)
+        roles = (windows.roles if windows.roles is not None
+                 else np.zeros((len(hits), WINDOW_BARS), dtype=np.int8))
+        x = np.concatenate([hits, velocity], axis=1)[:, :, None, :]
+        return np.ascontiguousarray(x, dtype=np.float32), np.asarray(roles, dtype=np.int8)
+
+    def to_rolls(self, output):
+        rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
+        rolls[:, self.model.rows] = output[:, :len(self.model.rows), 0, :]
+        return rolls
+
+    def to_velocities(self, output, rolls, base=None):
+        """Model output and its rolls -> MIDI velocities (N, 25, 256) uint8 at the
+        drummer's levels around `base` (default: the training songs' usual level)."""
+        unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
+        unit[:, self.model.rows] = output[:, len(self.model.rows):, 0, :]
+        return dynamics.from_unit(unit, rolls < 0, base or self.model.usual_velocity,
+                                  self.model.velocity_levels or [1.0])
+
+    def update(self, data):
+        """As the bar GAN, with the real batch's roles given to G and D for its fake batch."""
+        x, roles = data
+        batch = self.train_config.batch
+        pick = self.rng.integers(0, len(x), batch)
+        real, real_roles = x[pick], roles[pick]
+        if self.model.rotate_bars:
+            real, real_roles = self.rotate_bars(real, real_roles)
+        fake = self.G.forward(self.latents(batch, roles=real_roles))
+
+        self.D.roles = real_roles
+        loss_real, logits_real = discriminator_pass(self.D, self.with_noise(real),
+                                                    hinge_d_loss_real)
+        real_grads = copy_gradients(self.D)
+        loss_fake, logits_fake = discriminator_pass(self.D, self.with_noise(fake),
+                                                    hinge_d_loss_fake)
+        add_gradients(self.D, real_grads)
+        self.opt_D.step()
+
+        self.D.roles = roles[self.rng.integers(0, len(x), batch)]
+        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch, roles=self.D.roles),
+                                   hinge_g_loss, augment=self.with_noise)
+        self.opt_G.step()
+        self.ema.update()
+        return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
+                "d_real_acc": accuracy(logits_real, 1), "d_fake_acc": accuracy(logits_fake, 0)}
+
+    def rotate_bars(self, windows, roles=None):
+        """Rotate each window (N, C, 1, 256) and its roles (N, 8) by a random number of bars."""
+        shift = self.rng.integers(0, WINDOW_BARS, len(windows))                     # (N,)
+        steps = (np.arange(WINDOW_STEPS)[None, :] + shift[:, None] * STEPS_PER_BAR) % WINDOW_STEPS
+        bars = (np.arange(WINDOW_BARS)[None, :] + shift[:, None]) % WINDOW_BARS
+        rotated = np.take_along_axis(windows, steps[:, None, None, :], axis=3)
+        return rotated, np.take_along_axis(roles, bars, axis=1)
+
+    def sample_with_velocities(self, n, rng=None, roles=None, base=None):
+        """n rolls (n, 25, 256) in [-1, 1] and their MIDI velocities (n, 25, 256) uint8;
+        roles (n, 8) or None (drawn from the training windows)."""
+        rng = np.random.default_rng(self.train_config.seed + 1) if rng is None else rng
+        return self.decode(self.latents(n, rng, roles=roles), rng, base)
+
+    def decode(self, latents, rng, base=None, batch=256):
+        """Given latent vectors (n, latent_size) -> (rolls, velocities) as sample_with_velocities.
+
+        Batch norm takes its statistics from the batch, as in training, so a batch smaller than
+        SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
+        """
+        generator = self.sampling_generator()
+        rolls, velocities = [], []
+        for start in range(0, len(latents), batch):
+            chunk = latents[start:start + batch]
+            filler = self.latents(max(0, SAMPLING_BATCH - len(chunk)), rng)
+            output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
+            rolls.append(self.to_rolls(output))
+            velocities.append(self.to_velocities(output, rolls[-1], base))
+        return np.concatenate(rolls), np.concatenate(velocities)
+
+    def parts(self):
+        return {**super().parts(), "roles": self.role_sampler}

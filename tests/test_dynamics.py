@@ -1,0 +1,43 @@
+"""Velocities: relative to each song's usual level for the network, the drummer's levels out."""
+import numpy as np
+import pytest
+
+from drumroll.dynamics import from_unit, ratio_levels, to_unit, velocity_levels
+
+
+def test_levels_are_the_velocities_a_song_really_uses_and_the_usual_one_its_most_common():
+    velocities = np.array([0, 0] + [76] * 30 + [89] * 200 + [102] * 20 + [110])   # 110: < 1%
+    levels, usual = velocity_levels(velocities)
+    assert (levels, usual) == ([76, 89, 102], 89)
+
+
+def test_a_song_without_hits_has_no_levels():
+    assert velocity_levels(np.zeros(10, dtype=np.uint8)) == ([], 0)
+
+
+def test_songs_at_different_base_levels_look_the_same_to_the_network():
+    quiet_song = np.array([[[76, 0, 89]]], dtype=np.uint8)     # usual 76, one accent
+    loud_song = np.array([[[89, 0, 104]]], dtype=np.uint8)     # usual 89, one accent
+    a, b = to_unit(quiet_song, [76]), to_unit(loud_song, [89])
+    assert a[0, 0, 0] == b[0, 0, 0] == 0.0 and a[0, 0, 1] == b[0, 0, 1] == 0.0
+    assert a[0, 0, 2] == pytest.approx(b[0, 0, 2], abs=0.01) and a[0, 0, 2] > 0
+
+
+def test_network_values_are_clipped_to_the_unit_range():
+    assert to_unit(np.array([[[127, 5]]]), [40]).tolist() == [[[1.0, -1.0]]]
+
+
+def test_ratio_levels_pool_the_ratios_the_hits_use():
+    velocities = np.array([[[76] * 50 + [89] * 10], [[89] * 50 + [102] * 10]], dtype=np.uint8)
+    assert ratio_levels(velocities, [76, 89]) == [1.0, 1.15, 1.17]
+
+
+def test_output_velocities_snap_to_the_levels_and_only_where_there_are_hits():
+    unit = np.array([0.0, 0.28, -0.9, 0.5])
+    hits = np.array([True, True, True, False])
+    assert from_unit(unit, hits, 89, [0.85, 1.0, 1.15]).tolist() == [89, 102, 76, 0]
+
+
+def test_output_velocities_stay_in_midi_range():
+    out = from_unit(np.ones(3), np.ones(3, dtype=bool), 120, [1.0, 1.5])
+    assert out.tolist() == [127, 127, 127]

@@ -1,0 +1,99 @@
+"""Above the bar: groove changes, fills, roles, song measures and the statistics of forms."""
+import numpy as np
+import pytest
+
+from drumroll.phrases import (CHANGE, FILL, ORDINARY, bar_roles, fills, form_statistics,
+                              groove_changes, mean_measures, similarity_to_previous,
+                              song_measures, song_sections)
+
+KICK, SNARE, TOM, CRASH, RIDE = 0, 2, 9, 13, 15
+
+
+def bar(*hits):
+    """A (25, 32) bar with hits given as (row, step) pairs."""
+    grid = np.zeros((25, 32), dtype=bool)
+    for row, step in hits:
+        grid[row, step] = True
+    return grid
+
+
+BLAST = bar(*[(KICK, s) for s in range(0, 32, 2)], *[(SNARE, s) for s in range(2, 32, 4)])
+BEAT = bar(*[(KICK, s) for s in (0, 16)], *[(SNARE, s) for s in (8, 24)],
+           *[(RIDE, s) for s in range(0, 32, 4)])
+TOM_FILL = bar(*[(TOM, s) for s in range(16, 32, 2)], (KICK, 0))
+
+
+def test_a_bar_is_compared_with_the_bar_before_it():
+    similarity = similarity_to_previous(np.stack([BLAST, BLAST, BEAT]))
+    assert similarity[0] == 1.0 and similarity[1] == 1.0 and similarity[2] < 0.5
+
+
+def test_a_groove_change_is_a_bar_unlike_the_one_before():
+    assert groove_changes(np.stack([BLAST, BLAST, BEAT, BEAT])).tolist() == [
+        False, False, True, False]
+
+
+def test_a_bar_with_two_tom_hits_is_a_fill():
+    assert fills(np.stack([BLAST, TOM_FILL])).tolist() == [False, True]
+
+
+def test_a_break_between_two_alike_bars_is_a_fill_even_without_toms():
+    assert fills(np.stack([BLAST, BEAT, BLAST])).tolist() == [False, True, False]
+
+
+def test_roles_mark_fills_and_the_first_bars_of_new_grooves():
+    bars = np.stack([BLAST, BLAST, BLAST, TOM_FILL, BEAT, BEAT])
+    assert bar_roles(bars).tolist() == [ORDINARY, ORDINARY, ORDINARY, FILL, CHANGE, ORDINARY]
+
+
+def test_song_measures_count_changes_fills_crashes_and_repeats():
+    crash_beat = BEAT.copy()
+    crash_beat[CRASH, 0] = True
+    bars = np.stack([BLAST] * 3 + [TOM_FILL, crash_beat] + [BEAT] * 3)
+    row = song_measures(bars)
+    assert row["bars"] == 8
+    assert row["bars starting a new groove"] == pytest.approx(3 / 8)   # bar 0, fill, beat
+    assert row["bars with a fill"] == pytest.approx(1 / 8)
+    assert row["changes right after a fill"] == pytest.approx(1 / 2)
+    assert row["changes with a crash"] == pytest.approx(1 / 2)
+    assert "velocity levels" not in row
+
+
+def test_a_bar_repeating_the_bar_four_before_counts_unless_both_are_silent():
+    silent = bar()
+    bars = np.stack([BLAST, BEAT, silent, TOM_FILL, BLAST, BLAST, silent, BEAT])
+    assert song_measures(bars)["bars repeating the bar 4 before"] == pytest.approx(1 / 3)
+
+
+def test_velocity_measures_count_levels_and_accents_above_the_usual_level():
+    bars = np.stack([BLAST] * 5)
+    velocities = np.where(bars, 89, 0).astype(np.uint8)
+    velocities[0, KICK] = np.where(bars[0, KICK], 102, 0)
+    row = song_measures(bars, velocities)
+    assert row["velocity levels"] == 2
+    assert row["accented hits"] == pytest.approx(bars[0, KICK].sum() / bars.sum())
+
+
+def test_mean_measures_weight_songs_by_their_bars():
+    rows = [{"bars": 10.0, "x": 1.0}, {"bars": 30.0, "x": 0.0}]
+    assert mean_measures(rows) == {"bars": 40.0, "x": 0.25}
+
+
+def test_sections_letter_grooves_that_come_back():
+    bars = np.stack([BLAST] * 4 + [BEAT] * 2 + [BLAST] * 3)
+    assert song_sections(bars) == [("A", 0, 4), ("B", 4, 2), ("A", 6, 3)]
+
+
+def test_a_fill_stays_in_the_section_it_ends():
+    bars = np.stack([BLAST] * 3 + [TOM_FILL] + [BLAST] * 3)
+    assert song_sections(bars) == [("A", 0, 7)]
+
+
+def test_form_statistics_learn_lengths_returns_and_role_habits():
+    song = np.stack([BLAST] * 4 + [BEAT] * 2 + [BLAST] * 3)
+    stats = form_statistics([song])
+    assert stats["section_lengths"] == [4, 2, 3]
+    assert stats["returns"] == pytest.approx(0.5)
+    transitions = np.array(stats["role_transitions"])
+    assert transitions.shape == (3, 3) and np.allclose(transitions.sum(axis=1), 1, atol=1e-3)
+    assert transitions[ORDINARY, ORDINARY] > transitions[ORDINARY, FILL]

@@ -1,0 +1,143 @@
+"""The song model (`song`): roles in, hits and velocities out, gradients proven numerically."""
+import numpy as np
+import pytest
+
+from drumroll.models.base import Windows
+from drumroll.models.song import (HitsAndVelocities, RoleConditioned, SongConfig, SongGAN,
+                                  SongGenerator, role_channels)
+from drumroll.models.bars import BarAwareDiscriminator
+from drumroll.phrases import CHANGE, FILL, ORDINARY
+from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
+
+
+@pytest.fixture
+def config(rows):
+    return SongConfig(latent=6, bar_noise=3, width=4, rows=rows)
+
+
+def tiny_windows(tiny_images, n=12):
+    images = tiny_images(n)
+    rng = np.random.default_rng(4)
+    velocities = np.where(images == 0, rng.choice([76, 89, 102], images.shape), 0)
+    roles = rng.choice([ORDINARY, FILL, CHANGE], (n, 8)).astype(np.int8)
+    return Windows(images=images, velocities=velocities.astype(np.uint8),
+                   usual=np.full(n, 89), roles=roles)
+
+
+def test_hits_and_velocities_gradients_match_numerical_ones():
+    x = np.random.default_rng(0).standard_normal((2, 6, 1, 5))
+    errors = check_layer(HitsAndVelocities(), x, np.random.default_rng(1))
+    assert errors["x"] < 1e-7
+
+
+def test_a_silent_cell_has_no_velocity():
+    x = np.zeros((1, 2, 1, 2))
+    x[0, 0, 0, 0], x[0, 0, 0, 1] = 20.0, -20.0      # no hit, hit
+    x[0, 1] = 3.0                                    # loud
+    out = HitsAndVelocities().forward(x)
+    assert out[0, 1, 0, 0] == pytest.approx(0.0, abs=1e-8)
+    assert out[0, 1, 0, 1] == pytest.approx(np.tanh(3.0), rel=1e-6)
+
+
+def test_the_generator_writes_hits_and_velocities_for_every_row(config, rows):
+    generator = SongGenerator(config, rng=0)
+    size = config.latent + 8 * (config.bar_noise + 3)
+    out = generator.forward(np.random.default_rng(1).standard_normal((3, size)).astype(np.float32))
+    assert out.shape == (3, 2 * len(rows), 1, 256) and out.dtype == np.float32
+
+
+def test_the_generator_gradients_for_weights_and_latent_match_numerical_ones(config, rows):
+    generator = to_float64(SongGenerator(config, rng=0).eval())
+    size = config.latent + 8 * (config.bar_noise + 3)
+    z = np.random.default_rng(3).standard_normal((2, size))
+    weights = np.random.default_rng(4).standard_normal((2, 2 * len(rows), 1, 256))
+    generator.forward(z)
+    dz = generator.backward(weights)
+    loss = lambda: float(np.sum(generator.forward(z) * weights))   # noqa: E731
+    numeric = numerical_gradient(loss, z)
+    noise_end = config.latent + 8 * config.bar_noise
+    assert rel_error(dz[:, :noise_end], numeric[:, :noise_end]) < 1e-6
+    assert np.all(dz[:, noise_end:] == 0)            # roles are given, not learned
+    for name, layer in generator.named_layers():
+        if "W" in layer.params and name.startswith(("across_bars", "bar_decoder.6")):
+            assert rel_error(layer.grads["W"], numerical_gradient(loss, layer.params["W"])) < 1e-6
+
+
+def test_a_bars_role_changes_the_whole_window_through_the_conv_across_bars(config):
+    generator = SongGenerator(config, rng=0).eval()
+    size = config.latent + 8 * (config.bar_noise + 3)
+    z = np.random.default_rng(2).standard_normal((1, size)).astype(np.float32)
+    roles = z[:, -24:].reshape(1, 3, 8)
+    roles[...] = 0
+    roles[0, ORDINARY] = 1
+    other = z.copy()
+    other[:, -24:].reshape(1, 3, 8)[0, :, 7] = [0, 1, 0]   # bar 7 becomes a fill
+    difference = np.abs(generator.forward(other) - generator.forward(z)).sum(axis=(0, 1, 2))
+    assert difference[7 * 32:].sum() > 0 and difference[6 * 32:7 * 32].sum() > 0
+    assert difference[:5 * 32].sum() == 0
+
+
+def test_the_discriminator_sees_the_roles_as_channels(config, rows):
+    critic = RoleConditioned(BarAwareDiscriminator(config, rng=0, channels=2 * len(rows) + 3))
+    x = np.random.default_rng(5).uniform(-1, 1, (2, 2 * len(rows), 1, 256)).astype(np.float32)
+    critic.roles = np.zeros((2, 8), dtype=np.int8)
+    plain = critic.eval().forward(x)
+    critic.roles = np.full((2, 8), FILL, dtype=np.int8)
+    assert not np.allclose(critic.forward(x), plain)
+    assert critic.backward(np.ones((2, 1), dtype=np.float32)).shape == x.shape
+
+
+def test_role_channels_mark_each_bar_over_its_32_steps():
+    channels = role_channels(np.array([[ORDINARY, FILL, CHANGE, 0, 0, 0, 0, 0]]))
+    assert channels.shape == (1, 3, 1, 256)
+    assert channels[0, FILL, 0, 32:64].all() and not channels[0, FILL, 0, :32].any()
+    assert channels.sum() == 256
+
+
+def test_training_data_holds_hits_velocities_and_roles(tiny_images, rows):
+    windows = tiny_windows(tiny_images)
+    gan = SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
+    x, roles = gan.prepare_data(windows)
+    assert x.shape == (12, 2 * len(rows), 1, 256)
+    assert np.array_equal(roles, windows.roles)
+    velocity = x[:, len(rows):]
+    assert np.all(velocity[x[:, :len(rows)] > 0] == 0)         # no hit, no velocity
+    assert gan.model.velocity_levels == [0.85, 1.0, 1.15] and gan.model.usual_velocity == 89
+
+
+def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_configs):
+    windows = tiny_windows(tiny_images)
+    model, train = tiny_configs("song", batch=8)
+    gan = SongGAN(model, train, windows)
+    data = gan.prepare_data(windows)
+    losses = [gan.train_step(data)["d_loss"] for _ in range(15)]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_configs):
+    windows = tiny_windows(tiny_images)
+    gan = SongGAN(*tiny_configs("song"), data=windows)
+    x, roles = gan.prepare_data(windows)
+    turned, turned_roles = gan.rotate_bars(x, roles)
+    for window, role, t, t_role in zip(x, roles, turned, turned_roles):
+        shift = next(k for k in range(8) if np.array_equal(np.roll(window, -32 * k, axis=2), t)
+                     and np.array_equal(np.roll(role, -k), t_role))
+        assert 0 <= shift < 8
+
+
+def test_samples_have_velocities_only_on_hits_at_the_drummers_levels(tiny_images, tiny_configs):
+    windows = tiny_windows(tiny_images)
+    gan = SongGAN(*tiny_configs("song"), data=windows)
+    rolls, velocities = gan.sample_with_velocities(5, rng=np.random.default_rng(0))
+    assert rolls.shape == velocities.shape == (5, 25, 256)
+    assert np.all((velocities > 0) == (rolls < 0))
+    assert set(np.unique(velocities[velocities > 0])) <= {76, 89, 102}
+
+
+def test_sampling_without_roles_draws_those_of_training_windows(tiny_images, tiny_configs):
+    windows = tiny_windows(tiny_images)
+    gan = SongGAN(*tiny_configs("song"), data=windows)
+    z = gan.latents(50, np.random.default_rng(0))
+    roles = z[:, -24:].reshape(50, 3, 8).argmax(axis=1)
+    known = {tuple(r) for r in windows.roles}
+    assert all(tuple(r) in known for r in roles)

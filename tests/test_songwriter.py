@@ -1,0 +1,131 @@
+"""Songs: forms given or drawn, roles per bar, latents per section, primers continued."""
+import numpy as np
+import pytest
+
+from drumroll.models.base import Windows
+from drumroll.models.song import SongConfig, SongGAN
+from drumroll.phrases import CHANGE, FILL, ORDINARY
+from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
+                                 fit_primer, form_text, parse_form, plan_latents, primer_bars,
+                                 section_roles, write_song)
+from drumroll.midi_in import DrumRoll
+
+STATS = {"section_lengths": [1, 4, 8, 8, 16], "returns": 0.5,
+         "role_transitions": [[0.9, 0.1, 0.0], [0.2, 0.6, 0.2], [0.8, 0.2, 0.0]],
+         "fill_before_change": 1.0}
+
+
+@pytest.fixture(scope="module")
+def gan(tiny_images):
+    images = tiny_images(16)
+    roles = np.random.default_rng(0).choice(3, (16, 8)).astype(np.int8)
+    windows = Windows(images=images, velocities=np.where(images == 0, 89, 0).astype(np.uint8),
+                      usual=np.full(16, 89), roles=roles, form=STATS)
+    return SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
+
+
+def test_a_form_is_letters_and_bar_counts():
+    assert parse_form("A8 a8 B4,C16") == [Section("A", 8), Section("A", 8), Section("B", 4),
+                                          Section("C", 16)]
+    assert form_text(parse_form("A8 B4")) == "A8 B4"
+
+
+@pytest.mark.parametrize("text, reason", [("", "empty"), ("A8 B", "not a section"),
+                                          ("8A", "not a section"), ("AB8", "not a section"),
+                                          ("A0", "at least one bar"), ("A-2", "not a section"),
+                                          ("A9999", "more than")])
+def test_a_bad_form_is_refused_with_its_reason(text, reason):
+    with pytest.raises(FormError, match=reason):
+        parse_form(text)
+
+
+def test_a_drawn_form_has_exactly_the_bars_asked_for_and_sections_that_return():
+    rng = np.random.default_rng(0)
+    forms = [draw_form(STATS, 64, rng) for _ in range(20)]
+    assert all(sum(s.bars for s in form) == 64 for form in forms)
+    assert all(s.bars <= 16 for form in forms for s in form)
+    letters = [[s.letter for s in form] for form in forms]
+    assert any(len(set(names)) < len(names) for names in letters)     # some groove returns
+    assert all(a != b for names in letters for a, b in zip(names, names[1:]))
+
+
+def test_sections_open_with_a_change_and_end_with_a_fill_before_another_groove():
+    sections = parse_form("A8 B4 B4 A8")
+    roles = section_roles(sections, STATS, np.random.default_rng(1))
+    assert len(roles) == 24
+    assert roles[0] == CHANGE and roles[8] == CHANGE and roles[16] == CHANGE
+    assert roles[12] != CHANGE                        # B goes on: no new groove
+    assert roles[7] == FILL and roles[15] == FILL     # fill_before_change is 1 here
+    assert roles[23] != FILL or STATS["role_transitions"][ORDINARY][FILL] > 0
+
+
+def test_a_song_after_a_primer_does_not_open_with_a_change():
+    roles = section_roles(parse_form("A8"), STATS, np.random.default_rng(1), before="A")
+    assert roles[0] != CHANGE
+
+
+def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan):
+    sections = parse_form("A8 B8 A8")
+    roles = section_roles(sections, STATS, np.random.default_rng(2))
+    latents, spans = plan_latents(gan, sections, roles, np.random.default_rng(3))
+    assert spans == [(0, 8), (8, 8), (16, 8)]
+    size = gan.model.latent
+    assert np.array_equal(latents[0, :size], latents[2, :size])
+    assert not np.array_equal(latents[0, :size], latents[1, :size])
+    assert not np.array_equal(latents[0, size:size + 24], latents[2, size:size + 24])
+
+
+def test_bar_noise_repeats_every_four_bars_inside_a_section(gan):
+    sections = parse_form("A8")
+    latents, _ = plan_latents(gan, sections, np.zeros(8, np.int8), np.random.default_rng(4))
+    noise = latents[0, gan.model.latent:gan.model.latent + 3 * 8].reshape(3, 8)
+    assert np.array_equal(noise[:, :4], noise[:, 4:]) and not np.array_equal(noise[:, 0],
+                                                                             noise[:, 1])
+
+
+def test_a_song_is_exactly_as_long_as_its_form(gan):
+    hits, velocities, roles = write_song(gan, parse_form("A5 B12 A3"), np.random.default_rng(5))
+    assert hits.shape == velocities.shape == (25, 20 * 32) and len(roles) == 20
+    assert np.all((velocities > 0) == hits)
+
+
+def test_the_same_seed_writes_the_same_song(gan):
+    a = write_song(gan, parse_form("A8 B8"), np.random.default_rng(6))
+    b = write_song(gan, parse_form("A8 B8"), np.random.default_rng(6))
+    c = write_song(gan, parse_form("A8 B8"), np.random.default_rng(7))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def primer_roll(bars, seed=0):
+    rng = np.random.default_rng(seed)
+    velocities = np.where(rng.random((25, bars * 32)) < 0.1, 89, 0).astype(np.uint8)
+    return DrumRoll(velocities=velocities)
+
+
+def test_a_primer_is_cut_into_bars_and_a_short_last_bar_filled_with_silence():
+    roll = primer_roll(3)
+    roll.velocities = roll.velocities[:, :80]
+    bars, velocities = primer_bars(roll, "p.mid")
+    assert bars.shape == (3, 25, 32) and not bars[2, :, 16:].any()
+
+
+def test_a_primer_of_one_bar_is_too_short():
+    with pytest.raises(PrimerError, match="p.mid: 1 bar.*at least 2"):
+        primer_bars(primer_roll(1), "p.mid")
+
+
+def test_the_primer_search_finds_a_latent_that_replays_it_better_than_chance(gan):
+    bars = gan.sample(1, rng=np.random.default_rng(8))[0] < 0          # (25, 256)
+    primer = bars.reshape(25, 8, 32).transpose(1, 0, 2)
+    _, wrong = fit_primer(gan, primer, np.random.default_rng(9), steps=30)
+    _, wrong_without_search = fit_primer(gan, primer, np.random.default_rng(9), steps=0)
+    assert wrong < wrong_without_search
+
+
+def test_a_continued_song_starts_with_the_primer_bars_unchanged(gan):
+    primer = primer_bars(primer_roll(4, seed=3), "p.mid")
+    hits, velocities, _ = continue_song(gan, primer, parse_form("A8"), np.random.default_rng(1))
+    assert hits.shape == (25, 12 * 32)
+    old = primer[1].transpose(1, 0, 2).reshape(25, -1)
+    assert np.array_equal(velocities[:, :128], old)
