@@ -100,6 +100,19 @@ def window_into_bars(dout):
     return np.ascontiguousarray(dbars).reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
 
 
+def bar_code_layers(config, rng):
+    """global latent (N, latent) -> 8 bar codes (N, 2W, 1, 8): dense, batch norm, ReLU."""
+    wide = 2 * config.width
+    return [Dense(config.latent, wide * WINDOW_BARS, rng=rng),
+            Reshape((wide, 1, WINDOW_BARS)),                         # (N, 2W, 1, 8)
+            BatchNorm(wide), ReLU()]
+
+
+def across_bar_layers(in_channels, wide, rng):
+    """A convolution across neighbouring bar codes (bar-to-bar coherence), batch norm, ReLU."""
+    return [Conv2D(in_channels, wide, (1, 3), rng=rng), BatchNorm(wide), ReLU()]
+
+
 class BarGenerator(Layer):
     """latent (N, latent + 8 * bar_noise) -> (N, R, 1, 256): R drum rows as channels.
 
@@ -112,13 +125,8 @@ class BarGenerator(Layer):
         self.global_size, self.noise = config.latent, config.bar_noise
         wide, rows = 2 * config.width, len(config.rows)
         self.code_channels = wide
-        self.bar_codes = Sequential(
-            Dense(self.global_size, wide * WINDOW_BARS, rng=rng),
-            Reshape((wide, 1, WINDOW_BARS)),                         # (N, 2W, 1, 8)
-            BatchNorm(wide), ReLU(),
-            Conv2D(wide, wide, (1, 3), rng=rng),                     # bar-to-bar coherence
-            BatchNorm(wide), ReLU(),
-        )
+        self.bar_codes = Sequential(*bar_code_layers(config, rng),   # (N, 2W, 1, 8)
+                                    *across_bar_layers(wide, wide, rng))
         self.bar_decoder = BAR_DECODERS[config.bar_decoder](config, wide + self.noise, rows, rng)
 
     def sublayers(self):

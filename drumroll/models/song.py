@@ -26,12 +26,12 @@ import numpy as np
 from drumroll import dynamics
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
-                                  bars_into_batch, bars_into_window, batch_into_bars,
-                                  window_into_bars)
+                                  across_bar_layers, bar_code_layers, bars_into_batch,
+                                  bars_into_window, batch_into_bars, window_into_bars)
 from drumroll.models.base import SAMPLING_BATCH, as_windows
 from drumroll.phrases import ROLE_NAMES
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
-from gan_numpy.layers import BatchNorm, Conv2D, Dense, Layer, ReLU, Reshape
+from gan_numpy.layers import Layer
 from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
 from gan_numpy.network import Sequential
 
@@ -97,15 +97,8 @@ class SongGenerator(Layer):
         self.global_size, self.noise = config.latent, config.bar_noise
         wide, rows = 2 * config.width, len(config.rows)
         self.code_channels = wide
-        self.bar_codes = Sequential(
-            Dense(self.global_size, wide * WINDOW_BARS, rng=rng),
-            Reshape((wide, 1, WINDOW_BARS)),                         # (N, 2W, 1, 8)
-            BatchNorm(wide), ReLU(),
-        )
-        self.across_bars = Sequential(
-            Conv2D(wide + ROLES, wide, (1, 3), rng=rng),             # (N, 2W, 1, 8)
-            BatchNorm(wide), ReLU(),
-        )
+        self.bar_codes = Sequential(*bar_code_layers(config, rng))    # (N, 2W, 1, 8)
+        self.across_bars = Sequential(*across_bar_layers(wide + ROLES, wide, rng))
         self.bar_decoder = BAR_DECODERS[config.bar_decoder](
             config, wide + self.noise + ROLES, 2 * rows, rng, head=HitsAndVelocities())
 
