@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import train_gan
-from drumroll.dataset import Dataset, save_dataset
+from drumroll.dataset import dataset_from_rolls, save_dataset
+from drumroll.midi_in import DrumRoll
 from gan_numpy.dcgan import GAN, TrainConfig
 from gan_numpy.training import TrainingDiverged, checkpoint_paths, train
 from tests.test_dcgan import tiny_images
@@ -90,10 +91,12 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
 
 
 def write_tiny_dataset(path, songs=4):
-    images = tiny_images(4 * songs)
-    save_dataset(path, Dataset(images=images, velocities=np.where(images == 0, 89, 0).astype(np.uint8),
-                               song=np.repeat([f"song{i}" for i in range(songs)], 4),
-                               start=np.tile(np.arange(4) * 32, songs)))
+    """Songs of 4 tiny_images played one after another, cut at a hop of 8 bars: 4 windows each."""
+    velocities = np.where(tiny_images(4 * songs) == 0, 89, 0).astype(np.uint8)
+    rolls = [(f"song{i}", DrumRoll(velocities=np.concatenate(list(velocities[4 * i:4 * i + 4]),
+                                                              axis=1)))
+             for i in range(songs)]
+    save_dataset(path, dataset_from_rolls(rolls, hop=8))
 
 
 def test_train_gan_script_holds_out_songs_and_trains(tmp_path, capsys):
