@@ -1,9 +1,11 @@
 """MIDI drum tracks -> drum-roll PNGs and the trainer's dataset.npz (`make dataset`).
 
 Reads every *.mid / *.midi under the given folders, quantizes the drums (MIDI channel 10) to
-32nd notes, cuts each song into windows (8 bars, one starting every bar by default) and writes
-one PNG per window with a hit, plus dataset.npz holding them all. Bad files are reported and
-skipped; the exit code is non-zero only when nothing usable was found.
+32nd notes on the bars of each file's time-signature map, cuts each song into windows (8 whole
+4/4 bars, one starting at every bar by default; bars in other meters are never in a window) and
+writes one PNG per window with a hit, plus dataset.npz holding them and the whole songs. Bad
+files, and songs without 8 bars of 4/4 in a row, are reported and skipped; the exit code is
+non-zero only when nothing usable was found.
 """
 import argparse
 import os
@@ -11,14 +13,13 @@ import sys
 
 from drumroll.cli import Progress, UserError, argument_type, run
 from drumroll.files import output_folder
-from drumroll.dataset import build_dataset, save_dataset
-from drumroll.format import DEFAULT_HOP, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
+from drumroll.dataset import build_dataset, check_window, save_dataset
+from drumroll.format import DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
 from drumroll.images import write_pngs
 from drumroll.midi_in import find_midi_files, parse_note_range
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MIDI_DIR = os.path.join(HERE, "data", "midi")
-
 
 
 def positive(text):
@@ -38,10 +39,12 @@ def build_parser():
                              "(default: the project's own corpus in data/midi)")
     parser.add_argument("--out", default="build/dataset",
                         help="output folder for the PNGs and dataset.npz (default: %(default)s)")
-    parser.add_argument("--hop", type=positive, default=DEFAULT_HOP,
-                        help="steps between window starts; 32 = one bar (default: %(default)s)")
+    parser.add_argument("--hop", type=positive, default=DEFAULT_HOP_BARS,
+                        help="bars between window starts, counted from the first bar of each "
+                             "run of 4/4 bars (default: %(default)s = a window at every bar)")
     parser.add_argument("--window", type=positive, default=WINDOW_STEPS,
-                        help="window length in 32nd-note steps (default: %(default)s = 8 bars)")
+                        help="window length in 32nd-note steps, a whole number of 4/4 bars "
+                             "(default: %(default)s = 8 bars)")
     parser.add_argument("--notes", type=argument_type(parse_note_range), metavar="LOW-HIGH",
                         default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         help=f"MIDI notes kept, one image row each; others are dropped and "
@@ -51,10 +54,10 @@ def build_parser():
     return parser
 
 
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
+    check_window(args.window)
     files = find_midi_files(args.midi)
     output_folder(args.out)
 

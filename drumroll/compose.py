@@ -1,7 +1,8 @@
 """The default corpus: black-metal drum parts composed by rules, deterministic with a seed.
 
 A fresh clone has no real recordings to learn from, so the project writes its own: songs at
-140-220 bpm in 4/4, built from sections of 4 or 8 bars. Each section repeats one groove
+140-220 bpm in 4/4, built from sections of 4 or 8 bars; a few songs change meter for a moment
+(a 1/4 pickup, a 2/4 fill before a section, a short 7/8 passage), written as time signatures. Each section repeats one groove
 (traditional, hammer or gravity blast, double bass under a snare backbeat, skank beat, d-beat,
 half-time) with small variations, opens with a crash or china on the downbeat and often ends
 with a tom or snare fill. Songs come back to their earlier sections, so a GAN has structure to
@@ -155,7 +156,7 @@ def tom_fill(bar, rng, start_beat):
     start = start_beat * BEAT
     bar[:, start:] = 0
     toms = [note for note in TOMS if rng.random() < 0.8] or [TOMS[0], TOMS[-1]]
-    steps = list(range(start, STEPS_PER_BAR, SIXTEENTH))
+    steps = list(range(start, bar.shape[1], SIXTEENTH))
     for index, step in enumerate(steps):
         tom = toms[min(index * len(toms) // len(steps), len(toms) - 1)]
         hit(bar, tom, step, ACCENT if index == 0 else NORMAL)
@@ -238,30 +239,109 @@ def plan_sections(rng, target_bars):
     return plan
 
 
-def compose_song(rng, seconds=None, bpm=None):
-    """-> (velocities (rows, steps) uint8, bpm, names of the sections' grooves)."""
+def compose_sections(rng, seconds=None, bpm=None):
+    """-> ([(groove name, cymbal, [bars (rows, 32) uint8])] in song order, bpm)."""
     bpm = int(bpm if bpm is not None else rng.integers(140, 221))
     seconds = seconds if seconds is not None else float(rng.uniform(70, 170))
     target_bars = max(8, int(round(seconds * bpm / 60 / 4)))
-    bars, form = [], []
+    sections = []
     for name, cymbal, num_bars in plan_sections(rng, target_bars):
         fill = rng.choice(["toms", "snare", "none"], p=[0.45, 0.25, 0.3])
-        bars.extend(section_bars(rng, name, cymbal, num_bars, fill))
-        form.append(name)
-    return np.concatenate(bars, axis=1), bpm, form
+        sections.append((name, cymbal, section_bars(rng, name, cymbal, num_bars, fill)))
+    return sections, bpm
 
 
-def song_to_midi(velocities, bpm, title, tempo_changes=()):
-    """Composed roll -> type-1 MIDI (480 tpb, drums on channel 10, note_on + note_off)."""
+def sections_to_roll(sections):
+    """[(groove name, cymbal, bars)] -> (rows, steps) velocities of all bars one after another."""
+    return np.concatenate([bar for _, _, bars in sections for bar in bars], axis=1)
+
+
+def compose_song(rng, seconds=None, bpm=None):
+    """-> (velocities (rows, steps) uint8, bpm, names of the sections' grooves), all in 4/4."""
+    sections, bpm = compose_sections(rng, seconds, bpm)
+    return sections_to_roll(sections), bpm, [name for name, _, _ in sections]
+
+
+# ---- bars in other meters ----
+
+def pickup_bar(rng):
+    """A 1/4 bar before the song: a snare (or tom) run in 16ths, growing louder."""
+    bar = np.zeros((NUM_ROWS, BEAT), dtype=np.uint8)
+    note = SNARE if rng.random() < 0.6 else TOMS[0]
+    for index, step in enumerate(range(0, BEAT, SIXTEENTH)):
+        hit(bar, note, step, int(SOFT + (ACCENT - SOFT) * index / 3))
+    return bar
+
+
+def two_four_fill(rng):
+    """A 2/4 bar before a section: the toms run down in 16ths, kick on the beats."""
+    bar = np.zeros((NUM_ROWS, 2 * BEAT), dtype=np.uint8)
+    tom_fill(bar, rng, start_beat=0)
+    return bar
+
+
+def seven_eight_bars(name, cymbal, count=2):
+    """A short 7/8 passage: the section's groove cut to 7 eighths, a crash on its first 1."""
+    bars = [GROOVES[name][0](cymbal)[:, :7 * EIGHTH].copy() for _ in range(count)]
+    hit(bars[0], CRASH, 0, ACCENT)
+    hit(bars[0], KICK, 0, ACCENT)
+    return bars
+
+
+METER_CHANGES = ("pickup", "2/4 fill", "7/8 passage")
+
+
+def change_meter(rng, sections, kind):
+    """Put bars of another meter into a song -> (velocities (rows, steps), [(step, n, d)]).
+
+    kind: "pickup" (a 1/4 bar before the first bar), "2/4 fill" (a 2/4 bar before a section
+    in the middle) or "7/8 passage" (two 7/8 bars before a section, in its groove). Every
+    change of meter is listed, the return to 4/4 included.
+    """
+    if kind == "pickup":
+        before, meter, inserted = 0, (1, 4), [pickup_bar(rng)]
+    elif kind == "2/4 fill":
+        before, meter, inserted = int(rng.integers(1, len(sections))), (2, 4), [two_four_fill(rng)]
+    elif kind == "7/8 passage":
+        before, meter = int(rng.integers(1, len(sections))), (7, 8)
+        name, cymbal, _ = sections[before]
+        inserted = seven_eight_bars(name, cymbal)
+    else:
+        raise ValueError(f"unknown change of meter {kind!r}")
+    step = sections_to_roll(sections[:before]).shape[1] if before else 0
+    back = step + sum(bar.shape[1] for bar in inserted)
+    name, cymbal, bars = sections[before]
+    sections = sections[:before] + [(name, cymbal, inserted + bars)] + sections[before + 1:]
+    return sections_to_roll(sections), [(step, *meter), (back, 4, 4)]
+
+
+def song_to_midi(velocities, bpm, title, tempo_changes=(), meter_changes=()):
+    """Composed roll -> type-1 MIDI (480 tpb, drums on channel 10, note_on + note_off).
+
+    tempo_changes: [(step, bpm)]; meter_changes: [(step, numerator, denominator)]. Both go
+    into the tempo track, where roll_to_midi writes the first tempo and a 4/4 signature; a
+    change of meter at step 0 replaces that signature.
+    """
     midi = roll_to_midi(velocities > 0, velocities, bpm=bpm, name=title)
-    if tempo_changes:
-        tempo = midi.tracks[0]
+    tempo = midi.tracks[0]
+    changes = [(step, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(new_bpm)))
+               for step, new_bpm in tempo_changes]
+    for step, numerator, denominator in meter_changes:
+        signature = mido.MetaMessage("time_signature", numerator=numerator,
+                                     denominator=denominator, clocks_per_click=24,
+                                     notated_32nd_notes_per_beat=8)
+        if step == 0:
+            first = next(index for index, message in enumerate(tempo)
+                         if message.type == "time_signature")
+            tempo[first] = signature
+        else:
+            changes.append((step, signature))
+    if changes:
         end_of_track = tempo.pop()
         previous = 0
-        for step, new_bpm in tempo_changes:
+        for step, message in sorted(changes, key=lambda change: change[0]):
             tick = step * ticks_per_step()
-            tempo.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(new_bpm),
-                                          time=tick - previous))
+            tempo.append(message.copy(time=tick - previous))
             previous = tick
         tempo.append(end_of_track)
     return midi
@@ -281,13 +361,18 @@ def compose_corpus(out, seed=0, count=12):
     for index in range(count):
         rng = np.random.default_rng([seed, index])
         title = song_title(rng, index)
-        velocities, bpm, form = compose_song(rng)
-        tempo_changes = []
+        sections, bpm = compose_sections(rng)
+        tempo_changes, meter_changes = [], []
+        if index % 4 == 1:   # a few songs change meter for a moment
+            kind = METER_CHANGES[index // 4 % len(METER_CHANGES)]
+            velocities, meter_changes = change_meter(rng, sections, kind)
+        else:
+            velocities = sections_to_roll(sections)
         if index % 4 == 3:   # a few songs slow down for their 4-bar outro: tempo changes
             outro = velocities.shape[1] - 4 * STEPS_PER_BAR
             tempo_changes = [(outro, max(140, bpm - 40))]
         path = os.path.join(out, title + ".mid")
-        write_midi(song_to_midi(velocities, bpm, title, tempo_changes), path)
+        write_midi(song_to_midi(velocities, bpm, title, tempo_changes, meter_changes), path)
         paths.append(path)
     return paths
 

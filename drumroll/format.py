@@ -13,10 +13,11 @@ HIGHEST_NOTE = LOWEST_NOTE + NUM_ROWS - 1
 FOLDED_NOTES = {35: 36}     # acoustic bass drum is played as bass drum 1
 
 STEPS_PER_BEAT = 8          # 32nd notes in a quarter note
-STEPS_PER_BAR = 4 * STEPS_PER_BEAT   # 4/4 time
+STEPS_PER_WHOLE_NOTE = 4 * STEPS_PER_BEAT   # a bar in n/d time lasts n * 32 / d steps
+STEPS_PER_BAR = 4 * STEPS_PER_BEAT   # 4/4 time, the only meter windows are cut from
 WINDOW_BARS = 8
 WINDOW_STEPS = WINDOW_BARS * STEPS_PER_BAR   # 256
-DEFAULT_HOP = STEPS_PER_BAR  # one window starting at every bar
+DEFAULT_HOP_BARS = 1        # one window starting at every bar
 
 HIT_PIXEL = 0
 EMPTY_PIXEL = 255
@@ -26,6 +27,7 @@ MIDI_TICKS_PER_BEAT = 480   # what we write
 DRUM_CHANNEL = 9            # General MIDI channel 10, counted from 0 as mido does
 DEFAULT_VELOCITY = 89
 DEFAULT_BPM = 140
+MIDI_DEFAULT_TEMPO = 500000  # microseconds per beat (120 bpm) until a file sets its own
 
 # General MIDI names of the notes a drum roll can hold, and the kit piece each belongs to
 # (used by the evaluation and the synthesizer).

@@ -8,7 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from drumroll.dataset import Dataset, save_dataset
+from drumroll.dataset import dataset_from_rolls, save_dataset
+from drumroll.midi_in import DrumRoll
 from drumroll.models import ARCHITECTURES, TrainConfig
 
 ROWS = [0, 2, 6, 13]    # the drum rows tiny_images hits (bass drum, snare, hi-hat, crash)
@@ -60,11 +61,11 @@ def quiet():
 
 @pytest.fixture(scope="session")
 def write_tiny_dataset():
-    """Write a dataset.npz of `songs` songs, 4 tiny windows each, to a path."""
+    """Write a dataset.npz of `songs` songs to a path: each song is 4 tiny images played one
+    after another, cut at a hop of 8 bars, so 4 windows each."""
     def write(path, songs=4):
-        images = make_tiny_images(4 * songs)
-        save_dataset(path, Dataset(
-            images=images, velocities=np.where(images == 0, 89, 0).astype(np.uint8),
-            song=np.repeat([f"song{i}" for i in range(songs)], 4),
-            start=np.tile(np.arange(4) * 32, songs)))
+        velocities = np.where(make_tiny_images(4 * songs) == 0, 89, 0).astype(np.uint8)
+        rolls = [(f"song{i}", DrumRoll(velocities=np.concatenate(
+            list(velocities[4 * i:4 * i + 4]), axis=1))) for i in range(songs)]
+        save_dataset(path, dataset_from_rolls(rolls, hop=8))
     return write

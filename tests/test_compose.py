@@ -67,8 +67,69 @@ def test_every_song_is_type_1_480_tpb_drums_on_channel_10_with_note_offs(corpus)
 def test_every_song_parses_into_a_drum_roll_of_whole_bars(corpus):
     for path in corpus:
         roll = read_drum_roll(path)
-        assert roll.num_steps % STEPS_PER_BAR == 0
+        assert roll.bars.whole.all()
         assert roll.moved == 0 and roll.num_dropped == 0
+
+
+def odd_bars(path):
+    """[(bar index, (numerator, denominator))] of a song's bars that are not 4/4."""
+    bars = read_drum_roll(path).bars
+    return [(index, meter) for index, meter in enumerate(bars.meters()) if meter != (4, 4)]
+
+
+def test_three_songs_change_meter_for_a_moment(corpus):
+    changed = [odd_bars(path) for path in corpus if odd_bars(path)]
+    assert [[meter for _, meter in bars] for bars in changed] == [
+        [(1, 4)], [(2, 4)], [(7, 8), (7, 8)]]
+    (pickup, _), = changed[0]
+    (first_7_8, _), (second_7_8, _) = changed[2]
+    assert pickup == 0 and second_7_8 == first_7_8 + 1
+
+
+def test_after_a_change_of_meter_a_section_opens_in_4_4_with_a_crash_or_china(corpus):
+    cymbals = [compose.CRASH, compose.CHINA, compose.CRASH_2, compose.SPLASH]
+    for path in corpus:
+        if not odd_bars(path):
+            continue
+        roll = read_drum_roll(path)
+        after = odd_bars(path)[-1][0] + 1
+        assert roll.bars.meters()[after] == (4, 4)
+        downbeat = roll.velocities[:, roll.bars.start[after]]
+        assert any(downbeat[row(cymbal)] == compose.ACCENT for cymbal in cymbals)
+
+
+def test_a_pickup_is_a_1_4_bar_of_16ths_before_the_first_bar():
+    bar = compose.pickup_bar(np.random.default_rng(0))
+    assert bar.shape[1] == 8
+    played = np.flatnonzero(bar.any(axis=0)).tolist()
+    assert played == [0, 2, 4, 6]
+
+
+def test_a_change_of_meter_lists_the_step_it_starts_and_ends_on():
+    rng = np.random.default_rng(2)
+    sections, _ = compose.compose_sections(rng, seconds=60, bpm=160)
+    plain = compose.sections_to_roll(sections)
+    velocities, changes = compose.change_meter(rng, sections, "7/8 passage")
+    (step, numerator, denominator), back = changes
+    assert (numerator, denominator) == (7, 8) and back == (step + 56, 4, 4)
+    assert step % STEPS_PER_BAR == 0 and step > 0
+    assert np.array_equal(velocities[:, :step], plain[:, :step])
+    assert np.array_equal(velocities[:, step + 56:], plain[:, step:])
+
+
+def test_song_to_midi_writes_meter_and_tempo_changes_in_time_order():
+    velocities = np.zeros((25, 8 + 64), dtype=np.uint8)
+    velocities[0, ::8] = 89
+    midi = compose.song_to_midi(velocities, 160, "t", tempo_changes=[(40, 150)],
+                                meter_changes=[(0, 1, 4), (8, 4, 4)])
+    tick, events = 0, []
+    for message in midi.tracks[0]:
+        tick += message.time
+        if message.type == "time_signature":
+            events.append((tick, f"{message.numerator}/{message.denominator}"))
+        elif message.type == "set_tempo":
+            events.append((tick, round(mido.tempo2bpm(message.tempo))))
+    assert events == [(0, 160), (0, "1/4"), (8 * 60, "4/4"), (40 * 60, 150)]
 
 
 def test_tempos_are_140_to_220_bpm_and_songs_last_1_to_3_minutes(corpus):
@@ -102,9 +163,9 @@ def test_accents_and_soft_strokes_vary_the_velocity(corpus):
 
 def test_songs_repeat_their_bars_so_there_is_structure_to_learn(corpus):
     for path in corpus:
-        roll = read_drum_roll(path).hits
-        bars = [roll[:, start:start + STEPS_PER_BAR].tobytes()
-                for start in range(0, roll.shape[1], STEPS_PER_BAR)]
+        roll = read_drum_roll(path)
+        bars = [roll.hits[:, start:start + steps].tobytes()
+                for start, steps in zip(roll.bars.start.tolist(), roll.bars.steps.tolist())]
         repeated = sum(bars.count(bar) > 1 for bar in bars)
         assert repeated >= len(bars) // 2
 

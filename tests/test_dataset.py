@@ -3,18 +3,19 @@ import numpy as np
 import pytest
 
 from drumroll.cli import UserError
-from drumroll.dataset import (Dataset, build_dataset, load_dataset, save_dataset, unused_rows,
-                              used_rows)
+from drumroll.dataset import (FORMAT_VERSION, build_dataset, dataset_arrays, dataset_from_rolls,
+                              load_dataset, save_dataset, unused_rows, used_rows)
 from drumroll.format import NUM_ROWS, pixels_to_hits
+from drumroll.midi_in import DrumRoll, read_drum_roll
 from drumroll.midi_out import roll_to_midi
 
 
-def write_song(path, hits_by_row, steps, velocity=89):
+def write_song(path, hits_by_row, steps, velocity=89, bpm=140):
     """A MIDI file whose roll has hits at {row: [steps]}."""
     hits = np.zeros((NUM_ROWS, steps), dtype=bool)
     for row, columns in hits_by_row.items():
         hits[row, columns] = True
-    roll_to_midi(hits, velocity).save(path)
+    roll_to_midi(hits, velocity, bpm=bpm).save(path)
     return hits
 
 
@@ -23,7 +24,7 @@ def corpus(tmp_path):
     folder = tmp_path / "midi"
     folder.mkdir()
     first = write_song(folder / "one.mid", {0: list(range(0, 512, 8)), 2: [8, 24, 300]}, 512, 100)
-    second = write_song(folder / "two.mid", {13: [0], 15: [400]}, 512, 76)
+    second = write_song(folder / "two.mid", {13: [0], 15: [400]}, 512, 76, bpm=180)
     (folder / "broken.mid").write_bytes(b"not midi at all")
     return folder, {"one": first, "two": second}
 
@@ -34,7 +35,7 @@ def build(folder, **options):
 
 def test_every_non_empty_window_is_in_the_dataset_with_its_song_and_start(corpus):
     folder, songs = corpus
-    dataset, report = build(folder, hop=128)
+    dataset, report = build(folder, hop=4)
     assert list(zip(dataset.song.tolist(), dataset.start.tolist())) == [
         ("one", 0), ("one", 128), ("one", 256), ("two", 0), ("two", 256)]
     for song, start, image in zip(dataset.song, dataset.start, dataset.images):
@@ -63,8 +64,40 @@ def test_velocities_hold_each_hits_velocity_and_zero_elsewhere(corpus):
 
 def test_the_default_hop_is_one_bar(corpus):
     dataset, _ = build(corpus[0])
-    assert dataset.hop == 32
+    assert dataset.hop_bars == 1 and dataset.hop == 32
     assert dataset.start[dataset.song == "one"].tolist() == list(range(0, 257, 32))
+
+
+def test_each_window_knows_its_song_and_first_bar(corpus):
+    dataset, _ = build(corpus[0], hop=4)
+    assert dataset.song_names.tolist() == ["one", "two"]
+    assert dataset.song_index.tolist() == [0, 0, 0, 1, 1]
+    assert dataset.first_bar.tolist() == [0, 4, 8, 0, 8]
+    assert np.array_equal(dataset.song_names[dataset.song_index], dataset.song)
+
+
+def test_each_song_keeps_its_whole_roll_bars_and_tempo(corpus):
+    folder, _ = corpus
+    dataset, _ = build(folder)
+    for index, name in enumerate(("one", "two")):
+        roll = read_drum_roll(folder / f"{name}.mid")
+        assert np.array_equal(dataset.song_roll(index), roll.velocities)
+        bars = dataset.song_bars(index)
+        assert bars.start.tolist() == list(range(0, 512, 32))
+        assert set(bars.meters()) == {(4, 4)} and set(bars.steps.tolist()) == {32}
+    assert dataset.song_bpm.tolist() == [140.0, 180.0]
+    assert dataset.song_step_offsets.tolist() == [0, 512, 1024]
+    assert dataset.song_bar_offsets.tolist() == [0, 16, 32]
+
+
+def test_a_window_is_its_songs_roll_from_its_first_bar(corpus):
+    dataset, _ = build(corpus[0])
+    for index in range(len(dataset)):
+        song = dataset.song_index[index]
+        start = dataset.song_bars(song).start[dataset.first_bar[index]]
+        assert start == dataset.start[index]
+        assert np.array_equal(dataset.velocities[index],
+                              dataset.song_roll(song)[:, start:start + 256])
 
 
 def test_a_bad_file_is_skipped_with_its_reason_and_the_batch_goes_on(corpus):
@@ -96,15 +129,25 @@ def test_report_counts_onsets_rows_and_skipped_files(corpus):
 
 
 def test_save_and_load_give_back_the_same_arrays_without_pickle(corpus, tmp_path):
-    dataset, _ = build(corpus[0], hop=64)
+    dataset, _ = build(corpus[0], hop=2)
     path = tmp_path / "dataset.npz"
     save_dataset(path, dataset)
     with np.load(path, allow_pickle=False) as raw:
-        assert {"images", "velocities", "song", "start", "hop", "window"} <= set(raw.files)
+        assert set(raw.files) == set(dataset_arrays(dataset))
+        assert int(raw["version"]) == FORMAT_VERSION
     loaded = load_dataset(path)
-    for name in ("images", "velocities", "song", "start"):
-        assert np.array_equal(getattr(loaded, name), getattr(dataset, name))
-    assert (loaded.hop, loaded.window, loaded.lowest_note) == (64, 256, 36)
+    for name in ("images", "velocities", "song", "start", "song_index", "first_bar",
+                 "song_names", "song_bpm", "song_bar_offsets", "song_step_offsets", "rolls"):
+        assert np.array_equal(getattr(loaded, name), getattr(dataset, name)), name
+    for field in ("start", "numerator", "denominator", "steps"):
+        assert np.array_equal(getattr(loaded.bars, field), getattr(dataset.bars, field)), field
+    assert (loaded.hop_bars, loaded.window, loaded.lowest_note) == (2, 256, 36)
+
+
+def tiny_dataset():
+    roll = np.zeros((NUM_ROWS, 256), np.uint8)
+    roll[0, 0] = 89
+    return dataset_from_rolls([("x", DrumRoll(velocities=roll))])
 
 
 def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
@@ -116,42 +159,46 @@ def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", crash_half_way)
-    dataset = Dataset(images=np.zeros((1, NUM_ROWS, 256), np.uint8),
-                      velocities=np.zeros((1, NUM_ROWS, 256), np.uint8),
-                      song=np.array(["x"]), start=np.zeros(1, np.int64))
     with pytest.raises(UserError, match=r"dataset\.npz: cannot write \(No space left on device\)"):
-        save_dataset(path, dataset)
+        save_dataset(path, tiny_dataset())
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["dataset.npz"]
 
 
 def test_saving_into_a_missing_folder_names_the_file(tmp_path):
-    dataset = Dataset(images=np.zeros((1, NUM_ROWS, 256), np.uint8),
-                      velocities=np.zeros((1, NUM_ROWS, 256), np.uint8),
-                      song=np.array(["x"]), start=np.zeros(1, np.int64))
     with pytest.raises(UserError, match=r"nowhere/dataset\.npz: cannot write"):
-        save_dataset(tmp_path / "nowhere" / "dataset.npz", dataset)
+        save_dataset(tmp_path / "nowhere" / "dataset.npz", tiny_dataset())
 
 
 # ---- load_dataset refuses bad files ----
 
-def save_arrays(path, **arrays):
-    good = dict(images=np.zeros((2, NUM_ROWS, 256), np.uint8),
-                velocities=np.zeros((2, NUM_ROWS, 256), np.uint8),
-                song=np.array(["a", "b"]), start=np.array([0, 32]))
-    good.update(arrays)
-    np.savez(path, **{name: value for name, value in good.items() if value is not None})
+@pytest.fixture
+def good_arrays(corpus):
+    """{name: array} of a valid dataset.npz: 2 songs of 16 bars, 2 windows each."""
+    dataset, _ = build(corpus[0], hop=8)
+    return dataset_arrays(dataset)
+
+
+def save_arrays(path, arrays, **changes):
+    arrays = {**arrays, **changes}
+    np.savez(path, **{name: value for name, value in arrays.items() if value is not None})
     return path
 
 
-def test_load_dataset_accepts_a_good_file(tmp_path):
-    loaded = load_dataset(save_arrays(tmp_path / "ok.npz"))
-    assert len(loaded) == 2 and loaded.start.tolist() == [0, 32]
+def test_load_dataset_accepts_a_good_file(tmp_path, good_arrays):
+    loaded = load_dataset(save_arrays(tmp_path / "ok.npz", good_arrays))
+    assert len(loaded) == 4 and loaded.start.tolist() == [0, 256, 0, 256]
 
 
 def test_load_dataset_refuses_a_missing_file(tmp_path):
     with pytest.raises(UserError, match=r"none\.npz: no such dataset file"):
         load_dataset(tmp_path / "none.npz")
+
+
+def test_load_dataset_refuses_a_folder(tmp_path):
+    (tmp_path / "data.npz").mkdir()
+    with pytest.raises(UserError, match=r"data\.npz: is a folder, not a dataset file"):
+        load_dataset(tmp_path / "data.npz")
 
 
 def test_load_dataset_refuses_a_file_that_is_not_npz(tmp_path):
@@ -161,28 +208,72 @@ def test_load_dataset_refuses_a_file_that_is_not_npz(tmp_path):
         load_dataset(path)
 
 
-@pytest.mark.parametrize("arrays, reason", [
+def test_load_dataset_refuses_a_single_array_renamed_npz(tmp_path):
+    np.save(tmp_path / "array.npy", np.zeros((2, NUM_ROWS, 256), np.uint8))
+    (tmp_path / "array.npy").rename(tmp_path / "array.npz")
+    with pytest.raises(UserError, match=r"array\.npz: not a dataset file \(a single NumPy array"):
+        load_dataset(tmp_path / "array.npz")
+
+
+def test_a_dataset_written_by_the_old_version_is_refused_with_make_dataset(tmp_path):
+    old = dict(images=np.zeros((2, NUM_ROWS, 256), np.uint8),
+               velocities=np.zeros((2, NUM_ROWS, 256), np.uint8),
+               song=np.array(["a", "b"]), start=np.array([0, 32]),
+               hop=np.int64(32), window=np.int64(256), lowest_note=np.int64(36))
+    np.savez(tmp_path / "old.npz", **old)
+    with pytest.raises(UserError) as error:
+        load_dataset(tmp_path / "old.npz")
+    assert str(error.value) == (f"{tmp_path / 'old.npz'}: a dataset in an older format "
+                                f"(no version number); run `make dataset` again")
+
+
+def test_a_dataset_of_another_format_version_is_refused(tmp_path, good_arrays):
+    path = save_arrays(tmp_path / "new.npz", good_arrays, version=np.int64(FORMAT_VERSION + 1))
+    with pytest.raises(UserError, match=r"new\.npz: a dataset in format version 3, this program "
+                                        r"reads version 2; run `make dataset` again"):
+        load_dataset(path)
+
+
+def test_an_npz_that_is_no_dataset_is_refused(tmp_path):
+    np.savez(tmp_path / "weights.npz", w=np.zeros(3))
+    with pytest.raises(UserError, match=r"weights\.npz: not a dataset file"):
+        load_dataset(tmp_path / "weights.npz")
+
+
+@pytest.mark.parametrize("changes, reason", [
     (dict(velocities=None), "missing arrays: velocities"),
-    (dict(images=np.zeros((2, NUM_ROWS, 256), np.float32)), "images must be uint8"),
-    (dict(images=np.zeros((2, 24, 256), np.uint8),
-          velocities=np.zeros((2, 24, 256), np.uint8)), "24 rows high, expected 25"),
-    (dict(velocities=np.zeros((2, NUM_ROWS, 128), np.uint8)), "velocities must be uint8 shaped"),
-    (dict(song=np.array(["a"])), "song must be"),
-    (dict(song=np.array([1, 2])), "song must be"),
-    (dict(start=np.array([0.0, 1.0])), "start must be"),
+    (dict(rolls=None), "missing arrays: rolls"),
+    (dict(images=np.zeros((4, NUM_ROWS, 256), np.float32)), "images must be uint8"),
+    (dict(images=np.zeros((4, 24, 256), np.uint8),
+          velocities=np.zeros((4, 24, 256), np.uint8)), "24 rows high, expected 25"),
+    (dict(velocities=np.zeros((4, NUM_ROWS, 128), np.uint8)), "velocities must be uint8 shaped"),
+    (dict(song=np.array(["one"])), "song must be"),
+    (dict(song=np.array([1, 2, 3, 4])), "song must be"),
+    (dict(start=np.array([0.0, 1.0, 2.0, 3.0])), "start must be"),
     (dict(images=np.zeros((0, NUM_ROWS, 256), np.uint8),
           velocities=np.zeros((0, NUM_ROWS, 256), np.uint8),
           song=np.array([], dtype=str), start=np.array([], int)), "holds no images"),
-    (dict(hop=np.array([1, 2])), "hop must be a single integer"),
+    (dict(hop_bars=np.array([1, 2])), "hop_bars must be a single integer"),
+    (dict(song_index=np.array([0, 0, 1, 2])), "song_index out of range"),
+    (dict(song_index=np.array([0, 1, 1, 1])), "song differs from song_names"),
+    (dict(first_bar=np.array([0, 8, 0, 16])), "first_bar out of range"),
+    (dict(first_bar=np.array([0, 7, 0, 8])), "start differs from its first bar"),
+    (dict(song_bpm=np.array([140.0])), "song_bpm must be"),
+    (dict(song_step_offsets=np.array([0, 512, 1000])), "song_step_offsets must rise from 0"),
+    (dict(bar_steps=np.full(32, 31)), "bars do not tile"),
+    (dict(bar_denominator=np.zeros(32, int)), "positive meter"),
+    (dict(rolls=np.zeros((NUM_ROWS, 1024), np.float32)), "rolls must be uint8"),
 ])
-def test_load_dataset_refuses_inconsistent_arrays_naming_the_file(tmp_path, arrays, reason):
-    path = save_arrays(tmp_path / "bad.npz", **arrays)
+def test_load_dataset_refuses_inconsistent_arrays_naming_the_file(tmp_path, good_arrays, changes,
+                                                                  reason):
+    path = save_arrays(tmp_path / "bad.npz", good_arrays, **changes)
     with pytest.raises(UserError, match=r"bad\.npz: .*" + reason):
         load_dataset(path)
 
 
-def test_load_dataset_refuses_pickled_object_arrays(tmp_path):
-    path = save_arrays(tmp_path / "pickled.npz", song=np.array(["a", None], dtype=object))
+def test_load_dataset_refuses_pickled_object_arrays(tmp_path, good_arrays):
+    path = save_arrays(tmp_path / "pickled.npz", good_arrays,
+                       song=np.array(["one", None, "two", "two"], dtype=object))
     with pytest.raises(UserError, match=r"pickled\.npz: not a dataset file"):
         load_dataset(path)
 

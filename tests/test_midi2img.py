@@ -9,10 +9,12 @@ import pytest
 
 import midi2img
 from drumroll.cli import run
-from drumroll.dataset import load_dataset
+from drumroll.dataset import build_dataset, load_dataset, velocities_to_pixels
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.images import read_png
+from drumroll.midi_in import find_midi_files
 from drumroll.midi_out import roll_to_midi
+from tests.midifiles import song_with_meters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
@@ -61,10 +63,28 @@ def test_default_hop_is_one_bar_and_options_change_it(corpus, tmp_path, capsys):
     folder, _ = corpus
     run_main([folder, "--out", tmp_path / "bar"], capsys)
     assert load_dataset(tmp_path / "bar" / "dataset.npz").start[:3].tolist() == [0, 32, 64]
-    run_main([folder, "--out", tmp_path / "half", "--hop", 128, "--window", 128], capsys)
+    run_main([folder, "--out", tmp_path / "half", "--hop", 4, "--window", 128], capsys)
     half = load_dataset(tmp_path / "half" / "dataset.npz")
-    assert half.images.shape[2] == 128 and half.hop == 128
+    assert half.images.shape[2] == 128 and half.hop_bars == 4
     assert half.start[half.song == "alpha"].tolist() == [0, 128, 256, 384]
+
+
+def test_a_window_that_is_not_whole_4_4_bars_fails_with_one_line(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    code, _, stderr = run_main([folder, "--out", tmp_path / "o", "--window", 100], capsys)
+    assert code == 1
+    assert stderr == ("error: --window 100: a window of 100 steps is not a whole number of "
+                      "4/4 bars (a multiple of 32 steps)\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_report_names_songs_with_other_meters_and_what_they_cost(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    midi, _ = song_with_meters([(16, 4, 4), (1, 2, 4)])
+    midi.save(folder / "gamma.mid")
+    _, stdout, _ = run_main([folder, "--out", tmp_path / "o"], capsys)
+    assert "  gamma: 16 bars in 4/4, 1 bar in 2/4 (not cut into windows), 9 windows\n" in stdout
+    assert "other meters: 1 bar (of 49) in 1 song, never in a window\n" in stdout
 
 
 def test_note_range_option_sets_the_rows(corpus, tmp_path, capsys):
@@ -148,6 +168,7 @@ def test_help_describes_the_options(capsys):
     help_text = capsys.readouterr().out
     for option in ("--out", "--hop", "--window", "--notes"):
         assert option in help_text
+    assert "bars between window starts" in help_text
 
 
 def test_the_script_runs_from_the_command_line(corpus, tmp_path):
@@ -169,3 +190,125 @@ def test_the_real_corpus_reads_all_14_songs_without_skipping_any(tmp_path, capsy
     dataset = load_dataset(tmp_path / "real" / "dataset.npz")
     assert len(set(dataset.song.tolist())) == 14
     assert "note 0 x2" in stdout      # the export artefact the README mentions
+
+
+# ---- the real corpus: windows on the real bar lines ----
+
+SONGS_IN_OTHER_METERS = {"exercises-in-futility-5", "exercises-in-futility-1",
+                         "exercises-in-futility-3", "age-of-excuse-4"}
+
+
+def read_by_hand(path):
+    """Straight from mido, independent of drumroll.midi_in: drum hits (tick, row, velocity) in
+    rows 36..60 (35 played as 36), time signatures (tick, n, d), the end tick, ticks per beat."""
+    midi = mido.MidiFile(path)
+    hits, signatures, end = [], [], 0
+    for track in midi.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == "note_on" and message.channel == 9 and message.velocity > 0:
+                note = 36 if message.note == 35 else message.note
+                if 36 <= note <= 60:
+                    hits.append((tick, note - 36, message.velocity))
+            elif message.type == "time_signature":
+                signatures.append((tick, message.numerator, message.denominator))
+        end = max(end, tick)
+    return np.array(hits, dtype=np.int64), sorted(signatures), end, midi.ticks_per_beat
+
+
+def window_from_hits(hits, first_tick, tpb):
+    """The 256-step window whose first column is at first_tick: each hit on the step nearest to
+    it counted from first_tick (halves to the later step), the loudest hit per cell."""
+    window = np.zeros((NUM_ROWS, 256), dtype=np.uint8)
+    steps = (16 * (hits[:, 0] - first_tick) + tpb) // (2 * tpb)
+    inside = (steps >= 0) & (steps < 256)
+    for step, (_, row, velocity) in zip(steps[inside], hits[inside]):
+        window[row, step] = max(window[row, step], velocity)
+    return window
+
+
+def windows_on_real_bar_lines(path):
+    """{first step: window} for every 8 whole 4/4 bars in a row, from the file's signatures.
+    In these files every signature sits on a bar line and ticks_per_beat is 480, so a bar line
+    at tick T is step T / 60."""
+    hits, signatures, end, tpb = read_by_hand(path)
+    four_four = []                                  # ticks of the whole 4/4 bars, in order
+    for index, (tick, numerator, denominator) in enumerate(signatures):
+        until = signatures[index + 1][0] if index + 1 < len(signatures) else end
+        length = numerator * 4 * tpb // denominator
+        assert (until - tick) % length == 0 or index + 1 == len(signatures)
+        bar = tick
+        while bar + length <= until:
+            if (numerator, denominator) == (4, 4):
+                four_four.append(bar)
+            bar += length
+    bar_lines = set(four_four)
+    windows = {}
+    for first in four_four:
+        if all(first + 1920 * index in bar_lines for index in range(8)):
+            window = window_from_hits(hits, first, tpb)
+            if window.any():
+                windows[first * 8 // tpb] = window
+    return windows
+
+
+def windows_by_the_old_rule(path):
+    """{first step: window} as midi2img cut them before it read time signatures: a window every
+    32 steps from step 0, whole windows only, with at least one hit."""
+    hits, _, end, tpb = read_by_hand(path)
+    num_steps = max(int((16 * hits[:, 0] + tpb).max() // (2 * tpb)) + 1,
+                    (16 * end + tpb) // (2 * tpb))
+    windows = {}
+    for start in range(0, num_steps - 256 + 1, 32):
+        window = window_from_hits(hits, start * tpb // 8, tpb)
+        if window.any():
+            windows[start] = window
+    return windows
+
+
+@pytest.fixture(scope="module")
+def real_dataset():
+    dataset, report = build_dataset(find_midi_files([REAL_CORPUS]))
+    return dataset, report
+
+
+def song_windows(dataset, song):
+    chosen = dataset.song == song
+    return dict(zip(dataset.start[chosen].tolist(), dataset.velocities[chosen])), \
+        dict(zip(dataset.start[chosen].tolist(), dataset.images[chosen]))
+
+
+@pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")
+@pytest.mark.parametrize("song", sorted(SONGS_IN_OTHER_METERS))
+def test_real_songs_in_other_meters_give_windows_only_on_their_bar_lines(real_dataset, song):
+    dataset, _ = real_dataset
+    expected = windows_on_real_bar_lines(REAL_CORPUS / f"{song}.mid")
+    velocities, images = song_windows(dataset, song)
+    assert sorted(velocities) == sorted(expected)
+    for start, window in expected.items():
+        assert np.array_equal(velocities[start], window), start
+        assert np.array_equal(images[start], velocities_to_pixels(window)), start
+
+
+@pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")
+def test_real_songs_in_4_4_throughout_give_the_same_windows_as_before(real_dataset):
+    dataset, _ = real_dataset
+    others = sorted(set(dataset.song.tolist()) - SONGS_IN_OTHER_METERS)
+    assert len(others) == 10
+    for song in others:
+        expected = windows_by_the_old_rule(REAL_CORPUS / f"{song}.mid")
+        velocities, images = song_windows(dataset, song)
+        assert sorted(velocities) == sorted(expected), song
+        for start, window in expected.items():
+            assert np.array_equal(velocities[start], window), (song, start)
+            assert np.array_equal(images[start], velocities_to_pixels(window)), (song, start)
+
+
+@pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")
+def test_the_real_corpus_report_lists_the_four_songs_in_other_meters(real_dataset):
+    _, report = real_dataset
+    lines = report.meter_lines()
+    assert "  exercises-in-futility-1: 155 bars in 4/4, 6 bars in 1/4 (not cut into windows), " \
+           "123 windows" in lines
+    assert {line.split(":")[0].strip() for line in lines[1:5]} == SONGS_IN_OTHER_METERS

@@ -1,4 +1,6 @@
-"""MIDI -> drum roll: quantization, which messages count as hits, windows, bad files."""
+"""MIDI -> drum roll: quantization, which messages count as hits, windows, bad files.
+
+Bars from the time-signature map are specified in tests/test_time_signatures.py."""
 import fractions
 import math
 import struct
@@ -11,36 +13,15 @@ from hypothesis import given, strategies as st
 from drumroll.cli import UserError
 from drumroll.format import NUM_ROWS
 from drumroll.midi_in import (
-    cut_windows, drum_onsets, find_midi_files, is_on_grid, midi_to_roll, onsets_to_roll,
-    parse_note_range, quantize, read_drum_roll, read_midi, window_starts,
+    cut_windows, find_midi_files, four_four_bars, main_tempo, midi_to_roll, onsets_to_roll,
+    parse_note_range, read_drum_roll, read_midi, round_to_steps, scan_midi,
 )
+from tests.midifiles import cells, drum_track, midi_file
 
 
-def drum_track(hits, channel=9, tpb=480):
-    """hits: list of (absolute tick, note, velocity) -> MidiTrack with note_on/note_off pairs."""
-    events = []
-    for tick, note, velocity in hits:
-        events.append((tick, 1, mido.Message("note_on", channel=channel, note=note,
-                                             velocity=velocity)))
-        events.append((tick + tpb // 16, 0, mido.Message("note_off", channel=channel, note=note)))
-    events.sort(key=lambda event: (event[0], event[1]))
-    track, previous = mido.MidiTrack(), 0
-    for tick, _, message in events:
-        track.append(message.copy(time=tick - previous))
-        previous = tick
-    return track
-
-
-def midi_file(*tracks, tpb=480, type=1):
-    midi = mido.MidiFile(type=type, ticks_per_beat=tpb)
-    midi.tracks.extend(tracks)
-    return midi
-
-
-def cells(roll):
-    """Hit cells as a set of (note, step)."""
-    rows, steps = np.nonzero(roll.velocities)
-    return {(int(row) + roll.lowest_note, int(step)) for row, step in zip(rows, steps)}
+def quantize(ticks, tpb):
+    """Ticks since a bar line -> steps, as midi_in rounds them."""
+    return round_to_steps(8 * ticks, tpb)
 
 
 # ---- quantization ----
@@ -71,12 +52,6 @@ def test_quantize_is_exact_for_ticks_per_beat_not_divisible_by_8(tpb):
 @given(st.integers(0, 10**9), st.integers(1, 10**5))
 def test_quantize_matches_exact_rounding_for_any_tick_and_resolution(tick, tpb):
     assert quantize(tick, tpb) == reference_step(tick, tpb)
-
-
-def test_is_on_grid_is_true_only_on_32nd_lines():
-    assert is_on_grid(np.array([0, 60, 20, 40, 120]), 480).tolist() == \
-        [True, True, False, False, True]
-    assert is_on_grid(np.array([12, 13, 25]), 100).tolist() == [False, False, True]
 
 
 # ---- which messages are hits ----
@@ -192,13 +167,39 @@ def test_running_status_messages_are_hits(tmp_path):
     assert roll.onsets == 3
 
 
-def test_drum_onsets_accumulates_delta_times_per_track():
-    ticks, notes, velocities, end = drum_onsets(midi_file(drum_track([(0, 36, 1), (300, 38, 2)]),
-                                                          drum_track([(50, 40, 3)])))
-    assert ticks.tolist() == [0, 300, 50]
-    assert notes.tolist() == [36, 38, 40]
-    assert velocities.tolist() == [1, 2, 3]
-    assert end == 300 + 30     # the last note_off
+def test_scan_midi_accumulates_delta_times_per_track():
+    events = scan_midi(midi_file(drum_track([(0, 36, 1), (300, 38, 2)]),
+                                 drum_track([(50, 40, 3)])))
+    assert events.ticks.tolist() == [0, 300, 50]
+    assert events.notes.tolist() == [36, 38, 40]
+    assert events.velocities.tolist() == [1, 2, 3]
+    assert events.end_tick == 300 + 30     # the last note_off
+
+
+def test_scan_midi_collects_signatures_and_tempos_by_tick():
+    meta = mido.MidiTrack([
+        mido.MetaMessage("set_tempo", tempo=400000, time=960),
+        mido.MetaMessage("time_signature", numerator=2, denominator=4, time=0),
+        mido.MetaMessage("time_signature", numerator=4, denominator=4, time=960),
+    ])
+    events = scan_midi(midi_file(meta, drum_track([(0, 36, 90)])))
+    assert events.signatures == [(960, 2, 4), (1920, 4, 4)]
+    assert events.tempos == [(960, 400000)]
+
+
+def test_the_main_tempo_is_the_one_that_lasts_longest_in_seconds():
+    # 120 bpm for 1000 ticks, 60 bpm (twice as slow) for 600 ticks: 60 bpm lasts longer
+    assert main_tempo([(1000, 1_000_000)], end_tick=1600) == 60.0
+    assert main_tempo([(1000, 1_000_000)], end_tick=1400) == 120.0
+
+
+def test_the_main_tempo_without_a_set_tempo_is_120_bpm():
+    assert main_tempo([], end_tick=5000) == 120.0
+
+
+def test_the_tempo_of_a_file_is_read_into_its_roll():
+    tempo = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(150), time=0)])
+    assert midi_to_roll(midi_file(tempo, drum_track([(0, 36, 90)]))).bpm == 150.0
 
 
 def test_the_roll_spans_up_to_the_last_onset():
@@ -288,28 +289,43 @@ def test_parse_note_range_gives_lowest_note_and_row_count():
 
 # ---- windows ----
 
-def test_window_starts_every_hop_and_only_whole_windows():
-    assert window_starts(256, 256, 32).tolist() == [0]
-    assert window_starts(320, 256, 32).tolist() == [0, 32, 64]
-    assert window_starts(319, 256, 32).tolist() == [0, 32]
-    assert window_starts(1000, 256, 128).tolist() == [0, 128, 256, 384, 512, 640]
+def test_windows_start_at_every_bar_and_are_whole():
+    roll = np.full((NUM_ROWS, 320), 0, dtype=np.uint8)
+    roll[0, ::8] = 90
+    first_bars, starts, windows = cut_windows(roll, four_four_bars(320), 256, 1)
+    assert first_bars.tolist() == [0, 1, 2]
+    assert starts.tolist() == [0, 32, 64]
+    assert windows.shape == (3, NUM_ROWS, 256)
 
 
-def test_a_song_shorter_than_a_window_gives_one_padded_window():
+def test_the_hop_is_counted_in_bars():
+    roll = np.full((NUM_ROWS, 1024), 90, dtype=np.uint8)
+    first_bars, starts, _ = cut_windows(roll, four_four_bars(1024), 256, 4)
+    assert first_bars.tolist() == [0, 4, 8, 12, 16, 20, 24]
+    assert starts.tolist() == [0, 128, 256, 384, 512, 640, 768]
+
+
+def test_a_song_shorter_than_a_window_gives_no_window():
     roll = np.zeros((NUM_ROWS, 40), dtype=np.uint8)
     roll[0, 39] = 90
-    starts, windows = cut_windows(roll, 256, 32)
-    assert starts.tolist() == [0]
-    assert windows.shape == (1, NUM_ROWS, 256)
-    assert windows[0, 0, 39] == 90 and np.count_nonzero(windows) == 1
+    first_bars, starts, windows = cut_windows(roll, four_four_bars(40), 256, 1)
+    assert starts.tolist() == [] and first_bars.tolist() == []
+    assert windows.shape == (0, NUM_ROWS, 256)
+
+
+def test_a_window_that_is_not_whole_bars_is_refused():
+    roll = np.zeros((NUM_ROWS, 1024), dtype=np.uint8)
+    with pytest.raises(ValueError, match="100 steps is not a whole number of 4/4 bars"):
+        cut_windows(roll, four_four_bars(1024), 100, 1)
 
 
 def test_cut_windows_drops_windows_without_a_hit():
     roll = np.zeros((NUM_ROWS, 1024), dtype=np.uint8)
     roll[3, 10] = 90      # in windows starting at 0 only
     roll[5, 700] = 80     # in windows starting at 448..672
-    starts, windows = cut_windows(roll, 256, 32)
+    first_bars, starts, windows = cut_windows(roll, four_four_bars(1024), 256, 1)
     assert starts.tolist() == [0, 448, 480, 512, 544, 576, 608, 640, 672]
+    assert first_bars.tolist() == [start // 32 for start in starts.tolist()]
     for start, window in zip(starts, windows):
         assert np.array_equal(window, roll[:, start:start + 256])
 
@@ -317,7 +333,7 @@ def test_cut_windows_drops_windows_without_a_hit():
 def test_cut_windows_matches_a_plain_loop_on_random_rolls():
     rng = np.random.default_rng(1)
     roll = (rng.random((NUM_ROWS, 3000)) < 0.002).astype(np.uint8) * 89
-    starts, windows = cut_windows(roll, 256, 32)
+    _, starts, windows = cut_windows(roll, four_four_bars(3000), 256, 1)
     expected = [start for start in range(0, 3000 - 256 + 1, 32)
                 if roll[:, start:start + 256].any()]
     assert starts.tolist() == expected

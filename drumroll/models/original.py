@@ -6,7 +6,6 @@ on 128 latents, as in the original notebook.
 """
 import dataclasses
 
-import numpy as np
 
 from drumroll.format import NUM_ROWS, pixels_to_unit
 from drumroll.models.base import DrumGAN, ModelConfig, as_windows
