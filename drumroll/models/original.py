@@ -6,7 +6,6 @@ on 128 latents, as in the original notebook.
 """
 import dataclasses
 
-
 from drumroll.format import NUM_ROWS, pixels_to_unit
 from drumroll.models.base import DrumGAN, ModelConfig, as_windows
 from gan_numpy.gan import discriminator_pass, generator_pass
