@@ -101,15 +101,14 @@ def main(argv=None):
     dataset = load_dataset(args.data)
     holdout = choose_holdout(dataset.song, args.holdout)
     keep = ~np.isin(dataset.song, holdout)
-    images = dataset.images[keep]
-    if len(images) == 0:
+    if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
-    print(f"{args.data}: {len(images)} training windows from {len(set(dataset.song[keep]))} "
+    print(f"{args.data}: {keep.sum()} training windows from {len(set(dataset.song[keep]))} "
           f"songs; held out: {', '.join(holdout) or 'none'}")
     reuse_freed_memory()
     gan = train(gan_class.Config(**model_options),
                 TrainConfig(holdout_songs=holdout, **given(args, TRAIN_OPTIONS)),
-                images, out, resume=args.resume)
+                dataset.training_windows(keep), out, resume=args.resume)
     print(f"{out}: trained {gan.step} iterations; samples in {os.path.join(out, 'samples')}")
     return 0
 

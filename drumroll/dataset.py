@@ -36,9 +36,11 @@ from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
     WINDOW_STEPS, pixels_to_hits,
 )
+from drumroll.dynamics import velocity_levels
 from drumroll.midi_in import (
     Bars, cut_windows, four_four_runs, read_drum_roll, window_first_bars, window_length_in_bars,
 )
+from drumroll.phrases import bar_roles, form_statistics
 
 FORMAT_VERSION = 2
 WINDOW_ARRAYS = ("images", "velocities", "song", "start", "song_index", "first_bar")
@@ -92,6 +94,59 @@ class Dataset:
         first, end = self.song_bar_offsets[index], self.song_bar_offsets[index + 1]
         return Bars(start=self.bars.start[first:end], numerator=self.bars.numerator[first:end],
                     denominator=self.bars.denominator[first:end], steps=self.bars.steps[first:end])
+
+
+    def four_four_runs(self, index):
+        """Song `index`'s runs of whole 4/4 bars: [(first bar, velocities (bars, rows, 32))]."""
+        bars, roll = self.song_bars(index), self.song_roll(index)
+        runs = []
+        for first, end in zip(*four_four_runs(bars)):
+            steps = roll[:, bars.start[first]:bars.start[first] + (end - first) * STEPS_PER_BAR]
+            runs.append((first, steps.reshape(len(roll), end - first, STEPS_PER_BAR)
+                         .transpose(1, 0, 2)))
+        return runs
+
+    def training_windows(self, keep):
+        """The windows selected by the (N,) bool mask `keep` as Windows for a GAN: with their
+        velocities, each one's song's usual level, each bar's role in its song and the form
+        statistics of the songs they come from (roles and forms are read on runs of whole 4/4
+        bars; a bar of another meter breaks a run)."""
+        songs = sorted(set(self.song_index[keep].tolist()))
+        usual = np.zeros(self.num_songs, dtype=np.int64)
+        roles = {}                                                  # song -> (bars,) roles
+        runs = []
+        for song in songs:
+            usual[song] = velocity_levels(self.song_roll(song))[1]
+            song_roles = np.zeros(len(self.song_bars(song)), dtype=np.int8)
+            for first, velocities in self.four_four_runs(song):
+                song_roles[first:first + len(velocities)] = bar_roles(velocities > 0)
+                runs.append(velocities > 0)
+            roles[song] = song_roles
+        window_bars = self.window // STEPS_PER_BAR
+        window_roles = np.array([roles[song][first:first + window_bars] for song, first
+                                 in zip(self.song_index[keep].tolist(),
+                                        self.first_bar[keep].tolist())], dtype=np.int8)
+        return Windows(images=self.images[keep], velocities=self.velocities[keep],
+                       usual=usual[self.song_index[keep]],
+                       roles=window_roles.reshape(-1, window_bars), form=form_statistics(runs))
+
+
+@dataclasses.dataclass
+class Windows:
+    """What a drum GAN trains on: 8-bar windows and, for each, what its song says about it."""
+    images: np.ndarray               # (N, 25, 256) uint8 drum rolls, 0 = hit
+    velocities: np.ndarray = None    # (N, 25, 256) uint8 MIDI velocities, 0 = no hit
+    usual: np.ndarray = None         # (N,) the usual (most played) velocity of each one's song
+    roles: np.ndarray = None         # (N, 8) int8 role of each bar (see phrases.py)
+    form: dict = None                # how the songs are built (phrases.form_statistics)
+
+    def __len__(self):
+        return len(self.images)
+
+
+def as_windows(data):
+    """Windows, or a plain (N, 25, 256) uint8 image array taken as Windows of images only."""
+    return data if isinstance(data, Windows) else Windows(images=np.asarray(data))
 
 
 def plural(count, word):
@@ -479,9 +534,3 @@ def used_rows(images):
     """Rows hit at least once in (N, rows, steps) uint8 images (0 = hit), as a sorted list."""
     hit_anywhere = pixels_to_hits(images).any(axis=(0, 2))   # (rows,)
     return [int(row) for row in np.flatnonzero(hit_anywhere)]
-
-
-def unused_rows(images):
-    """Rows never hit in any image of (N, rows, steps) uint8 (0 = hit): candidates to blank."""
-    used = set(used_rows(images))
-    return [row for row in range(np.shape(images)[1]) if row not in used]

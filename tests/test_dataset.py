@@ -4,10 +4,11 @@ import pytest
 
 from drumroll.cli import UserError
 from drumroll.dataset import (FORMAT_VERSION, build_dataset, dataset_arrays, dataset_from_rolls,
-                              load_dataset, save_dataset, unused_rows, used_rows)
+                              load_dataset, save_dataset, used_rows)
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.midi_in import DrumRoll, read_drum_roll
 from drumroll.midi_out import roll_to_midi
+from drumroll.phrases import FILL, ORDINARY
 
 
 def write_song(path, hits_by_row, steps, velocity=89, bpm=140):
@@ -278,15 +279,26 @@ def test_load_dataset_refuses_pickled_object_arrays(tmp_path, good_arrays):
         load_dataset(path)
 
 
-def test_unused_rows_lists_rows_never_hit():
-    images = np.full((3, NUM_ROWS, 8), 255, np.uint8)
-    images[0, 0, 0] = 0
-    images[2, 13, 5] = 0
-    assert unused_rows(images) == [row for row in range(NUM_ROWS) if row not in (0, 13)]
-
-
 def test_used_rows_lists_rows_hit_at_least_once():
     images = np.full((2, NUM_ROWS, 8), 255, dtype=np.uint8)
     images[1, 13, 3] = 0
     images[0, 2, 0] = 0
     assert used_rows(images) == [2, 13]
+
+
+def test_training_windows_carry_velocities_usual_levels_roles_and_forms():
+    loud = np.zeros((NUM_ROWS, 10 * 32), dtype=np.uint8)
+    loud[0, ::8] = 89                                   # a kick on every beat, at 89
+    loud[0, ::32] = 102                                 # accented downbeats
+    loud[9, 9 * 32 + 16:10 * 32:2] = 89                 # a tom fill in the last bar
+    quiet = np.where(loud > 0, 76, 0).astype(np.uint8)
+    dataset = dataset_from_rolls([("loud", DrumRoll(velocities=loud)),
+                                  ("quiet", DrumRoll(velocities=quiet))])
+    keep = dataset.song == "loud"
+    windows = dataset.training_windows(keep)
+    assert len(windows) == keep.sum() == 3
+    assert windows.usual.tolist() == [89, 89, 89]
+    np.testing.assert_array_equal(windows.velocities, dataset.velocities[keep])
+    assert windows.roles.shape == (3, 8)
+    assert windows.roles[2, 7] == FILL and windows.roles[0, 0] == ORDINARY
+    assert windows.form["section_lengths"] == [10]

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from drumroll.models.base import Windows
+from drumroll.dataset import Windows
 from drumroll.models.song import (HitsAndVelocities, RoleConditioned, SongConfig, SongGAN,
                                   SongGenerator, role_channels)
 from drumroll.models.bars import BarAwareDiscriminator

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from drumroll.models.base import Windows
+from drumroll.dataset import Windows
 from drumroll.models.song import SongConfig, SongGAN
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,

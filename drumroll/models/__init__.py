@@ -11,8 +11,8 @@ checkpoint alone: the checkpoint names its architecture and holds both configura
 import dataclasses
 
 from drumroll.models.bars import BarGAN
-from drumroll.models.base import (CHECKPOINT_FORMAT, DrumGAN, ModelConfig, TrainConfig, Windows,
-                                  as_windows)
+from drumroll.dataset import Windows, as_windows
+from drumroll.models.base import CHECKPOINT_FORMAT, DrumGAN, ModelConfig, TrainConfig
 from drumroll.models.original import OriginalGAN
 from drumroll.models.song import SongGAN
 from gan_numpy.checkpoint import CheckpointError, load_checkpoint

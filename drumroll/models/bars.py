@@ -14,7 +14,8 @@ import dataclasses
 import numpy as np
 
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
-from drumroll.models.base import DrumGAN, ModelConfig, as_windows
+from drumroll.dataset import as_windows
+from drumroll.models.base import DrumGAN, ModelConfig
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
 from gan_numpy.layers import (BatchNorm, Conv2D, ConvTranspose2D, Dense, Flatten, Layer,
                               LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh)

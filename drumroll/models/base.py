@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from drumroll.dataset import used_rows
+from drumroll.dataset import as_windows, used_rows
 from drumroll.format import NUM_ROWS
 from gan_numpy.checkpoint import restore, rng_state, save_checkpoint, set_rng_state
 from gan_numpy.optim import Adam
@@ -29,24 +29,6 @@ class ModelConfig:
     """Base of the architectures' model configurations."""
     rows: list = None       # drum rows the training data uses (None: read from the data);
                             # rows outside it are blank in every output
-
-
-@dataclasses.dataclass
-class Windows:
-    """What a drum GAN trains on: 8-bar windows and, for each, what its song says about it."""
-    images: np.ndarray               # (N, 25, 256) uint8 drum rolls, 0 = hit
-    velocities: np.ndarray = None    # (N, 25, 256) uint8 MIDI velocities, 0 = no hit
-    usual: np.ndarray = None         # (N,) the usual (most played) velocity of each one's song
-    roles: np.ndarray = None         # (N, 8) int8 role of each bar (see phrases.py)
-    form: dict = None                # how the songs are built (phrases.form_statistics)
-
-    def __len__(self):
-        return len(self.images)
-
-
-def as_windows(data):
-    """Windows, or a plain (N, 25, 256) uint8 image array taken as Windows of images only."""
-    return data if isinstance(data, Windows) else Windows(images=np.asarray(data))
 
 
 @dataclasses.dataclass

@@ -7,7 +7,8 @@ on 128 latents, as in the original notebook.
 import dataclasses
 
 from drumroll.format import NUM_ROWS, pixels_to_unit
-from drumroll.models.base import DrumGAN, ModelConfig, as_windows
+from drumroll.dataset import as_windows
+from drumroll.models.base import DrumGAN, ModelConfig
 from gan_numpy.gan import discriminator_pass, generator_pass
 from gan_numpy.layers import Conv2D, ConvTranspose2D, Dense, Flatten, LeakyReLU, Reshape, Tanh
 from gan_numpy.losses import accuracy, bce_with_logits

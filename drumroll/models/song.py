@@ -28,7 +28,8 @@ from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, 
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
                                   across_bar_layers, bar_code_layers, bars_into_batch,
                                   bars_into_window, batch_into_bars, window_into_bars)
-from drumroll.models.base import SAMPLING_BATCH, as_windows
+from drumroll.dataset import as_windows
+from drumroll.models.base import SAMPLING_BATCH
 from drumroll.phrases import ROLE_NAMES
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
 from gan_numpy.layers import Layer
