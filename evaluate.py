@@ -18,10 +18,12 @@ import numpy as np
 from drumroll import metrics
 from drumroll.cli import DEFAULT_DATASET, UserError, run
 from drumroll.dataset import load_dataset
-from drumroll.evaluation import read_rolls, score_sets, table
+from drumroll.evaluation import (chained_song_measures, generated_song_measures, read_rolls,
+                                 real_song_measures, score_sets, table)
 from drumroll.files import atomic_write
 from drumroll.format import DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
+from drumroll.models.song import SongGAN
 from drumroll.training import default_run_dir, load_run
 
 
@@ -41,11 +43,27 @@ def parse_args(argv):
                         help="folder of the original project's generated MIDI files")
     parser.add_argument("--samples", metavar="DIR", action="append", default=[],
                         help="another folder of generated MIDI or PNG rolls to score (repeatable)")
-    parser.add_argument("--out", help="also write the table (Markdown) to this file")
+    parser.add_argument("--songs", type=int, default=16,
+                        help="songs of 64 bars written for the song measures (default: "
+                             "%(default)s; 0 leaves them out)")
+    parser.add_argument("--out", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
     if args.num < 2:
         parser.error("--num must be at least 2")
+    if args.songs < 0:
+        parser.error("--songs must not be negative")
     return args
+
+
+def song_columns(args, dataset, gan, holdout_songs):
+    """The song measures: held-out real songs, the model's songs (a song model only) and its
+    8-bar samples chained into songs."""
+    columns = {"real songs, held out": real_song_measures(dataset, holdout_songs)}
+    rng = np.random.default_rng(args.seed)
+    if isinstance(gan, SongGAN):
+        columns[f"songs ({gan.arch})"] = generated_song_measures(gan, args.songs, rng)
+    columns["chained 8-bar samples"] = chained_song_measures(gan, args.songs, rng)
+    return columns
 
 
 def main(argv=None):
@@ -77,6 +95,8 @@ def main(argv=None):
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference))
+    if args.songs:
+        text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs))
     print(text)
     if args.out:
         with atomic_write(args.out, "w") as handle:

@@ -10,12 +10,21 @@ import numpy as np
 
 from drumroll import metrics
 from drumroll.cli import UserError
-from drumroll.format import WINDOW_STEPS, pixels_to_hits
+from drumroll.format import STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
+from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
+from drumroll.phrases import mean_measures, song_measures
+from drumroll.songwriter import draw_form, write_song
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
-PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy"}
+PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy",
+           "bars starting a new groove", "bars with a fill", "bars with 2+ tom hits",
+           "changes right after a fill", "changes with a crash",
+           "bars repeating the bar 4 before", "accented hits"}
+COUNTS = {"windows", "bars"}
+SONG_BARS = 64              # length of the generated songs scored
+MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
 
 
 def fit_window(hits):
@@ -53,18 +62,57 @@ def score_sets(sets, reference):
 def format_value(name, value):
     if name in PERCENT:
         return f"{100 * value:.1f}%"
-    if name == "windows":
+    if name in COUNTS:
         return f"{int(value)}"
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
 
 
 def table(columns):
-    """{column name: {measure: value}} -> Markdown table, one row per measure."""
+    """{column name: {measure: value}} -> Markdown table, one row per measure of the first
+    column ("-" where another column does not have it)."""
     names = list(columns)
     measures = list(next(iter(columns.values())))
     lines = ["| measure | " + " | ".join(names) + " |",
              "|---|" + "---:|" * len(names)]
     for measure in measures:
-        cells = [format_value(measure, columns[name][measure]) for name in names]
+        cells = [format_value(measure, columns[name][measure]) if measure in columns[name]
+                 else "-" for name in names]
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ songs, not windows
+
+def as_bars(roll):
+    """(rows, bars * 32) -> (bars, rows, 32)."""
+    rows, steps = roll.shape
+    return roll.reshape(rows, steps // STEPS_PER_BAR, STEPS_PER_BAR).transpose(1, 0, 2)
+
+
+def real_song_measures(dataset, songs):
+    """Song measures of real songs: every run of MIN_RUN_BARS or more whole 4/4 bars of the
+    named songs, weighted by their bars."""
+    rows = []
+    for index, name in enumerate(dataset.song_names.tolist()):
+        if name in songs:
+            rows += [song_measures(velocities > 0, velocities)
+                     for _, velocities in dataset.four_four_runs(index)
+                     if len(velocities) >= MIN_RUN_BARS]
+    return mean_measures(rows)
+
+
+def generated_song_measures(gan, num, rng, bars=SONG_BARS):
+    """Song measures of num songs of `bars` bars written by a song model, forms drawn from
+    its training songs."""
+    rows = []
+    for _ in range(num):
+        hits, velocities, _ = write_song(gan, draw_form(gan.model.form or {}, bars, rng), rng)
+        rows.append(song_measures(as_bars(hits), as_bars(velocities)))
+    return mean_measures(rows)
+
+
+def chained_song_measures(gan, num, rng, bars=SONG_BARS):
+    """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
+    the baseline a song has to beat."""
+    tracks = sample_tracks(gan, num, bars, rng) < 0                  # (num, 25, bars * 32)
+    return mean_measures([song_measures(as_bars(track)) for track in tracks])
