@@ -70,7 +70,7 @@ def parse_args(argv):
 
 def song_forms(args, gan, rng):
     """The form of each song: the one given (checked against --bars), or drawn per song."""
-    if args.form:
+    if args.form is not None:
         try:
             sections = parse_form(args.form)
         except FormError as error:

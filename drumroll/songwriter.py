@@ -210,16 +210,23 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
 def primer_bars(roll, name):
     """A primer's DrumRoll -> its bars (B, 25, 32) bool and velocities (B, 25, 32) uint8.
 
-    The primer must be whole 4/4 bars (a last bar cut short is filled with silence).
+    The primer must be in 4/4 throughout (its last bar may end early: it is filled with
+    silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
     """
-    velocities = roll.velocities
-    bars = -(-velocities.shape[1] // STEPS_PER_BAR)
-    padded = np.zeros((velocities.shape[0], bars * STEPS_PER_BAR), dtype=np.uint8)
-    padded[:, :velocities.shape[1]] = velocities
-    per_bar = padded.reshape(velocities.shape[0], bars, STEPS_PER_BAR).transpose(1, 0, 2)
+    odd = [index for index, (meter, whole) in enumerate(zip(roll.bars.meters(),
+                                                            roll.bars.whole.tolist()))
+           if meter != (4, 4) or (not whole and index < len(roll.bars) - 1)]
+    if odd:
+        numerator, denominator = roll.bars.meters()[odd[0]]
+        raise PrimerError(f"{name}: bar {odd[0] + 1} is in {numerator}/{denominator}; a primer "
+                          "must be in 4/4 throughout")
+    bars = len(roll.bars)
     if bars < MIN_PRIMER_BARS:
         raise PrimerError(f"{name}: {bars} bar(s) of drums; a primer needs at least "
                           f"{MIN_PRIMER_BARS}")
+    velocities = np.zeros((roll.velocities.shape[0], bars * STEPS_PER_BAR), dtype=np.uint8)
+    velocities[:, :roll.num_steps] = roll.velocities
+    per_bar = velocities.reshape(len(velocities), bars, STEPS_PER_BAR).transpose(1, 0, 2)
     return per_bar > 0, per_bar
 
 

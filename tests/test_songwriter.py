@@ -97,17 +97,22 @@ def test_the_same_seed_writes_the_same_song(gan):
     assert not np.array_equal(a[0], c[0])
 
 
-def primer_roll(bars, seed=0):
+def primer_roll(bars, seed=0, steps=None):
     rng = np.random.default_rng(seed)
     velocities = np.where(rng.random((25, bars * 32)) < 0.1, 89, 0).astype(np.uint8)
-    return DrumRoll(velocities=velocities)
+    return DrumRoll(velocities=velocities[:, :steps])
 
 
 def test_a_primer_is_cut_into_bars_and_a_short_last_bar_filled_with_silence():
-    roll = primer_roll(3)
-    roll.velocities = roll.velocities[:, :80]
-    bars, velocities = primer_bars(roll, "p.mid")
+    bars, velocities = primer_bars(primer_roll(3, steps=80), "p.mid")
     assert bars.shape == (3, 25, 32) and not bars[2, :, 16:].any()
+
+
+def test_a_primer_with_a_bar_in_another_meter_is_refused():
+    roll = primer_roll(3)
+    roll.bars.numerator[1], roll.bars.denominator[1] = 2, 4
+    with pytest.raises(PrimerError, match="p.mid: bar 2 is in 2/4; a primer must be in 4/4"):
+        primer_bars(roll, "p.mid")
 
 
 def test_a_primer_of_one_bar_is_too_short():

@@ -216,7 +216,7 @@ class SongGAN(BarGAN):
         noise = rng.standard_normal((n, noise_size), dtype=np.float32)
         if roles is None:
             roles = self.role_sampler.draw(n, rng)
-        return np.concatenate([noise, role_planes(roles).reshape(n, -1)], axis=1)
+        return np.concatenate([noise, role_planes(roles).reshape(n, ROLES * WINDOW_BARS)], axis=1)
 
     def compose_latent(self, global_latent, noise, roles):
         """One latent vector from its parts: (latent,), (8, bar_noise), (8,) roles."""

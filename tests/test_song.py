@@ -1,0 +1,121 @@
+"""song.py (make song): whole songs as MIDI, WAV and picture; forms, primers and bad input."""
+import mido
+import numpy as np
+import pytest
+
+import song
+from drumroll.cli import run
+from drumroll.dataset import load_dataset
+from drumroll.midi_in import read_drum_roll
+from drumroll.midi_out import roll_to_midi
+from drumroll.training import train
+from tests.midifiles import drum_track, meta_track, midi_file, signature
+
+
+@pytest.fixture(scope="module")
+def song_run(tmp_path_factory, write_tiny_dataset, tiny_configs, quiet):
+    folder = tmp_path_factory.mktemp("song")
+    write_tiny_dataset(folder / "data.npz")
+    dataset = load_dataset(folder / "data.npz")
+    windows = dataset.training_windows(np.ones(len(dataset), dtype=bool))
+    train(*tiny_configs("song", iterations=2), windows, folder / "run", log=quiet)
+    return folder / "run"
+
+
+def write_songs(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        run(song.main, [str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp_path, capsys):
+    code, out, _ = write_songs(capsys, "--run", song_run, "--num", "2", "--bars", "12",
+                               "--out", tmp_path)
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"song-0{i}.{ext}" for i in (1, 2) for ext in ("mid", "png", "wav"))
+    assert "12 bars, form " in out
+
+
+def test_a_songs_midi_lasts_exactly_its_bars(song_run, tmp_path, capsys):
+    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A4 B2 A4", "--bpm", "120",
+                "--no-wav", "--out", tmp_path)
+    assert mido.MidiFile(tmp_path / "song-01.mid").length == pytest.approx(10 * 4 * 60 / 120)
+
+
+def test_song_velocities_are_midi_velocities_and_can_be_forced(song_run, tmp_path, capsys):
+    write_songs(capsys, "--run", song_run, "--num", "1", "--no-wav", "--out", tmp_path / "own")
+    write_songs(capsys, "--run", song_run, "--num", "1", "--no-wav", "--out", tmp_path / "one",
+                "--velocity", "100")
+    own = read_drum_roll(tmp_path / "own" / "song-01.mid").velocities
+    forced = read_drum_roll(tmp_path / "one" / "song-01.mid").velocities
+    assert own.max() <= 127 and own[own > 0].min() >= 1
+    assert set(np.unique(forced[forced > 0])) == {100}
+
+
+def test_the_same_seed_writes_the_same_song(song_run, tmp_path, capsys):
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        write_songs(capsys, "--run", song_run, "--num", "1", "--bars", "16", "--seed", seed,
+                    "--no-wav", "--out", tmp_path / name)
+    same = (tmp_path / "a" / "song-01.mid").read_bytes()
+    assert same == (tmp_path / "b" / "song-01.mid").read_bytes()
+    assert same != (tmp_path / "c" / "song-01.mid").read_bytes()
+
+
+@pytest.mark.parametrize("form, message", [
+    ("A8 B", "error: --form: 'B' is not a section"),
+    ("A0", "error: --form: 'A0': a section has at least one bar"),
+    ("", "error: --form: the form is empty")])
+def test_a_bad_form_is_a_one_line_error(song_run, tmp_path, capsys, form, message):
+    code, _, err = write_songs(capsys, "--run", song_run, "--form", form, "--out", tmp_path)
+    assert code == 1 and err.startswith(message) and err.count("\n") == 1
+
+
+def test_a_form_and_bars_that_disagree_are_refused(song_run, tmp_path, capsys):
+    code, _, err = write_songs(capsys, "--run", song_run, "--form", "A8 B8", "--bars", "12",
+                               "--out", tmp_path)
+    assert code == 1 and "--form has 16 bars but --bars says 12" in err
+
+
+def write_primer(path, bars, meters=None):
+    hits = np.zeros((25, bars * 32), dtype=bool)
+    hits[0, ::8] = hits[2, 8::16] = True
+    midi = roll_to_midi(hits)
+    if meters is not None:
+        midi.tracks[0] = meta_track(*meters)
+    midi.save(path)
+    return path
+
+
+def test_a_primer_is_kept_at_the_start_and_the_song_goes_on(song_run, tmp_path, capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3)
+    code, out, _ = write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1",
+                               "--bars", "8", "--no-wav", "--out", tmp_path / "out")
+    assert code == 0 and "after the primer's 3 bars" in out
+    written = read_drum_roll(tmp_path / "out" / "song-01.mid").velocities
+    assert written.shape[1] == 11 * 32
+    assert np.array_equal(written[:, :96] > 0, read_drum_roll(primer).velocities > 0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b"not midi at all"), "not a MIDI file"),
+    (lambda p: midi_file(meta_track()).save(p), "no drum notes"),
+    (lambda p: write_primer(p, 1), "1 bar(s) of drums; a primer needs at least 2"),
+    (lambda p: write_primer(p, 4, [signature(0, 4, 4), signature(1920, 2, 4),
+                                   signature(2880, 4, 4)]), "bar 2 is in 2/4")])
+def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_path, capsys,
+                                                               make, message):
+    path = tmp_path / "primer.mid"
+    make(path)
+    code, _, err = write_songs(capsys, "--run", song_run, "--primer", path, "--out",
+                               tmp_path / "out")
+    assert code == 1 and message in err and "primer.mid" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_configs,
+                                                      tiny_images, quiet):
+    train(*tiny_configs(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
+    code, _, err = write_songs(capsys, "--run", tmp_path / "bars", "--out", tmp_path / "out")
+    assert code == 1 and "a bars model writes 8-bar patterns, not songs" in err
