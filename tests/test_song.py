@@ -9,7 +9,7 @@ from drumroll.dataset import load_dataset
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import roll_to_midi
 from drumroll.training import train
-from tests.midifiles import drum_track, meta_track, midi_file, signature
+from tests.midifiles import meta_track, midi_file, signature
 
 
 @pytest.fixture(scope="module")
