@@ -109,11 +109,14 @@ def song_measures(bars, velocities=None):
 
 
 def mean_measures(rows):
-    """The mean of several songs' measures, weighted by their bars."""
+    """The measures of several songs together: shares weighted by the songs' bars, and the
+    mean groove length of all their bars (bars / grooves)."""
     weights = np.array([row["bars"] for row in rows])
-    return {name: (float(weights.sum()) if name == "bars" else
+    mean = {name: (float(weights.sum()) if name == "bars" else
                    float(np.average([row[name] for row in rows], weights=weights)))
             for name in rows[0]}
+    mean["mean groove length (bars)"] = 1.0 / mean["bars starting a new groove"]
+    return mean
 
 
 # --------------------------------------------------------------------------- song forms

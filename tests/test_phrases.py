@@ -75,8 +75,13 @@ def test_velocity_measures_count_levels_and_accents_above_the_usual_level():
 
 
 def test_mean_measures_weight_songs_by_their_bars():
-    rows = [{"bars": 10.0, "x": 1.0}, {"bars": 30.0, "x": 0.0}]
-    assert mean_measures(rows) == {"bars": 40.0, "x": 0.25}
+    rows = [{"bars": 10.0, "x": 1.0, "bars starting a new groove": 0.5,
+             "mean groove length (bars)": 2.0},
+            {"bars": 30.0, "x": 0.0, "bars starting a new groove": 0.1,
+             "mean groove length (bars)": 10.0}]
+    mean = mean_measures(rows)
+    assert mean["bars"] == 40.0 and mean["x"] == 0.25
+    assert mean["mean groove length (bars)"] == pytest.approx(40 / 8)   # 8 grooves in 40 bars
 
 
 def test_sections_letter_grooves_that_come_back():
