@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 
 from drumroll.dataset import Windows
-from drumroll.models.song import (HitsAndVelocities, RoleConditioned, SongConfig, SongGAN,
-                                  SongGenerator, role_channels)
-from drumroll.models.bars import BarAwareDiscriminator
+from drumroll.models.song import (HitsAndVelocities, RoleAwareDiscriminator, SongConfig,
+                                  SongGAN, SongGenerator)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
 
@@ -77,21 +76,25 @@ def test_a_bars_role_changes_the_whole_window_through_the_conv_across_bars(confi
     assert difference[:5 * 32].sum() == 0
 
 
-def test_the_discriminator_sees_the_roles_as_channels(config, rows):
-    critic = RoleConditioned(BarAwareDiscriminator(config, rng=0, channels=2 * len(rows) + 3))
+def test_the_discriminator_scores_bars_against_their_roles(config, rows):
+    critic = RoleAwareDiscriminator(config, rng=0, channels=2 * len(rows)).eval()
     x = np.random.default_rng(5).uniform(-1, 1, (2, 2 * len(rows), 1, 256)).astype(np.float32)
     critic.roles = np.zeros((2, 8), dtype=np.int8)
-    plain = critic.eval().forward(x)
+    plain = critic.forward(x)
     critic.roles = np.full((2, 8), FILL, dtype=np.int8)
     assert not np.allclose(critic.forward(x), plain)
-    assert critic.backward(np.ones((2, 1), dtype=np.float32)).shape == x.shape
 
 
-def test_role_channels_mark_each_bar_over_its_32_steps():
-    channels = role_channels(np.array([[ORDINARY, FILL, CHANGE, 0, 0, 0, 0, 0]]))
-    assert channels.shape == (1, 3, 1, 256)
-    assert channels[0, FILL, 0, 32:64].all() and not channels[0, FILL, 0, :32].any()
-    assert channels.sum() == 256
+def test_the_role_aware_discriminator_gradients_match_numerical_ones(config, rows):
+    critic = to_float64(RoleAwareDiscriminator(config, rng=0, channels=2 * len(rows)).eval())
+    critic.roles = np.array([[0, 1, 2, 0, 0, 1, 2, 2], [2, 2, 0, 1, 0, 0, 0, 1]])
+    x = np.random.default_rng(6).uniform(-1, 1, (2, 2 * len(rows), 1, 256))
+    critic.forward(x)
+    dx = critic.backward(np.ones((2, 1)))
+    loss = lambda: float(critic.forward(x).sum())   # noqa: E731
+    assert rel_error(dx, numerical_gradient(loss, x)) < 1e-6
+    embed = critic.grads["embed"].copy()
+    assert rel_error(embed, numerical_gradient(loss, critic.params["embed"])) < 1e-6
 
 
 def test_training_data_holds_hits_velocities_and_roles(tiny_images, rows):

@@ -9,8 +9,9 @@ learns a bar, by being told what each bar is *for*:
 * the generator gets the 8 roles with its latent: they join the bar codes before the
   convolution across bars and each bar's decoder input, so "a fill here, a new groove after
   it" is something it can be asked for;
-* the discriminator sees the roles as extra input channels, so it judges "is this a
-  convincing fill?" rather than only "is this a convincing bar?";
+* the discriminator scores each bar's features against a learned vector for its role
+  (a projection discriminator), so it judges "is this a convincing fill?" rather than only
+  "is this a convincing bar?";
 * each drum row has a second channel, its velocity relative to the song's usual level
   (dynamics.py), gated by the hit so a silent cell has none: accents are learned, not added.
 
@@ -32,7 +33,7 @@ from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
 from drumroll.phrases import ROLE_NAMES
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
-from gan_numpy.layers import Layer
+from gan_numpy.layers import Layer, as_rng, init_weights
 from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
 from gan_numpy.network import Sequential
 
@@ -77,12 +78,6 @@ def role_planes(roles):
     """Roles (N, 8) int -> one-hot (N, 3, 8) float32."""
     roles = np.asarray(roles)
     return (roles[:, None, :] == np.arange(ROLES)[None, :, None]).astype(np.float32)
-
-
-def role_channels(roles):
-    """Roles (N, 8) int -> (N, 3, 1, 256): each bar's one-hot role over its 32 steps."""
-    planes = role_planes(roles).repeat(STEPS_PER_BAR, axis=2)          # (N, 3, 256)
-    return planes[:, :, None, :]
 
 
 class SongGenerator(Layer):
@@ -136,26 +131,40 @@ class SongGenerator(Layer):
         return np.concatenate([dglobal, dnoise, droles], axis=1)
 
 
-class RoleConditioned(Layer):
-    """A discriminator that also sees each bar's role: x (N, C, 1, 256) -> logits (N, 1).
+class RoleAwareDiscriminator(BarAwareDiscriminator):
+    """The bar-aware discriminator, told each bar's role by projection (Miyato & Koyama 2018):
+    x (N, C, 1, 256) -> logits (N, 1).
 
-    Set `roles` (N, 8) before a pass; they are appended to x as 3 one-hot channels.
+        logit = head(window features, bar features) + sum over bars b of <E[role_b], f_b>
+
+    f_b (2W,) are the per-bar branch's features of bar b and E (3, 2W) one learned vector per
+    role, so D scores how well each bar plays its role. Set `roles` (N, 8) before a pass.
     """
 
-    def __init__(self, critic):
-        super().__init__()
-        self.critic = critic
+    def __init__(self, config, rng=None, channels=None):
+        super().__init__(config, rng, channels)
+        self.bar_channels = 2 * config.width
+        self.params["embed"] = init_weights((ROLES, self.bar_channels), ROLES, self.bar_channels,
+                                            "glorot", as_rng(rng))
         self.roles = None
 
-    def sublayers(self):
-        return [("critic", self.critic)]
-
     def forward(self, x):
-        self.channels = x.shape[1]
-        return self.critic.forward(np.concatenate([x, role_channels(self.roles)], axis=1))
+        window = self.window.forward(x)                              # (N, 4W*8)
+        bars = self.per_bar.forward(x)                               # (N, 2W*8)
+        logits = self.head.forward(np.concatenate([window, bars], axis=1))
+        self.bar_features = bars.reshape(len(x), self.bar_channels, WINDOW_BARS)
+        self.onehot = role_planes(self.roles).astype(x.dtype)        # (N, 3, 8)
+        self.embedded = np.einsum("nrb,rc->ncb", self.onehot, self.params["embed"])  # (N, 2W, 8)
+        return logits + (self.embedded * self.bar_features).sum(axis=(1, 2))[:, None]
 
     def backward(self, dlogits):
-        return self.critic.backward(dlogits)[:, :self.channels]
+        weight = dlogits[:, :, None]                                 # (N, 1, 1)
+        self.grads["embed"] = np.einsum("nrb,ncb->rc", self.onehot, self.bar_features * weight)
+        dfeatures = self.head.backward(dlogits)
+        dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
+        dbars = dfeatures[:, self.window_features:] + (self.embedded * weight).reshape(
+            len(dlogits), -1)
+        return self.window.backward(dwindow) + self.per_bar.backward(dbars)
 
 
 class RoleSampler:
@@ -202,8 +211,8 @@ class SongGAN(BarGAN):
 
     def build(self, rng):
         rows = len(self.model.rows)
-        critic = BarAwareDiscriminator(self.model, rng, channels=2 * rows + ROLES)
-        return self.Generator(self.model, rng), RoleConditioned(critic)
+        return (self.Generator(self.model, rng),
+                RoleAwareDiscriminator(self.model, rng, channels=2 * rows))
 
     @property
     def latent_size(self):
