@@ -120,8 +120,15 @@ def load_checkpoint(path):
 
 
 def restore(module, arrays, prefix, path):
-    """Load the arrays named '<prefix><name>' into module; CheckpointError when they do not fit."""
+    """Load the arrays named '<prefix><name>' into module; CheckpointError when they do not fit
+    or hold NaN or infinite values (weights of a run that diverged would only write noise)."""
     own = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    broken = [prefix + name for name, value in own.items()
+              if value.dtype.kind in "fc" and not np.isfinite(value).all()]
+    if broken:
+        more = f" and {len(broken) - 1} more" if len(broken) > 1 else ""
+        raise CheckpointError(f"{os.fspath(path)}: holds NaN or infinite values ({broken[0]}{more}); "
+                              "the run diverged: use an earlier checkpoint or train again")
     try:
         module.load_state_dict(own)
     except ValueError as error:

@@ -115,6 +115,16 @@ def test_mismatched_network_gives_checkpoint_error(tmp_path):
         restore(other, load_checkpoint(path)[0], "", path)
 
 
+def test_weights_with_nan_are_refused_naming_the_file(tmp_path):
+    path = tmp_path / "c.npz"
+    arrays = network(0).state_dict()
+    arrays["5.W"][0, 0] = np.nan
+    save_checkpoint(path, arrays, {})
+    with pytest.raises(CheckpointError, match=r"c\.npz: holds NaN or infinite values \(5\.W\); "
+                                              "the run diverged"):
+        restore(network(1), load_checkpoint(path)[0], "", path)
+
+
 def test_checkpoint_error_is_a_value_error():
     assert issubclass(CheckpointError, ValueError)
 
