@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import UserError, argument_type, run
+from drumroll.cli import UserError, argument_type, parse_seed, run
 from drumroll.files import output_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
@@ -59,7 +59,7 @@ def build_parser():
     generation.add_argument("--bars", type=int, default=WINDOW_BARS,
                             help="bars per track: several 8-bar samples are chained "
                                  "(default: %(default)s)")
-    generation.add_argument("--seed", type=int, default=0,
+    generation.add_argument("--seed", type=argument_type(parse_seed), default=0,
                             help="sampling seed: the same seed gives the same tracks (default: 0)")
     generation.add_argument("--no-wav", action="store_true",
                             help="do not render a .wav beside each generated .mid")

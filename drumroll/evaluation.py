@@ -13,6 +13,7 @@ from drumroll.cli import UserError
 from drumroll.format import WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import find_midi_files, read_drum_roll
+from drumroll.training import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
 PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy"}
@@ -37,6 +38,30 @@ def read_rolls(folder, threshold):
         rolls = [fit_window(pixels_to_hits(read_png(path), threshold))
                  for path in find_images([folder])]
     return np.stack(rolls)
+
+
+def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
+    """(N,) bool: the windows of the songs the run held out of training.
+
+    UserError when the dataset is not the one the run was trained on (the songs it held out
+    are missing, or the other windows are not its training windows) or when it held out none.
+    """
+    songs = gan.train_config.holdout_songs
+    other_data = (f"{data_path}: not the data {checkpoint_path} was trained on "
+                  f"({{}}); give that run's dataset with --data")
+    missing = sorted(set(songs) - set(dataset.song.tolist()))
+    if missing:
+        raise UserError(other_data.format(
+            f"the songs it held out are not in it: {', '.join(missing)}"))
+    held_out = np.isin(dataset.song, songs)
+    digest = gan.train_config.data_digest
+    if digest is not None and data_digest(dataset.images[~held_out]) != digest:
+        raise UserError(other_data.format("its training windows differ"))
+    if held_out.sum() < 2:
+        raise UserError(f"{checkpoint_path}: the run held out no songs of {data_path}, so "
+                        "there is no unseen real music to compare with (train with --holdout "
+                        "> 0)")
+    return held_out
 
 
 def score_sets(sets, reference):

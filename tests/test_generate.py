@@ -67,7 +67,7 @@ def test_generated_tracks_only_use_notes_of_the_training_data(run_dir, tmp_path,
 
 
 def test_a_missing_run_is_a_one_line_error(tmp_path):
-    with pytest.raises(img2midi.UserError, match="no checkpoint found"):
+    with pytest.raises(img2midi.UserError, match="nothing: no such run folder or checkpoint file"):
         generate(tmp_path / "nothing", tmp_path / "out")
 
 
