@@ -3,7 +3,8 @@
 A run folder holds
     config.json              the architecture and both configurations (also in every checkpoint)
     checkpoints/step_*.npz   full state: weights, optimizer moments, EMA, RNG, step
-    samples/step_*.png       a grid of rolls from fixed latent points, one per checkpoint
+    samples/step_*.png       a grid of rolls from fixed latent points at every sample step
+    samples/step_*.svg       the same rolls as a labelled picture (drum names, bar lines)
     history.csv              iteration, losses, D accuracies, seconds
     lock                     the process id of the training using the folder, while it runs
 Killing the process at any moment loses at most the iterations since the last checkpoint:
@@ -25,9 +26,10 @@ import numpy as np
 
 from drumroll.cli import Progress, UserError, plural
 from drumroll.files import cannot_write, output_folder, writing
-from drumroll.format import unit_to_pixels
+from drumroll.format import pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
 from drumroll.models import ModelTooLarge, architecture_of, load_gan
+from drumroll.picture import roll_picture, write_svg
 from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.network import count_params
 
@@ -53,8 +55,21 @@ def sample_grid(rolls):
     return np.concatenate(pictures[:-1])
 
 
-def write_grid(path, rolls):
+def write_grid(path, rolls, rows=None, title=None):
+    """The sample grid as a PNG at `path` and as a labelled SVG picture beside it."""
+    path = pathlib.Path(path)
     write_png(path, sample_grid(rolls))
+    hits = [pixels_to_hits(unit_to_pixels(roll)) for roll in rolls]
+    write_svg(path.with_suffix(".svg"), roll_picture(
+        hits, titles=[f"sample {index}" for index in range(1, len(hits) + 1)], rows=rows,
+        title=title))
+
+
+def write_samples(gan, run_dir):
+    """The sample grid of the GAN's current step into the run's samples folder."""
+    write_grid(pathlib.Path(run_dir, "samples", f"step_{gan.step:07d}.png"),
+               gan.sample_fixed(GRID_SAMPLES), rows=gan.model.rows,
+               title=f"{run_dir}: {GRID_SAMPLES} samples at iteration {gan.step:,}")
 
 
 def default_run_dir(arch):
@@ -159,7 +174,7 @@ def save_run_state(gan, run_dir, history):
     except OSError as error:
         raise UserError(f"{path}: cannot save the checkpoint ({error.strerror or error}); "
                         f"{last_checkpoint_note(run_dir)}") from None
-    write_grid(run_dir / "samples" / f"{name}.png", gan.sample_fixed(GRID_SAMPLES))
+    write_samples(gan, run_dir)
     write_history(run_dir, history)
     for old in checkpoint_paths(run_dir)[:-CHECKPOINTS_KEPT]:
         old.unlink()
@@ -324,8 +339,7 @@ def train_loop(gan, images, run_dir, log, stop_after):
         if finished or gan.step % config.checkpoint_every == 0:
             save_run_state(gan, run_dir, history)
         elif gan.step % config.sample_every == 0:
-            write_grid(run_dir / "samples" / f"step_{gan.step:07d}.png",
-                       gan.sample_fixed(GRID_SAMPLES))
+            write_samples(gan, run_dir)
         done_this_call += 1
         if stop_after is not None and done_this_call >= stop_after:
             break

@@ -5,12 +5,14 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 import train_gan
 from drumroll.cli import UserError
+from drumroll.format import LOWEST_NOTE, NOTE_NAMES
 from drumroll.models import load_gan
 from drumroll.models.bars import BarGAN
 from drumroll.training import (TrainingDiverged, checkpoint_paths, choose_holdout,
@@ -34,10 +36,22 @@ def test_a_run_writes_checkpoints_sample_grids_history_and_config(tmp_path, tiny
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz",
                                                             "step_0000004.npz"]
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
-        f"step_000000{i}.png" for i in range(1, 5)]
+        f"step_000000{i}.{kind}" for i in range(1, 5) for kind in ("png", "svg")]
     with open(tmp_path / "history.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(row["iteration"]) for row in rows] == [1, 2, 3, 4]
+
+
+def test_each_sample_grid_has_a_labelled_picture_of_its_samples(tmp_path, tiny_configs,
+                                                               tiny_images, quiet, rows):
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    root = ET.fromstring((tmp_path / "samples" / "step_0000002.svg").read_bytes())
+    texts = {e.get("class"): [] for e in root.iter()}
+    for element in root.iter():
+        texts[element.get("class")].append(element.text)
+    assert texts["title"] == [f"sample {i}" for i in range(1, 9)]
+    assert texts["drum"] == [NOTE_NAMES[LOWEST_NOTE + row] for row in rows] * 8
+    assert texts["heading"] == [f"{tmp_path}: 8 samples at iteration 2"]
 
 
 def test_config_json_shows_the_resolved_configuration(tmp_path, tiny_configs, tiny_images,
