@@ -18,6 +18,9 @@ from drumroll.training import data_digest
 # How each measure is printed: as a share (percent) or as a number with some digits.
 PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy"}
 
+SEVERAL_NOTES = ("Per step: hits per 32nd-note step. A kit piece of several notes adds up its "
+                 "notes (a ride and a ride bell on one step count 2), so its rate can pass 1.")
+
 
 def fit_window(hits):
     """(rows, steps) -> (rows, 256): cut or pad with silence."""
@@ -92,4 +95,6 @@ def table(columns):
     for measure in measures:
         cells = [format_value(measure, columns[name][measure]) for name in names]
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    if any(measure.endswith("notes) per step") for measure in measures):
+        lines += ["", SEVERAL_NOTES]
     return "\n".join(lines)
