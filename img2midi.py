@@ -44,10 +44,10 @@ def note_list(text):
 def build_parser():
     parser = argparse.ArgumentParser(
         description="Turn drum-roll PNGs (rows = notes from 36 up, columns = 32nd notes, "
-                    "dark = hit) into MIDI drum tracks, or write new tracks (PNG, SVG, MIDI, "
-                    "WAV and an index.html page) from a trained run with --checkpoint. A "
-                    "generation goes into a new or empty --out folder, or replaces the earlier "
-                    "generation there with --replace: it never mixes with another.",
+                    "dark = hit) into MIDI\ndrum tracks, or write new tracks (PNG, SVG, MIDI, "
+                    "WAV and an index.html page) from a trained\nrun with --checkpoint. A "
+                    "generation goes into a new or empty --out folder, or replaces the\n"
+                    "earlier generation there with --replace: it never mixes with another.",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
                "          python img2midi.py --checkpoint runs/bars --num 8 --out generated",
         formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -175,8 +175,9 @@ def test_help_describes_the_options(capsys):
         img2midi.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--out", "--bpm", "--threshold", "--blank"):
+    for option in ("--out", "--bpm", "--threshold", "--blank", "--replace"):
         assert option in text
+    assert "never mixes with another" in text      # what a generation does with --out
 
 
 @pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")
