@@ -5,26 +5,49 @@ PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
 
-MIDI_DIR ?= data/midi
+MIDI_DIR    ?= data/midi
 DATASET_DIR ?= build/dataset
-DATASET  := $(DATASET_DIR)/dataset.npz
-ARCH     ?= bars
-ITER     ?=
-SEED     ?= 0
-RUN      ?= runs/$(ARCH)
-NUM      ?= 8
-BPM      ?= 140
-OUT      ?= generated
-MIDI     ?=
-WAV      ?=
-ORIGINAL ?=
+DATASET     := $(DATASET_DIR)/dataset.npz
+ARCH        ?= bars
+ITER        ?=
+SEED        ?= 0
+# a run folder per network and seed: runs/bars for seed 0, runs/bars-seed1 for seed 1, ...
+RUN         ?= runs/$(ARCH)$(if $(filter-out 0,$(SEED)),-seed$(SEED))
+NUM         ?= 8
+BPM         ?= 140
+OUT         ?= generated
+MIDI        ?=
+WAV         ?=
+ORIGINAL    ?=
 
-ITER_ARG := $(if $(ITER),--iterations $(ITER),)
+# what `make help` says of each variable
+HELP_MIDI_DIR    := folder of .mid/.midi files, searched recursively (dataset)
+HELP_DATASET_DIR := where dataset.npz and the PNGs go (dataset, train, evaluate)
+HELP_ARCH        := network: bars or original (train; part of RUN)
+HELP_ITER        := total training iterations; empty = the network's default (train)
+HELP_SEED        := training seed (part of RUN) and sampling seed (generate, evaluate)
+HELP_RUN         := run folder (train, generate, evaluate)
+HELP_NUM         := tracks to write (generate)
+HELP_BPM         := tempo of the tracks (generate)
+HELP_OUT         := folder of the generation; its earlier tracks are replaced (generate)
+HELP_MIDI        := MIDI file to render (listen)
+HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
+HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BPM OUT MIDI WAV ORIGINAL
+
+# $(call q,text): text as one shell word, whatever it holds (spaces, quotes, $, non-ASCII)
+q = '$(subst ','\'',$(1))'
+
+ITER_ARG := $(if $(ITER),--iterations $(call q,$(ITER)),)
 
 .PHONY: help setup dataset train generate evaluate demo test bench listen corpus clean
 
-help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+help:  ## list the targets and the variables
+	@echo "targets:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12 | sed 's/^/  /'
+	@echo
+	@echo "variables (make TARGET NAME=value; shown with the value they have now):"
+	@$(foreach name,$(VARIABLES),printf '  %-12s %-22s %s\n' $(name) $(call q,$(or $($(name)),(empty))) $(call q,$(HELP_$(name)));)
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,19 +61,19 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 setup: $(VENV)/.runtime  ## create .venv from requirements.txt (idempotent)
 
 dataset: $(VENV)/.runtime  ## MIDI files in MIDI_DIR -> drum-roll PNGs and dataset.npz
-	$(PY) midi2img.py $(MIDI_DIR) --out $(DATASET_DIR)
+	$(PY) midi2img.py $(call q,$(MIDI_DIR)) --out $(call q,$(DATASET_DIR))
 
-$(DATASET):
-	$(MAKE) dataset
+# the dataset is made first when missing (a recipe, not a prerequisite: file names with
+# spaces cannot be make targets)
+train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, SEED) into RUN; continues RUN if stopped
+	@test -f $(call q,$(DATASET)) || $(MAKE) dataset
+	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
 
-train: $(VENV)/.runtime $(DATASET)  ## train the GAN (ARCH, ITER, SEED) into RUN; continues RUN if stopped
-	$(PY) train_gan.py --data $(DATASET) --arch $(ARCH) --seed $(SEED) --out $(RUN) --resume $(ITER_ARG)
-
-generate: $(VENV)/.runtime  ## write NUM new tracks (PNG, MIDI, WAV) from RUN's last checkpoint into OUT
-	$(PY) img2midi.py --checkpoint $(RUN) --num $(NUM) --bpm $(BPM) --seed $(SEED) --out $(OUT)
+generate: $(VENV)/.runtime  ## write NUM new tracks and index.html from RUN into OUT, replacing its earlier tracks
+	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) --bpm $(call q,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(OUT)) --replace
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
-	$(PY) evaluate.py --data $(DATASET) --run $(RUN) --seed $(SEED) $(if $(ORIGINAL),--original $(ORIGINAL),)
+	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)
 
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
 DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=bars
@@ -69,7 +92,7 @@ bench: $(VENV)/.runtime  ## speed and memory benchmarks
 
 listen: $(VENV)/.runtime  ## render MIDI=path.mid to a WAV (WAV=other.wav to choose)
 	@test -n "$(MIDI)" || { echo "usage: make listen MIDI=path.mid [WAV=out.wav]" >&2; exit 2; }
-	$(PY) listen.py $(MIDI) $(if $(WAV),--out $(WAV),)
+	$(PY) listen.py $(call q,$(MIDI)) $(if $(WAV),--out $(call q,$(WAV)),)
 
 corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0

@@ -16,11 +16,12 @@ import sys
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import DEFAULT_DATASET, UserError, run
+from drumroll.cli import DEFAULT_DATASET, argument_type, parse_seed, run, warn
 from drumroll.dataset import load_dataset
-from drumroll.evaluation import (chained_song_measures, generated_song_measures, read_rolls,
-                                 real_song_measures, score_sets, table)
-from drumroll.files import atomic_write
+from drumroll.evaluation import (chained_song_measures, generated_song_measures,
+                                 held_out_like_the_run, read_rolls, real_song_measures,
+                                 score_sets, table)
+from drumroll.files import output_file, writing
 from drumroll.format import DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
@@ -36,7 +37,8 @@ def parse_args(argv):
                         help="run folder or checkpoint to sample from (default: %(default)s)")
     parser.add_argument("--num", type=int, default=512,
                         help="samples drawn from the model (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
+                        help="sampling seed (default: 0)")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                         help="a pixel darker than this is a hit (default: %(default)s)")
     parser.add_argument("--original", metavar="DIR",
@@ -68,15 +70,14 @@ def song_columns(args, dataset, gan, holdout_songs):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.out:
+        output_file(args.out)              # before the long work, not after it
     dataset = load_dataset(args.data)
-    gan, path = load_run(args.run)
+    gan, path = load_run(args.run, warn=warn)
     holdout_songs = gan.train_config.holdout_songs
+    held_out = held_out_like_the_run(dataset, gan, args.data, path)
     real = pixels_to_hits(dataset.images)
-    held_out = np.isin(dataset.song, holdout_songs)
     train_rolls, held_out_rolls = real[~held_out], real[held_out]
-    if len(held_out_rolls) < 2:
-        raise UserError(f"{path}: the run held out no songs of {args.data}, so there is no "
-                        "unseen real music to compare with (train with --holdout > 0)")
 
     print(f"{args.data}: {len(train_rolls)} training windows, {len(held_out_rolls)} held-out "
           f"windows ({', '.join(holdout_songs)}); sampling {args.num} from {path}",
@@ -99,7 +100,7 @@ def main(argv=None):
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs))
     print(text)
     if args.out:
-        with atomic_write(args.out, "w") as handle:
+        with writing(args.out, "w") as handle:
             handle.write(text + "\n")
     return 0
 

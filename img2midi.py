@@ -4,8 +4,11 @@
     python img2midi.py build/dataset/*.png --out converted --bpm 160
     python img2midi.py --checkpoint runs/bars --num 8 --out generated   (make generate)
 
-With --checkpoint, the generator writes --num tracks, each as `track-NN.png`, `.mid` and `.wav`
-(rows the training data never used are blanked). Otherwise each image becomes
+With --checkpoint, the generator writes --num tracks into --out, each as `track-NN.png` (the
+dataset format), `.svg` (a labelled picture), `.mid` and `.wav`, and an `index.html` to see
+and hear them all in a browser (rows the training data never used are blanked). A generation
+never mixes with another: --out must be new or empty, or --replace deletes the earlier
+generation's files first (other files are left alone). Otherwise each image becomes
 `<image stem>.mid`: type 1, 480 ticks per beat, a tempo track and one drum track on channel 10
 with a note_on and a note_off for every hit, exactly as long as the image (a 256-step image is
 8 bars and loops cleanly). A pixel darker than --threshold is a hit.
@@ -14,18 +17,15 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
-from drumroll.cli import UserError, argument_type, run
+from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
 from drumroll.files import output_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
-    unit_to_pixels,
 )
-from drumroll.generate import images_to_midi, sample_tracks
-from drumroll.images import find_images, read_png, write_png
+from drumroll.generate import MAX_BARS, MAX_TRACKS, Generation, images_to_midi, write_generation
+from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
-from drumroll.synth import render_midi_file
+from drumroll.page import PAGE_NAME
 from drumroll.training import load_run
 
 
@@ -44,8 +44,10 @@ def note_list(text):
 def build_parser():
     parser = argparse.ArgumentParser(
         description="Turn drum-roll PNGs (rows = notes from 36 up, columns = 32nd notes, "
-                    "dark = hit) into MIDI drum tracks, or write new tracks (PNG, MIDI, WAV) "
-                    "from a trained run with --checkpoint.",
+                    "dark = hit) into MIDI\ndrum tracks, or write new tracks (PNG, SVG, MIDI, "
+                    "WAV and an index.html page) from a trained\nrun with --checkpoint. A "
+                    "generation goes into a new or empty --out folder, or replaces the\n"
+                    "earlier generation there with --replace: it never mixes with another.",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
                "          python img2midi.py --checkpoint runs/bars --num 8 --out generated",
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -53,18 +55,24 @@ def build_parser():
                         help="PNG files, folders of PNGs or glob patterns")
     generation = parser.add_argument_group("generating new tracks from a trained model")
     generation.add_argument("--checkpoint", metavar="RUN",
-                            help="run folder (its newest checkpoint) or checkpoint file")
+                            help="run folder (its newest checkpoint), its checkpoints folder "
+                                 "or a checkpoint file")
     generation.add_argument("--num", type=int, default=8,
-                            help="tracks to generate (default: %(default)s)")
-    generation.add_argument("--bars", type=int, default=WINDOW_BARS,
-                            help="bars per track: several 8-bar samples are chained "
+                            help=f"tracks to generate, at most {MAX_TRACKS:,} "
                                  "(default: %(default)s)")
-    generation.add_argument("--seed", type=int, default=0,
+    generation.add_argument("--bars", type=int, default=WINDOW_BARS,
+                            help="bars per track: several 8-bar samples are chained, at most "
+                                 f"{MAX_BARS:,} (default: %(default)s)")
+    generation.add_argument("--seed", type=argument_type(parse_seed), default=0,
                             help="sampling seed: the same seed gives the same tracks (default: 0)")
     generation.add_argument("--no-wav", action="store_true",
                             help="do not render a .wav beside each generated .mid")
+    generation.add_argument("--replace", action="store_true",
+                            help=f"--out holds an earlier generation: delete its track-* files "
+                                 f"and {PAGE_NAME} and write the new one (without it a "
+                                 "non-empty --out is refused)")
     parser.add_argument("--out", default="generated",
-                        help="output folder for the .mid files (default: %(default)s)")
+                        help="output folder (default: %(default)s)")
     parser.add_argument("--bpm", type=float, default=DEFAULT_BPM,
                         help="tempo written into the MIDI file (default: %(default)s)")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
@@ -93,23 +101,18 @@ def check_options(args):
 
 
 def generate(args):
-    """Sample args.num tracks from a checkpoint; write PNG, MIDI and (unless --no-wav) WAV."""
-    gan, path = load_run(args.checkpoint)
-    output_folder(args.out)
-    tracks = sample_tracks(gan, args.num, args.bars, np.random.default_rng(args.seed))
-    named = []
-    for index, track in enumerate(tracks, start=1):
-        stem = f"track-{index:02d}"
-        pixels = unit_to_pixels(track)
-        write_png(os.path.join(args.out, stem + ".png"), pixels)
-        named.append((stem, pixels))
-    written = images_to_midi(named, args.out, bpm=args.bpm, threshold=args.threshold,
-                             velocity=args.velocity, blank_notes=args.blank)
-    if not args.no_wav:
-        for midi_path in written:
-            render_midi_file(midi_path, os.path.splitext(midi_path)[0] + ".wav")
-    print(f"{path}: wrote {len(written)} tracks of {args.bars} bars at {args.bpm:g} bpm to "
-          f"{args.out} (.png, .mid{'' if args.no_wav else ', .wav'})")
+    """Write a generation of args.num tracks from a checkpoint into args.out."""
+    generation = Generation(num=args.num, bars=args.bars, seed=args.seed, bpm=args.bpm,
+                            threshold=args.threshold, velocity=args.velocity,
+                            blank_notes=args.blank, wav=not args.no_wav, replace=args.replace)
+    generation.check()                      # before loading the model
+    gan, path = load_run(args.checkpoint, warn=warn)
+    tracks = write_generation(gan, path, args.out, generation,
+                              progress=Progress(args.num, label="track "), warn=warn)
+    kinds = ".png, .svg, .mid" + ("" if args.no_wav else ", .wav")
+    print(f"{path}: wrote {plural(len(tracks), 'track')} of {plural(args.bars, 'bar')} at "
+          f"{args.bpm:g} bpm to {args.out} ({kinds}); open "
+          f"{os.path.join(args.out, PAGE_NAME)} to see and hear them")
     return 0
 
 
@@ -136,8 +139,8 @@ def main(argv=None):
         except UserError as error:   # report and go on with the rest of the batch
             print(f"error: {error}", file=sys.stderr)
             failed += 1
-    print(f"wrote {len(written)} MIDI files to {args.out} at {args.bpm:g} bpm"
-          + (f"; {failed} images failed" if failed else ""))
+    print(f"wrote {plural(len(written), 'MIDI file')} to {args.out} at {args.bpm:g} bpm"
+          + (f"; {plural(failed, 'image')} failed" if failed else ""))
     return 1 if failed else 0
 
 

@@ -10,10 +10,12 @@ The run folder gets checkpoints, a sample grid per checkpoint, history.csv and c
 import argparse
 import dataclasses
 import os
+import shlex
+import sys
 
 import numpy as np
 
-from drumroll.cli import DEFAULT_DATASET, UserError, run
+from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run
 from drumroll.dataset import load_dataset
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
 from drumroll.training import DEFAULT_HOLDOUT, choose_holdout, default_run_dir, train
@@ -59,7 +61,8 @@ def parse_args(argv):
     parser.add_argument("--arch", choices=list(ARCHITECTURES), default=DEFAULT_ARCH,
                         help="network (default: %(default)s)")
     for name, what in TRAIN_OPTIONS.items():
-        parser.add_argument(option(name), type=float if name == "lr" else int,
+        kind = {"lr": float, "seed": argument_type(parse_seed)}.get(name, int)
+        parser.add_argument(option(name), type=kind,
                             help=f"{what} (default: {train_default(name)})")
     for name, what in MODEL_OPTIONS.items():
         kind = next(type(gan.Config.__dataclass_fields__[name].default)
@@ -90,6 +93,13 @@ def given(args, names):
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
+def continue_command(argv):
+    """The command line that resumes the run these arguments started (for Ctrl-C)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return shlex.join(["python", "train_gan.py", *argv, *([] if "--resume" in argv
+                                                           else ["--resume"])])
+
+
 def main(argv=None):
     args = parse_args(argv)
     gan_class = ARCHITECTURES[args.arch]
@@ -103,13 +113,19 @@ def main(argv=None):
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
-    print(f"{args.data}: {keep.sum()} training windows from {len(set(dataset.song[keep]))} "
-          f"songs; held out: {', '.join(holdout) or 'none'}")
+    print(f"{args.data}: {plural(int(keep.sum()), 'training window')} from "
+          f"{plural(len(set(dataset.song[keep])), 'song')}; held out: "
+          f"{', '.join(holdout) or 'none'}")
     reuse_freed_memory()
-    gan = train(gan_class.Config(**model_options),
-                TrainConfig(holdout_songs=holdout, **given(args, TRAIN_OPTIONS)),
-                dataset.training_windows(keep), out, resume=args.resume)
-    print(f"{out}: trained {gan.step} iterations; samples in {os.path.join(out, 'samples')}")
+    try:
+        gan = train(gan_class.Config(**model_options),
+                    TrainConfig(holdout_songs=holdout, **given(args, TRAIN_OPTIONS)),
+                    dataset.training_windows(keep), out, resume=args.resume)
+    except KeyboardInterrupt:
+        print(f"continue with: {continue_command(argv)}", file=sys.stderr)
+        raise
+    print(f"{out}: trained {plural(gan.step, 'iteration')}; samples in "
+          f"{os.path.join(out, 'samples')}")
     return 0
 
 

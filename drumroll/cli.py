@@ -35,6 +35,27 @@ def argument_type(parse):
     return convert
 
 
+def parse_seed(text):
+    """'7' -> 7: a random seed is a whole number from 0 (NumPy takes no negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r}: a seed is a whole number, 0 or more") from None
+    if value < 0:
+        raise ValueError(f"{text}: a seed is a whole number, 0 or more")
+    return value
+
+
+def plural(count, noun):
+    """'1 track', '2 tracks', '1,000 tracks': a count and its noun, in English."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def warn(message):
+    """Print a warning that does not stop the work: 'warning: ...' on stderr."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 def format_seconds(seconds):
     seconds = int(round(seconds))
     if seconds < 60:

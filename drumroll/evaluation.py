@@ -16,6 +16,7 @@ from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
 from drumroll.phrases import mean_measures, song_measures
 from drumroll.songwriter import draw_form, write_song
+from drumroll.training import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
 PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy",
@@ -25,6 +26,9 @@ PERCENT = {"on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies",
 COUNTS = {"windows", "bars"}
 SONG_BARS = 64              # length of the generated songs scored
 MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
+
+SEVERAL_NOTES = ("Per step: hits per 32nd-note step. A kit piece of several notes adds up its "
+                 "notes (a ride and a ride bell on one step count 2), so its rate can pass 1.")
 
 
 def fit_window(hits):
@@ -46,6 +50,30 @@ def read_rolls(folder, threshold):
         rolls = [fit_window(pixels_to_hits(read_png(path), threshold))
                  for path in find_images([folder])]
     return np.stack(rolls)
+
+
+def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
+    """(N,) bool: the windows of the songs the run held out of training.
+
+    UserError when the dataset is not the one the run was trained on (the songs it held out
+    are missing, or the other windows are not its training windows) or when it held out none.
+    """
+    songs = gan.train_config.holdout_songs
+    other_data = (f"{data_path}: not the data {checkpoint_path} was trained on "
+                  f"({{}}); give that run's dataset with --data")
+    missing = sorted(set(songs) - set(dataset.song.tolist()))
+    if missing:
+        raise UserError(other_data.format(
+            f"the songs it held out are not in it: {', '.join(missing)}"))
+    held_out = np.isin(dataset.song, songs)
+    digest = gan.train_config.data_digest
+    if digest is not None and data_digest(dataset.images[~held_out]) != digest:
+        raise UserError(other_data.format("its training windows differ"))
+    if held_out.sum() < 2:
+        raise UserError(f"{checkpoint_path}: the run held out no songs of {data_path}, so "
+                        "there is no unseen real music to compare with (train with --holdout "
+                        "> 0)")
+    return held_out
 
 
 def score_sets(sets, reference):
@@ -78,6 +106,8 @@ def table(columns):
         cells = [format_value(measure, columns[name][measure]) if measure in columns[name]
                  else "-" for name in names]
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
+    if any(measure.endswith("notes) per step") for measure in measures):
+        lines += ["", SEVERAL_NOTES]
     return "\n".join(lines)
 
 
@@ -114,5 +144,5 @@ def generated_song_measures(gan, num, rng, bars=SONG_BARS):
 def chained_song_measures(gan, num, rng, bars=SONG_BARS):
     """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
     the baseline a song has to beat."""
-    tracks = sample_tracks(gan, num, bars, rng) < 0                  # (num, 25, bars * 32)
-    return mean_measures([song_measures(as_bars(track)) for track in tracks])
+    return mean_measures([song_measures(as_bars(track < 0))          # (bars, 25, 32)
+                          for track in sample_tracks(gan, num, bars, rng)])

@@ -1,10 +1,11 @@
 """Writing files so that a crash or a bad input never leaves half of one behind."""
+import contextlib
 import os
 
 from drumroll.cli import UserError
-from gan_numpy.checkpoint import atomic_write   # one implementation for the whole project
+from gan_numpy.checkpoint import atomic_write, write_target   # one implementation for all
 
-__all__ = ["atomic_write", "output_folder"]
+__all__ = ["atomic_write", "output_file", "output_folder", "write_target", "writing"]
 
 
 def output_folder(folder):
@@ -16,3 +17,35 @@ def output_folder(folder):
     if not os.access(folder, os.W_OK):
         raise UserError(f"{folder}: output folder is not writable")
     return folder
+
+
+def cannot_write(path, error):
+    """The one-line UserError for an OSError met while writing `path`."""
+    return UserError(f"{os.fspath(path)}: cannot write ({error.strerror or error})")
+
+
+def output_file(path):
+    """Check before any long work that `path` can be written -> path; else UserError.
+
+    Its folder (the folder of the file a symlink names) must exist and be writable, and the
+    path must not name a folder, device, FIFO or socket (atomic_write never replaces those).
+    """
+    try:
+        folder = os.path.dirname(write_target(path))
+    except OSError as error:
+        raise cannot_write(path, error) from None
+    if not os.path.isdir(folder):
+        raise UserError(f"{os.fspath(path)}: cannot write (no such folder: {folder})")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{os.fspath(path)}: cannot write (folder {folder} is not writable)")
+    return path
+
+
+@contextlib.contextmanager
+def writing(path, mode="wb"):
+    """atomic_write(path, mode), with a failure to write as a one-line UserError naming path."""
+    try:
+        with atomic_write(path, mode) as handle:
+            yield handle
+    except OSError as error:
+        raise cannot_write(path, error) from None

@@ -2,12 +2,48 @@
 
 `images_to_midi` writes one MIDI file per drum-roll image. `sample_tracks` draws tracks from a
 model: 8-bar samples side by side in time, cut to the number of bars asked for.
-"""
-import os
+`write_generation` writes a whole generation into a folder: for every track its PNG (the
+dataset format), its labelled SVG picture, its MIDI file and its WAV, then an index.html to
+see and hear them all.
 
+A generation never mixes with another: it goes into a new or empty folder, or, when asked to
+replace, the earlier generation's files are deleted. Everything is first written into a
+staging folder inside the output folder and moved into place only when all of it is written,
+so a failure or Ctrl-C half-way leaves the folder as it was.
+"""
+import dataclasses
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+from scipy.io import wavfile
+
+from drumroll.cli import UserError, plural
+from drumroll.files import cannot_write, output_folder, writing
 from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, LOWEST_NOTE,
-                             WINDOW_BARS, pixels_to_hits)
+                             STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
+from drumroll.images import write_png
+from drumroll.kit import SAMPLE_RATE
 from drumroll.midi_out import roll_to_midi, write_midi
+from drumroll.page import PAGE_NAME, Track, generation_page
+from drumroll.picture import roll_picture, write_svg
+from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
+
+MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
+MAX_BARS = 1000         # 28 minutes at 140 bpm
+SAMPLING_BATCH = 256    # 8-bar windows sampled at once: memory stays flat for any --num
+# the files a generation writes: a file of an earlier generation has one of these names
+GENERATION_FILE = re.compile(r"track-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
+
+
+def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
+    """(rows, steps) uint8 image -> bool hits: darker than `threshold`, blank_notes silenced."""
+    hits = pixels_to_hits(pixels, threshold)                   # (rows, steps) bool
+    rows = [note - lowest_note for note in blank_notes if 0 <= note - lowest_note < len(hits)]
+    hits[rows] = False
+    return hits
 
 
 def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHOLD,
@@ -20,9 +56,7 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
     """
     written = []
     for stem, pixels in named_images:
-        hits = pixels_to_hits(pixels, threshold)                   # (rows, steps) bool
-        rows = [note - lowest_note for note in blank_notes if 0 <= note - lowest_note < len(hits)]
-        hits[rows] = False
+        hits = track_hits(pixels, threshold, blank_notes, lowest_note)
         midi = roll_to_midi(hits, velocity, bpm=bpm, lowest_note=lowest_note, name=stem)
         path = os.path.join(out, stem + ".mid")
         write_midi(midi, path)
@@ -30,13 +64,138 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
     return written
 
 
-def sample_tracks(gan, num, bars, rng):
-    """num tracks of `bars` bars from a GAN -> (num, 25, bars * 32) floats in [-1, 1].
+def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
+    """Yield num tracks of `bars` bars from a GAN, each (25, bars * 32) floats in [-1, 1].
 
-    Each track is ceil(bars / 8) independent 8-bar samples played one after another.
+    Each track is ceil(bars / 8) independent 8-bar samples played one after another. The
+    samples are drawn `batch` at a time, as one call to gan.sample would draw them (the same
+    seed gives the same tracks), so a thousand tracks take no more memory than one batch.
     """
     windows = -(-bars // WINDOW_BARS)                       # 8-bar samples per track
-    rolls = gan.sample(num * windows, rng=rng)              # (num * windows, 25, 256)
-    steps = bars * rolls.shape[2] // WINDOW_BARS
-    tracks = rolls.reshape(num, windows, *rolls.shape[1:]).transpose(0, 2, 1, 3)
-    return tracks.reshape(num, rolls.shape[1], -1)[:, :, :steps]   # (num, 25, windows * 256)
+    steps = bars * STEPS_PER_BAR
+    pending, remaining = [], num * windows
+    while remaining:
+        rolls = gan.sample(min(batch, remaining), rng=rng, batch=batch)   # (n, 25, 256)
+        remaining -= len(rolls)
+        pending.extend(rolls)
+        while len(pending) >= windows:
+            yield np.concatenate(pending[:windows], axis=1)[:, :steps]    # (25, steps)
+            del pending[:windows]
+
+
+@dataclasses.dataclass
+class Generation:
+    """What to generate from a checkpoint, and how to write it."""
+    num: int = 8
+    bars: int = WINDOW_BARS
+    seed: int = 0
+    bpm: float = DEFAULT_BPM
+    threshold: int = DEFAULT_THRESHOLD
+    velocity: int = DEFAULT_VELOCITY
+    blank_notes: list = dataclasses.field(default_factory=list)
+    wav: bool = True
+    replace: bool = False       # delete an earlier generation in the folder instead of refusing
+
+    def seconds(self):
+        """Length of one track's music in seconds (4 beats a bar)."""
+        return self.bars * 4 * 60.0 / self.bpm
+
+    def check(self):
+        """UserError for a generation that cannot be written (too many or too long tracks)."""
+        if not 1 <= self.num <= MAX_TRACKS:
+            raise UserError(f"--num {self.num}: give 1 to {MAX_TRACKS:,} tracks per generation "
+                            "(each is a PNG, an SVG, a MIDI file and a 3 MB WAV)")
+        if not 1 <= self.bars <= MAX_BARS:
+            raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per track")
+        if self.wav and self.seconds() > MAX_SECONDS:
+            raise UserError(f"{self.bars} bars at {self.bpm:g} bpm last "
+                            f"{self.seconds() / 60:.0f} minutes, longer than the "
+                            f"{MAX_SECONDS // 60} minutes a WAV may last; give fewer bars, a "
+                            "faster tempo or --no-wav")
+
+
+def earlier_generation(out):
+    """The files in folder `out` that a generation writes (sorted)."""
+    return sorted(name for name in os.listdir(out) if GENERATION_FILE.fullmatch(name))
+
+
+def check_output_folder(out, replace):
+    """Create `out` if needed; UserError when it holds files and we may not replace them."""
+    output_folder(out)
+    visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
+    if visible and not replace:
+        shown = ", ".join(visible[:3]) + (", ..." if len(visible) > 3 else "")
+        raise UserError(f"{out}: not empty ({plural(len(visible), 'file')}: {shown}); a "
+                        "generation never mixes with other files: give a new or empty --out, "
+                        "or --replace to delete the earlier generation's tracks first")
+
+
+def write_silent_wav(path, seconds):
+    """A WAV of silence as long as a track with no hits (the renderer refuses empty files)."""
+    with writing(path) as handle:
+        wavfile.write(handle, SAMPLE_RATE, to_int16(render_hits([], seconds, stereo=True)))
+
+
+def write_track(folder, stem, roll, generation, rows, warn):
+    """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page."""
+    pixels = unit_to_pixels(roll)
+    write_png(os.path.join(folder, stem + ".png"), pixels)
+    hits = track_hits(pixels, generation.threshold, generation.blank_notes)
+    velocities = np.where(hits, generation.velocity, 0)
+    write_svg(os.path.join(folder, stem + ".svg"),
+              roll_picture([hits], [velocities], titles=[stem], rows=rows))
+    midi_path = os.path.join(folder, stem + ".mid")
+    midi = roll_to_midi(hits, generation.velocity, bpm=generation.bpm, name=stem)
+    write_midi(midi, midi_path)
+    count = int(hits.sum())
+    if generation.wav:
+        wav_path = os.path.join(folder, stem + ".wav")
+        if count:
+            render_midi_file(midi_path, wav_path)
+        else:
+            warn(f"{stem}: no hits; its WAV is silence")
+            write_silent_wav(wav_path, midi.length)
+    return Track(stem, count, generation.wav)
+
+
+def move_into_place(staging, out, replace):
+    """Delete the earlier generation in `out` (when replacing), then move the new one in."""
+    if replace:
+        for name in earlier_generation(out):
+            os.unlink(os.path.join(out, name))
+    for name in sorted(os.listdir(staging)):
+        os.replace(os.path.join(staging, name), os.path.join(out, name))
+
+
+def write_generation(gan, checkpoint, out, generation, progress=None, warn=print):
+    """Sample generation.num tracks from `gan` and write them with index.html into `out`.
+
+    checkpoint: the path the GAN was loaded from (named on the page). progress: an optional
+    cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
+    """
+    generation.check()
+    check_output_folder(out, generation.replace)
+    width = max(2, len(str(generation.num)))
+    rng = np.random.default_rng(generation.seed)
+    try:
+        staging = tempfile.mkdtemp(dir=out, prefix=".generation-")
+    except OSError as error:
+        raise cannot_write(out, error) from None
+    try:
+        tracks = []
+        for index, roll in enumerate(sample_tracks(gan, generation.num, generation.bars, rng),
+                                     start=1):
+            tracks.append(write_track(staging, f"track-{index:0{width}d}", roll, generation,
+                                      gan.model.rows, warn))
+            if progress is not None:
+                progress.update(index)
+        page = generation_page(tracks, gan, checkpoint, generation)
+        with writing(os.path.join(staging, PAGE_NAME)) as handle:
+            handle.write(page.encode("utf-8"))
+        try:
+            move_into_place(staging, out, generation.replace)
+        except OSError as error:
+            raise cannot_write(out, error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return tracks

@@ -12,6 +12,7 @@ which alone would break midi2img's speed goal. The format is simple enough to wr
 import glob
 import os
 import shutil
+import stat
 import struct
 import tempfile
 import zlib
@@ -20,7 +21,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from drumroll.cli import UserError
-from drumroll.files import atomic_write
+from drumroll.files import write_target, writing
 from drumroll.format import EMPTY_PIXEL, NUM_ROWS
 
 IMAGE_SUFFIXES = (".png",)
@@ -54,12 +55,8 @@ def encode_png(pixels):
 def write_png(path, pixels):
     """Write a (rows, steps) uint8 image as a grayscale PNG, atomically."""
     data = encode_png(pixels)
-    path = os.fspath(path)
-    try:
-        with atomic_write(path) as handle:
-            handle.write(data)
-    except OSError as error:
-        raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
+    with writing(path) as handle:
+        handle.write(data)
 
 
 def same_contents(path, data):
@@ -69,6 +66,13 @@ def same_contents(path, data):
             return handle.read(len(data) + 1) == data
     except OSError:
         return False
+
+
+def is_regular_or_missing(path):
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
 
 
 def write_through_staging(staging, path, data):
@@ -101,6 +105,8 @@ def write_pngs(folder, names, images, progress=None):
         for index, (name, pixels) in enumerate(zip(names, images)):
             data = encode_png(pixels)
             path = os.path.join(folder, name + ".png")
+            if not is_regular_or_missing(path):
+                path = write_target(path)   # a symlink: the file it names; others refused
             # a re-run leaves unchanged files alone: replacing a file (freeing its blocks) can
             # cost a hundred times more than reading it
             if not same_contents(path, data):

@@ -20,6 +20,13 @@ from drumroll.format import KIT_PIECES, LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, ST
 NEAR_COPY_FRACTION = 0.1
 
 
+def per_step_name(piece):
+    """The table's name for a kit piece's hits per step: 'kick per step', or 'ride (3 notes)
+    per step' when the piece is several notes, whose hits add up (so it can pass 1)."""
+    notes = len(KIT_PIECES[piece])
+    return f"{piece} per step" if notes == 1 else f"{piece} ({notes} notes) per step"
+
+
 def kit_rows(piece):
     """Row indices of a kit piece (see format.KIT_PIECES)."""
     return [note - LOWEST_NOTE for note in KIT_PIECES[piece] if 0 <= note - LOWEST_NOTE < NUM_ROWS]
@@ -229,7 +236,7 @@ def evaluate_set(rolls, train_rolls, reference, groups=None):
     rolls = as_rolls(rolls)
     row = {"windows": float(len(rolls)), "hits per bar": hits_per_bar(rolls)}
     for piece, rate in hits_per_step(rolls).items():
-        row[f"{piece} per step"] = rate
+        row[per_step_name(piece)] = rate
     row.update(grid_shares(rolls))
     row["bar-to-bar similarity"] = bar_consistency(rolls)
     row["empty beats"] = empty_beats(rolls)

@@ -6,13 +6,12 @@ time with note_off before note_on on the same tick, so a cell hit twice in a row
 The drum track ends exactly at the end of the roll's last step, so a 256-step roll is exactly
 8 bars long and loops cleanly.
 """
-import os
 
 import mido
 import numpy as np
 
 from drumroll.cli import UserError
-from drumroll.files import atomic_write
+from drumroll.files import writing
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE, MIDI_TICKS_PER_BEAT, STEPS_PER_BEAT,
 )
@@ -89,9 +88,5 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
 
 def write_midi(midi, path):
     """Save a mido.MidiFile atomically; UserError (naming the file) when it cannot be written."""
-    path = os.fspath(path)
-    try:
-        with atomic_write(path) as handle:
-            midi.save(file=handle)
-    except OSError as error:
-        raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
+    with writing(path) as handle:
+        midi.save(file=handle)

@@ -3,12 +3,16 @@
 A run folder holds
     config.json              the architecture and both configurations (also in every checkpoint)
     checkpoints/step_*.npz   full state: weights, optimizer moments, EMA, RNG, step
-    samples/step_*.png       a grid of rolls from fixed latent points, one per checkpoint
+    samples/step_*.png       a grid of rolls from fixed latent points at every sample step
+    samples/step_*.svg       the same rolls as a labelled picture (drum names, bar lines)
     history.csv              iteration, losses, D accuracies, seconds
+    lock                     the process id of the training using the folder, while it runs
 Killing the process at any moment loses at most the iterations since the last checkpoint:
 `resume=True` reloads the newest checkpoint and continues with the same random stream, so a
-resumed run ends with exactly the weights of an uninterrupted one.
+resumed run ends with exactly the weights of an uninterrupted one. Two trainings never share
+a run folder: the second one is refused while the first holds the lock.
 """
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -20,17 +24,19 @@ import time
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError
-from drumroll.files import atomic_write, output_folder
-from drumroll.format import unit_to_pixels
+from drumroll.cli import Progress, UserError, plural
+from drumroll.files import cannot_write, output_folder, writing
+from drumroll.format import pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
-from drumroll.models import architecture_of, as_windows, load_gan
+from drumroll.models import ModelTooLarge, architecture_of, as_windows, load_gan
+from drumroll.picture import roll_picture, write_svg
 from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.network import count_params
 
 DEFAULT_HOLDOUT = 0.25    # share of the songs kept out of training, for evaluation
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
 CHECKPOINTS_KEPT = 3
+LOCK_NAME = "lock"
 GRID_SAMPLES = 8
 GRID_SCALE = 2          # pixels per cell in sample grids, so a 25 x 256 roll is easy to see
 GRID_GAP = 4            # grey rows between rolls
@@ -49,8 +55,21 @@ def sample_grid(rolls):
     return np.concatenate(pictures[:-1])
 
 
-def write_grid(path, rolls):
+def write_grid(path, rolls, rows=None, title=None):
+    """The sample grid as a PNG at `path` and as a labelled SVG picture beside it."""
+    path = pathlib.Path(path)
     write_png(path, sample_grid(rolls))
+    hits = [pixels_to_hits(unit_to_pixels(roll)) for roll in rolls]
+    write_svg(path.with_suffix(".svg"), roll_picture(
+        hits, titles=[f"sample {index}" for index in range(1, len(hits) + 1)], rows=rows,
+        title=title))
+
+
+def write_samples(gan, run_dir):
+    """The sample grid of the GAN's current step into the run's samples folder."""
+    write_grid(pathlib.Path(run_dir, "samples", f"step_{gan.step:07d}.png"),
+               gan.sample_fixed(GRID_SAMPLES), rows=gan.model.rows,
+               title=f"{run_dir}: {GRID_SAMPLES} samples at iteration {gan.step:,}")
 
 
 def default_run_dir(arch):
@@ -80,26 +99,39 @@ def checkpoint_paths(run_dir):
 
 
 def latest_checkpoint(run_dir):
-    """Newest checkpoint of a run folder (or the path itself if it is a checkpoint file)."""
+    """Newest checkpoint of a run folder -> its path.
+
+    `run_dir` may also be a checkpoint file, or the run's checkpoints folder itself.
+    """
     path = pathlib.Path(run_dir)
     if path.is_file():
         return path
-    found = checkpoint_paths(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such run folder or checkpoint file")
+    found = checkpoint_paths(path) or sorted(path.glob("step_*.npz"))
     if not found:
-        raise UserError(f"{path}: no checkpoint found (train a model first: make train)")
+        raise UserError(f"{path}: no checkpoint found: give a run folder (with checkpoints/"
+                        "step_*.npz inside) or a checkpoint file; train a run first with "
+                        "make train")
     return found[-1]
 
 
-def load_run(run_dir):
+def load_run(run_dir, warn=None):
     """The GAN of a run folder's newest checkpoint (or of a checkpoint file) and its path.
 
     A missing or unusable checkpoint is a UserError: a one-line message for the scripts.
+    `warn(message)` is told when the checkpoint comes before the end of its run's training.
     """
     path = latest_checkpoint(run_dir)
     try:
-        return load_gan(path), path
+        gan = load_gan(path)
     except CheckpointError as error:
         raise UserError(str(error)) from None
+    iterations = gan.train_config.iterations
+    if warn is not None and gan.step < iterations:
+        warn(f"{path}: iteration {gan.step:,} of the run's {iterations:,}: "
+             "training has not finished, the model may not have learned much yet")
+    return gan, path
 
 
 def read_history(run_dir, up_to):
@@ -118,16 +150,31 @@ def write_history(run_dir, history):
     for row in history:
         writer.writerow({key: (int(row[key]) if key == "iteration" else f"{row[key]:.6g}")
                          for key in HISTORY_FIELDS})
-    with atomic_write(pathlib.Path(run_dir, "history.csv"), "w") as handle:
+    with writing(pathlib.Path(run_dir, "history.csv"), "w") as handle:
         handle.write(buffer.getvalue())
 
 
+def last_checkpoint_note(run_dir):
+    """'last good checkpoint: <path>' (or that there is none), for messages that stop a run."""
+    kept = checkpoint_paths(run_dir)
+    return f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written"
+
+
 def save_run_state(gan, run_dir, history):
-    """Checkpoint, sample grid and history for the GAN's current step."""
+    """Checkpoint, sample grid and history for the GAN's current step.
+
+    Old checkpoints are deleted only once the new one is written, so a full disk keeps the
+    last good one (and says so in a one-line error).
+    """
     run_dir = pathlib.Path(run_dir)
     name = f"step_{gan.step:07d}"
-    gan.save(run_dir / "checkpoints" / f"{name}.npz")
-    write_grid(run_dir / "samples" / f"{name}.png", gan.sample_fixed(GRID_SAMPLES))
+    path = run_dir / "checkpoints" / f"{name}.npz"
+    try:
+        gan.save(path)
+    except OSError as error:
+        raise UserError(f"{path}: cannot save the checkpoint ({error.strerror or error}); "
+                        f"{last_checkpoint_note(run_dir)}") from None
+    write_samples(gan, run_dir)
     write_history(run_dir, history)
     for old in checkpoint_paths(run_dir)[:-CHECKPOINTS_KEPT]:
         old.unlink()
@@ -140,23 +187,83 @@ def prepare_run_dir(gan, run_dir, resume):
     if not resume and checkpoint_paths(run_dir):
         raise UserError(f"{run_dir}: already holds a run; use --resume to continue it "
                         "or choose another --out")
-    with atomic_write(run_dir / "config.json", "w") as handle:
+    with writing(run_dir / "config.json", "w") as handle:
         json.dump(gan.describe(), handle, indent=2)
     return run_dir
+
+
+def process_is_running(pid):
+    try:
+        os.kill(pid, 0)                     # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:                 # it exists, run by another user
+        return True
+    return True
+
+
+def lock_owner(path):
+    """The process id written in a lock file, or None when it holds none (yet)."""
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+@contextlib.contextmanager
+def run_lock(run_dir, log):
+    """Hold <run_dir>/lock, a file holding our process id, for as long as the block runs.
+
+    The file is created exclusively (O_EXCL): of two trainings started into one folder only
+    one gets it and the other is refused in one line naming the first one's process id. A
+    lock left by a process that no longer runs (killed, machine restarted) is taken over,
+    with a note.
+    """
+    path = pathlib.Path(run_dir, LOCK_NAME)
+    output_folder(run_dir)
+    while True:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            pid = lock_owner(path)
+            if pid is None:
+                raise UserError(f"{run_dir}: another training is starting in this run folder "
+                                f"(its lock holds no process id yet); if none is, delete "
+                                f"{path}") from None
+            if process_is_running(pid):
+                raise UserError(f"{run_dir}: another training (pid {pid}) is using this run "
+                                f"folder; wait for it or train into another folder (if pid "
+                                f"{pid} is not a training, delete {path})") from None
+            log(f"{run_dir}: taking over the lock of pid {pid}, which is no longer running")
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        except OSError as error:
+            raise cannot_write(path, error) from None
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+        yield
+    finally:
+        if lock_owner(path) == os.getpid():
+            path.unlink()
 
 
 def resume_run(run_dir, arch, train_config, log):
     """The GAN of an existing run, checked to be the same kind of run as the one asked for."""
     gan, path = load_run(run_dir)
-    asked = {"architecture": arch, "seed": train_config.seed,
-             "training data": train_config.data_digest}
-    found = {"architecture": gan.arch, "seed": gan.train_config.seed,
-             "training data": gan.train_config.data_digest}
-    for what in asked:
-        if asked[what] != found[what]:
-            raise UserError(f"{run_dir}: this run was trained with another {what}; "
-                            f"train into another folder (--out, or make train RUN=...) "
-                            f"or delete {run_dir} to start afresh")
+    differences = []
+    if gan.arch != arch:
+        differences.append(f"the {gan.arch} network, not {arch}")
+    if gan.train_config.seed != train_config.seed:
+        differences.append(f"seed {gan.train_config.seed}, not {train_config.seed}")
+    if gan.train_config.data_digest != train_config.data_digest:
+        differences.append("other training windows (another dataset or --holdout)")
+    if differences:
+        raise UserError(f"{run_dir}: this run was trained with {' and '.join(differences)}; "
+                        f"train into another folder (--out, or make train RUN=...) "
+                        f"or delete {run_dir} to start afresh")
     # the total length may be extended when resuming; nothing else may change
     gan.train_config = dataclasses.replace(
         gan.train_config, iterations=train_config.iterations,
@@ -170,26 +277,50 @@ def train(model, train_config, windows, run_dir, resume=False, log=print, stop_a
     `windows` (models.Windows, or images (N, 25, 256) uint8) for train_config.iterations in
     total; returns the GAN.
 
-    `stop_after` ends the call early after that many iterations of this call (used by tests
-    to simulate a killed process); the run can then be resumed.
+    The run folder is locked while training (see run_lock). `stop_after` ends the call early
+    after that many iterations of this call (used by tests to simulate a killed process);
+    the run can then be resumed.
     """
     windows = as_windows(windows)
+    with run_lock(run_dir, log):
+        gan = start_or_resume(model, train_config, windows, run_dir, resume, log)
+        try:
+            train_loop(gan, windows, run_dir, log, stop_after)
+        except KeyboardInterrupt:
+            log(f"{run_dir}: stopped at iteration {gan.step:,} of "
+                f"{gan.train_config.iterations:,}; {last_checkpoint_note(run_dir)} "
+                "(resuming continues from there)")
+            raise
+    return gan
+
+
+def start_or_resume(model, train_config, windows, run_dir, resume, log):
+    """The GAN to train: the run's own when resuming one, else a new one; its folder ready."""
     gan_class = architecture_of(model)
     train_config = dataclasses.replace(train_config.resolved(gan_class.TRAINING),
                                        data_digest=data_digest(windows.images))
     if resume and checkpoint_paths(run_dir):
         gan = resume_run(run_dir, gan_class.arch, train_config, log)
     else:
-        gan = gan_class(model, train_config, windows)
+        try:
+            gan = gan_class(model, train_config, windows)
+        except ModelTooLarge as error:
+            raise UserError(f"{error}; choose smaller sizes (--width, --latent)") from None
+    prepare_run_dir(gan, run_dir, resume)
+    return gan
+
+
+def train_loop(gan, windows, run_dir, log, stop_after):
+    """Train `gan` up to its configured iterations, saving the run state as configured."""
     config = gan.train_config
-    run_dir = prepare_run_dir(gan, run_dir, resume)
+    run_dir = pathlib.Path(run_dir)
     log(f"{gan.arch} network: generator {count_params(gan.G):,} parameters, "
         f"discriminator {count_params(gan.D):,}; batch {config.batch}, "
-        f"{config.iterations} iterations")
+        f"{plural(config.iterations, 'iteration')}")
     history = read_history(run_dir, gan.step)
     if gan.step >= config.iterations:
-        log(f"{run_dir}: already trained {gan.step} iterations")
-        return gan
+        log(f"{run_dir}: already trained {plural(gan.step, 'iteration')}")
+        return
 
     data = gan.prepare_data(windows)
     progress = Progress(config.iterations, label="iteration ", start=gan.step, interval=5.0)
@@ -199,10 +330,8 @@ def train(model, train_config, windows, run_dir, resume=False, log=print, stop_a
         stats = gan.train_step(data)
         losses = np.array([stats["d_loss"], stats["g_loss"]])
         if not np.all(np.isfinite(losses)):
-            kept = checkpoint_paths(run_dir)
-            where = f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written"
             raise TrainingDiverged(f"{run_dir}: loss became {losses} at iteration {gan.step}; "
-                                   f"stopped ({where}); try a lower --lr")
+                                   f"stopped ({last_checkpoint_note(run_dir)}); try a lower --lr")
         history.append({"iteration": gan.step, **stats,
                         "seconds": time.perf_counter() - started})
         progress.update(gan.step, extra=(
@@ -212,9 +341,7 @@ def train(model, train_config, windows, run_dir, resume=False, log=print, stop_a
         if finished or gan.step % config.checkpoint_every == 0:
             save_run_state(gan, run_dir, history)
         elif gan.step % config.sample_every == 0:
-            write_grid(run_dir / "samples" / f"step_{gan.step:07d}.png",
-                       gan.sample_fixed(GRID_SAMPLES))
+            write_samples(gan, run_dir)
         done_this_call += 1
         if stop_after is not None and done_this_call >= stop_after:
             break
-    return gan

@@ -7,8 +7,10 @@ allow_pickle=False, so a checkpoint can never run code. Any problem reading one 
 CheckpointError naming the file.
 """
 import contextlib
+import errno
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -21,16 +23,46 @@ class CheckpointError(ValueError):
     """A checkpoint is missing, unreadable, corrupt or does not fit the network."""
 
 
+class NotARegularFile(OSError):
+    """The path to write names a folder, a device, a FIFO or a socket: it is never replaced."""
+
+
+FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+              (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+              (stat.S_ISSOCK, "a socket"))
+
+
+def write_target(path):
+    """The file that writing `path` should replace: symlinks followed to the file they name.
+
+    Raises NotARegularFile when that file exists and is not a regular file, since renaming a
+    new file over a device or a FIFO would replace the device itself, not write to it.
+    """
+    target = os.path.realpath(os.fspath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target                       # a new file (or a link to a file not yet there)
+    for is_kind, kind in FILE_KINDS:
+        if is_kind(mode):
+            code = errno.EISDIR if kind == "a folder" else errno.EINVAL
+            raise NotARegularFile(code, f"is {kind}, not a regular file; not replaced",
+                                  os.fspath(path))
+    return target
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """Open a temporary file beside `path`; on success rename it over `path`, else delete it.
 
     The rename is atomic on POSIX, so readers see either the old file or the whole new one.
-    (The drum side writes every output file through this function too.)
+    A symlink is followed: the file it points to is replaced, in its own folder, and the link
+    stays. A path naming a folder, device, FIFO or socket raises NotARegularFile (an OSError)
+    and is left alone. (The drum side writes every output file through this function too.)
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
+    target = write_target(path)
+    directory = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".",
                                suffix=".tmp")
     try:
         # mkstemp creates the file 0600; give it the permissions a plain open() would
@@ -39,7 +71,8 @@ def atomic_write(path, mode="wb"):
         os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, mode) as handle:
             yield handle
-        os.replace(tmp, path)
+        write_target(path)                  # still a regular file (or none) after writing
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -87,8 +120,15 @@ def load_checkpoint(path):
 
 
 def restore(module, arrays, prefix, path):
-    """Load the arrays named '<prefix><name>' into module; CheckpointError when they do not fit."""
+    """Load the arrays named '<prefix><name>' into module; CheckpointError when they do not fit
+    or hold NaN or infinite values (weights of a run that diverged would only write noise)."""
     own = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+    broken = [prefix + name for name, value in own.items()
+              if value.dtype.kind in "fc" and not np.isfinite(value).all()]
+    if broken:
+        more = f" and {len(broken) - 1} more" if len(broken) > 1 else ""
+        raise CheckpointError(f"{os.fspath(path)}: holds NaN or infinite values ({broken[0]}{more}); "
+                              "the run diverged: use an earlier checkpoint or train again")
     try:
         module.load_state_dict(own)
     except ValueError as error:

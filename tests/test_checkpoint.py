@@ -1,14 +1,15 @@
 """Checkpoints: exact round trips, no pickle, atomic writes, one clear error for bad files."""
 import json
 import os
+import socket
 import stat
 
 import numpy as np
 import pytest
 
 from gan_numpy import layers as L
-from gan_numpy.checkpoint import (CheckpointError, atomic_write, load_checkpoint, restore,
-                                  rng_state, save_checkpoint, set_rng_state)
+from gan_numpy.checkpoint import (CheckpointError, NotARegularFile, atomic_write, load_checkpoint,
+                                  restore, rng_state, save_checkpoint, set_rng_state)
 from gan_numpy.network import Sequential
 from gan_numpy.optim import Adam
 
@@ -114,6 +115,16 @@ def test_mismatched_network_gives_checkpoint_error(tmp_path):
         restore(other, load_checkpoint(path)[0], "", path)
 
 
+def test_weights_with_nan_are_refused_naming_the_file(tmp_path):
+    path = tmp_path / "c.npz"
+    arrays = network(0).state_dict()
+    arrays["5.W"][0, 0] = np.nan
+    save_checkpoint(path, arrays, {})
+    with pytest.raises(CheckpointError, match=r"c\.npz: holds NaN or infinite values \(5\.W\); "
+                                              "the run diverged"):
+        restore(network(1), load_checkpoint(path)[0], "", path)
+
+
 def test_checkpoint_error_is_a_value_error():
     assert issubclass(CheckpointError, ValueError)
 
@@ -152,3 +163,62 @@ def test_atomic_write_gives_the_permissions_of_a_plain_open(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(tmp_path / "out.bin").st_mode) == 0o644
+
+
+def test_atomic_write_through_a_symlink_writes_the_file_it_names_and_keeps_the_link(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / "target.wav"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.wav"
+    link.symlink_to(target)
+    with atomic_write(link) as handle:
+        handle.write(b"new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path / "elsewhere")) == ["target.wav"]   # no temp file left
+
+
+def test_atomic_write_through_a_dangling_symlink_creates_the_file_it_names(tmp_path):
+    link = tmp_path / "link.wav"
+    link.symlink_to(tmp_path / "new.wav")
+    with atomic_write(link) as handle:
+        handle.write(b"new")
+    assert link.is_symlink() and (tmp_path / "new.wav").read_bytes() == b"new"
+
+
+def test_atomic_write_refuses_a_fifo_and_leaves_it_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(NotARegularFile, match="is a FIFO .named pipe., not a regular file"):
+        with atomic_write(fifo) as handle:
+            handle.write(b"data")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+def test_atomic_write_refuses_a_folder_and_leaves_it_alone(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep").write_text("x")
+    with pytest.raises(NotARegularFile, match="is a folder, not a regular file"):
+        with atomic_write(tmp_path / "out") as handle:
+            handle.write(b"data")
+    assert (tmp_path / "out" / "keep").read_text() == "x"
+
+
+def test_atomic_write_refuses_a_socket(tmp_path):
+    path = tmp_path / "sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(NotARegularFile, match="is a socket"):
+            with atomic_write(path) as handle:
+                handle.write(b"data")
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+
+
+def test_atomic_write_through_a_link_to_a_device_refuses_and_replaces_neither(tmp_path):
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    with pytest.raises(NotARegularFile, match="is a character device, not a regular file"):
+        with atomic_write(link) as handle:
+            handle.write(b"data")
+    assert link.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)

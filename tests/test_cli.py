@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from drumroll.cli import Progress, UserError, argument_type, format_seconds, run
+from drumroll.cli import Progress, UserError, argument_type, format_seconds, plural, run
 from drumroll.format import hits_to_pixels, pixels_to_hits, pixels_to_unit, unit_to_pixels
 
 import numpy as np
@@ -67,3 +67,18 @@ def test_argument_type_keeps_the_parsers_message():
     assert convert("4") == 4
     with pytest.raises(argparse.ArgumentTypeError, match="'3': not even"):
         convert("3")
+
+
+@pytest.mark.parametrize("script", ["evaluate", "img2midi", "train_gan"])
+def test_a_negative_seed_is_refused_by_the_parser(script, capsys):
+    module = __import__(script)
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--seed", "-1"])
+    assert exit_info.value.code == 2
+    assert "--seed: -1: a seed is a whole number, 0 or more" in capsys.readouterr().err
+
+
+def test_counts_read_as_english():
+    assert plural(1, "track") == "1 track"
+    assert plural(0, "track") == "0 tracks"
+    assert plural(1200, "window") == "1,200 windows"

@@ -1,9 +1,14 @@
 """evaluate.py: the table of a trained run against held-out songs and other folders."""
+import dataclasses
+import os
+import stat
+
 import numpy as np
 import pytest
 
 import evaluate
-from drumroll.dataset import load_dataset
+from drumroll.cli import UserError
+from drumroll.dataset import Dataset, load_dataset, save_dataset
 from drumroll.format import hits_to_pixels
 from drumroll.images import write_png
 from drumroll.training import train
@@ -42,5 +47,52 @@ def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_d
     write_tiny_dataset(tmp_path / "data.npz")
     train(*tiny_configs(iterations=1), load_dataset(tmp_path / "data.npz").images,
           tmp_path / "run", log=quiet)
-    with pytest.raises(evaluate.UserError, match="held out no songs"):
+    with pytest.raises(UserError, match="held out no songs"):
         evaluate.main(["--data", str(tmp_path / "data.npz"), "--run", str(tmp_path / "run")])
+
+
+def evaluate_run(trained_run, *extra):
+    return evaluate.main(["--data", str(trained_run / "data.npz"), "--run",
+                          str(trained_run / "run"), "--num", "8", *extra])
+
+
+def test_out_in_a_missing_folder_is_refused_before_scoring(trained_run, capsys):
+    with pytest.raises(UserError, match=r"missing_dir/t\.md: cannot write \(no such folder"):
+        evaluate_run(trained_run, "--out", str(trained_run / "missing_dir" / "t.md"))
+    assert capsys.readouterr().out == ""           # refused before the table was computed
+
+
+def test_out_naming_a_fifo_is_refused_and_the_fifo_kept(trained_run, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(UserError, match=r"pipe: cannot write \(is a FIFO"):
+        evaluate_run(trained_run, "--out", str(fifo))
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_out_through_a_symlink_writes_the_file_it_names(trained_run, tmp_path, capsys):
+    link = tmp_path / "table.md"
+    link.symlink_to(tmp_path / "real.md")
+    assert evaluate_run(trained_run, "--out", str(link)) == 0
+    assert link.is_symlink()
+    assert (tmp_path / "real.md").read_text().splitlines() == capsys.readouterr().out.splitlines()
+
+
+def test_a_dataset_without_the_runs_held_out_songs_is_named_as_other_data(trained_run, tmp_path):
+    dataset = load_dataset(trained_run / "data.npz")
+    dataset.song = np.char.replace(dataset.song, "song", "track")
+    dataset.song_names = np.char.replace(dataset.song_names, "song", "track")
+    save_dataset(tmp_path / "other.npz", dataset)
+    with pytest.raises(UserError, match=r"other\.npz: not the data .* was trained on \(the songs "
+                                        r"it held out are not in it: song3\); give that run's "
+                                        r"dataset with --data"):
+        evaluate.main(["--data", str(tmp_path / "other.npz"), "--run", str(trained_run / "run")])
+
+
+def test_a_dataset_with_other_training_windows_is_named_as_other_data(trained_run, tmp_path):
+    dataset = load_dataset(trained_run / "data.npz")
+    images = dataset.images.copy()
+    images[0, 0, :8] = 255 - images[0, 0, :8]       # song0 is a training song
+    save_dataset(tmp_path / "other.npz", dataclasses.replace(dataset, images=images))
+    with pytest.raises(UserError, match=r"not the data .* \(its training windows differ\)"):
+        evaluate.main(["--data", str(tmp_path / "other.npz"), "--run", str(trained_run / "run")])

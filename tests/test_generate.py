@@ -4,14 +4,19 @@ import pathlib
 import mido
 import numpy as np
 import pytest
+from scipy.io import wavfile
 
 import img2midi
+from drumroll import generate as generate_module
+from drumroll.cli import UserError
 from drumroll.format import LOWEST_NOTE, MIDI_TICKS_PER_BEAT, NUM_ROWS, hits_to_pixels
 from drumroll.generate import images_to_midi, sample_tracks
+from drumroll.kit import DECAY_TAIL_SECONDS, SAMPLE_RATE
 from drumroll.midi_in import midi_to_roll
 from drumroll.models import load_gan
 from drumroll.training import checkpoint_paths
 from drumroll.training import train
+from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +35,20 @@ def notes_on(path):
     return [m for track in midi.tracks for m in track if m.type == "note_on" and m.velocity > 0]
 
 
-def test_generation_writes_a_png_a_midi_and_a_wav_per_track(run_dir, tmp_path):
+def test_generation_writes_a_png_an_svg_a_midi_and_a_wav_per_track_and_a_page(run_dir, tmp_path):
     assert generate(run_dir, tmp_path, "--num", "3") == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == [f"track-0{i}.{ext}" for i in (1, 2, 3) for ext in ("mid", "png", "wav")]
+    assert names == ["index.html"] + [f"track-0{i}.{ext}" for i in (1, 2, 3)
+                                      for ext in ("mid", "png", "svg", "wav")]
     midi = mido.MidiFile(tmp_path / "track-01.mid")
     assert midi.ticks_per_beat == MIDI_TICKS_PER_BEAT
     assert midi.length == pytest.approx(8 * 4 * 60 / 140)      # 8 bars at 140 bpm
 
 
-def test_no_wav_writes_only_png_and_midi(run_dir, tmp_path):
+def test_no_wav_writes_no_wav(run_dir, tmp_path):
     generate(run_dir, tmp_path, "--num", "1", "--no-wav")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["track-01.mid", "track-01.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "index.html", "track-01.mid", "track-01.png", "track-01.svg"]
 
 
 def test_the_same_seed_writes_the_same_tracks(run_dir, tmp_path):
@@ -67,7 +74,7 @@ def test_generated_tracks_only_use_notes_of_the_training_data(run_dir, tmp_path,
 
 
 def test_a_missing_run_is_a_one_line_error(tmp_path):
-    with pytest.raises(img2midi.UserError, match="no checkpoint found"):
+    with pytest.raises(img2midi.UserError, match="nothing: no such run folder or checkpoint file"):
         generate(tmp_path / "nothing", tmp_path / "out")
 
 
@@ -90,8 +97,119 @@ def test_blank_notes_are_silenced_whatever_the_threshold(tmp_path):
 
 def test_sampled_tracks_are_samples_side_by_side_cut_to_the_bars(run_dir):
     gan = load_gan(checkpoint_paths(run_dir)[-1])
-    tracks = sample_tracks(gan, 2, 12, np.random.default_rng(0))
+    tracks = np.stack(list(sample_tracks(gan, 2, 12, np.random.default_rng(0))))
     samples = gan.sample(4, rng=np.random.default_rng(0))     # 2 tracks x 2 samples
     assert tracks.shape == (2, 25, 12 * 32)
     np.testing.assert_array_equal(tracks[1, :, :256], samples[2])
     np.testing.assert_array_equal(tracks[1, :, 256:], samples[3][:, :128])
+
+
+def file_names(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+# ------------------------------------------------------------ a generation never mixes with another
+
+def test_a_folder_holding_files_is_refused_and_left_as_it_was(run_dir, tmp_path):
+    generate(run_dir, tmp_path, "--num", "3", "--no-wav", "--seed", "1")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(UserError, match=r"not empty \(10 files: index.html, track-01.mid, "
+                                        r"track-01.png, ...\); a generation never mixes"):
+        generate(run_dir, tmp_path, "--num", "2", "--no-wav", "--seed", "5")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_replace_deletes_the_earlier_generation_and_keeps_other_files(run_dir, tmp_path):
+    generate(run_dir, tmp_path, "--num", "3", "--seed", "1")
+    (tmp_path / "my notes.txt").write_text("mine")
+    generate(run_dir, tmp_path, "--num", "2", "--no-wav", "--seed", "5", "--replace")
+    assert file_names(tmp_path) == ["index.html", "my notes.txt"] + [
+        f"track-0{i}.{ext}" for i in (1, 2) for ext in ("mid", "png", "svg")]
+    generate(run_dir, tmp_path / "fresh", "--num", "2", "--no-wav", "--seed", "5")
+    assert (tmp_path / "track-02.mid").read_bytes() == \
+        (tmp_path / "fresh" / "track-02.mid").read_bytes()
+
+
+def test_a_generation_that_fails_half_way_leaves_the_earlier_one_untouched(
+        run_dir, tmp_path, monkeypatch):
+    generate(run_dir, tmp_path, "--num", "3", "--no-wav", "--seed", "1")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    rendered = []
+
+    def render_then_fail(midi_path, wav_path):
+        if rendered:
+            raise UserError(f"{wav_path}: cannot write (No space left on device)")
+        rendered.append(wav_path)
+
+    monkeypatch.setattr(generate_module, "render_midi_file", render_then_fail)
+    with pytest.raises(UserError, match="No space left"):
+        generate(run_dir, tmp_path, "--num", "3", "--seed", "5", "--replace")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # no staging left
+
+
+# ------------------------------------------------------------------------ silent tracks
+
+def test_a_track_with_no_hits_gets_a_silent_wav_and_a_warning_the_others_are_rendered(
+        run_dir, tmp_path, monkeypatch, capsys):
+    silence = np.ones((NUM_ROWS, 256), dtype=np.float32)             # +1 = no hit anywhere
+    groove = silence.copy()
+    groove[0, ::8] = -1.0                                            # a kick on every beat
+    monkeypatch.setattr(generate_module, "sample_tracks", lambda *args: iter([silence, groove]))
+    assert generate(run_dir, tmp_path, "--num", "2") == 0
+    assert "warning: track-01: no hits; its WAV is silence" in capsys.readouterr().err
+    rate, silent = wavfile.read(tmp_path / "track-01.wav")
+    _, rendered = wavfile.read(tmp_path / "track-02.wav")
+    assert rate == SAMPLE_RATE and not silent.any() and rendered.any()
+    assert len(silent) == len(rendered)                              # as long as the others
+    assert len(silent) == pytest.approx((8 * 4 * 60 / 140 + DECAY_TAIL_SECONDS) * SAMPLE_RATE,
+                                        abs=1)
+
+
+# ------------------------------------------------------------------ sizes, runs, checkpoints
+
+def test_more_tracks_than_the_cap_are_refused_before_the_model_is_loaded(tmp_path):
+    with pytest.raises(UserError, match=r"--num 200000: give 1 to 1,000 tracks per generation"):
+        generate(tmp_path / "no run", tmp_path / "out", "--num", "200000")
+
+
+def test_tracks_too_long_for_a_wav_are_refused_before_the_model_is_loaded(tmp_path):
+    with pytest.raises(UserError, match="500 bars at 20 bpm last 100 minutes, longer than the 60 "
+                                        "minutes a WAV may last"):
+        generate(tmp_path / "no run", tmp_path / "out", "--bars", "500", "--bpm", "20")
+
+
+def test_tracks_are_sampled_in_batches_of_256_windows(run_dir):
+    gan = load_gan(checkpoint_paths(run_dir)[-1])
+    sizes = []
+    real_sample = gan.sample
+    gan.sample = lambda n, **options: sizes.append(n) or real_sample(n, **options)
+    tracks = list(sample_tracks(gan, 150, 16, np.random.default_rng(0)))   # 300 windows
+    assert sizes == [256, 44] and len(tracks) == 150 and tracks[0].shape == (NUM_ROWS, 512)
+
+
+def test_the_checkpoints_folder_of_a_run_is_accepted(run_dir, tmp_path):
+    assert generate(run_dir / "checkpoints", tmp_path, "--num", "1", "--no-wav") == 0
+
+
+def test_generating_from_an_unfinished_run_warns_with_its_step(tmp_path, tiny_configs,
+                                                               tiny_images, quiet, capsys):
+    train(*tiny_configs(iterations=6), tiny_images(), tmp_path / "run", log=quiet, stop_after=3)
+    generate(tmp_path / "run", tmp_path / "out", "--num", "1", "--no-wav")
+    assert "step_0000002.npz: iteration 2 of the run's 6: training has not finished" in \
+        capsys.readouterr().err
+
+
+def test_a_checkpoint_full_of_nan_is_refused_in_one_line(run_dir, tmp_path):
+    arrays, meta = load_checkpoint(checkpoint_paths(run_dir)[-1])
+    for name in arrays:
+        if name.startswith("G_ema/") and arrays[name].dtype.kind == "f":
+            arrays[name] = np.full_like(arrays[name], np.nan)
+    save_checkpoint(tmp_path / "nan.npz", arrays, meta)
+    with pytest.raises(UserError, match=r"nan\.npz: holds NaN or infinite values"):
+        generate(tmp_path / "nan.npz", tmp_path / "out", "--num", "1")
+    assert not (tmp_path / "out").exists()
+
+
+def test_generation_counts_in_english(run_dir, tmp_path, capsys):
+    generate(run_dir, tmp_path, "--num", "1", "--bars", "1", "--no-wav")
+    assert "wrote 1 track of 1 bar at 140 bpm" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """Drum-roll PNGs: exact round trip, tolerant reading of editor output, clear refusals."""
 import io
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -178,3 +179,18 @@ def test_encoded_bytes_are_a_grayscale_png_pillow_reads_exactly(shape):
     with Image.open(io.BytesIO(encode_png(pixels))) as image:
         assert image.format == "PNG" and image.mode == "L"
         assert np.array_equal(np.asarray(image), pixels)
+
+
+def test_write_pngs_refuses_a_fifo_in_place_of_an_image_and_keeps_it(tmp_path):
+    os.mkfifo(tmp_path / "a.png")
+    with pytest.raises(UserError, match=r"a\.png: cannot write \(is a FIFO"):
+        write_pngs(tmp_path, ["a"], roll_pixels()[None])
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "a.png").st_mode)
+
+
+def test_write_pngs_through_a_symlink_writes_the_file_it_names(tmp_path):
+    (tmp_path / "real.png").write_bytes(b"old")
+    (tmp_path / "a.png").symlink_to(tmp_path / "real.png")
+    write_pngs(tmp_path, ["a"], roll_pixels()[None])
+    assert (tmp_path / "a.png").is_symlink()
+    assert np.array_equal(read_png(tmp_path / "real.png"), roll_pixels())

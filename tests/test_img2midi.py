@@ -122,7 +122,8 @@ def test_a_file_that_is_not_an_image_fails_alone_with_one_line(tmp_path, capsys)
     assert stderr.splitlines() == [f"error: {tmp_path / 'bad.png'}: not a readable image "
                                    f"(unknown file format)"]
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["good.mid"]
-    assert "1 images failed" in stdout
+    assert "wrote 1 MIDI file to" in stdout
+    assert "; 1 image failed" in stdout
 
 
 def test_an_image_of_the_wrong_height_is_refused(tmp_path, capsys):
@@ -174,8 +175,9 @@ def test_help_describes_the_options(capsys):
         img2midi.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--out", "--bpm", "--threshold", "--blank"):
+    for option in ("--out", "--bpm", "--threshold", "--blank", "--replace"):
         assert option in text
+    assert "never mixes with another" in text      # what a generation does with --out
 
 
 @pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")

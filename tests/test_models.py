@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from drumroll.models import (ARCHITECTURES, DEFAULT_ARCH, TrainConfig, architecture_of,
-                             build_gan, load_gan)
+from drumroll.models import (ARCHITECTURES, DEFAULT_ARCH, ModelTooLarge, TrainConfig,
+                             architecture_of, build_gan, load_gan)
+from drumroll.models.base import CountingGenerator
 from drumroll.models.bars import BarConfig, BarGAN
 from drumroll.models.original import OriginalConfig, OriginalGAN
 from drumroll.models.song import SongGAN
@@ -100,3 +101,44 @@ def test_loading_a_file_that_is_not_a_checkpoint_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a zip file")
     with pytest.raises(CheckpointError, match="bad.npz"):
         load_gan(path)
+
+
+def test_a_checkpoint_asking_for_a_network_too_large_to_build_is_refused_at_once(tmp_path,
+                                                                                 tiny_configs):
+    build_gan(*tiny_configs()).save(tmp_path / "ck.npz")
+    arrays, meta = load_checkpoint(tmp_path / "ck.npz")
+    meta["model"]["width"] = 10 ** 6            # a dense layer of 4e6 x 4e6 weights: 64 TB
+    save_checkpoint(tmp_path / "ck.npz", arrays, meta)
+    with pytest.raises(CheckpointError, match=r"ck\.npz: refused: the networks would have more "
+                                              r"than 50,000,000 parameters \(model configuration "
+                                              r"\{'latent': 6, 'bar_noise': 3, 'width': 1000000"):
+        load_gan(tmp_path / "ck.npz")
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(tmp_path, tiny_configs):
+    build_gan(*tiny_configs()).save(tmp_path / "ck.npz")
+    arrays, meta = load_checkpoint(tmp_path / "ck.npz")
+    arrays["G/bar_codes.0.W"][0, :2] = [np.nan, np.inf]
+    arrays["G/bar_codes.0.b"][0] = np.nan
+    save_checkpoint(tmp_path / "ck.npz", arrays, meta)
+    with pytest.raises(CheckpointError, match=r"ck\.npz: holds NaN or infinite values "
+                                              r"\(G/bar_codes\.0\.W and 1 more\)"):
+        load_gan(tmp_path / "ck.npz")
+
+
+def test_counting_the_initial_weights_draws_the_numbers_of_a_plain_generator():
+    counting, plain = CountingGenerator([3, 1], budget=100), np.random.default_rng([3, 1])
+    np.testing.assert_array_equal(counting.uniform(-1, 1, size=(4, 5)),
+                                  plain.uniform(-1, 1, size=(4, 5)))
+    np.testing.assert_array_equal(counting.standard_normal(7), plain.standard_normal(7))
+    assert counting.drawn == 27
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_every_weight_is_counted_so_a_budget_below_them_stops_the_build(arch, tiny_configs):
+    gan = build_gan(*tiny_configs(arch))
+    weights = sum(int(param.size) for net in (gan.G, gan.D)
+                  for _, param, _ in net.parameters() if param.ndim > 1)
+    gan.build(CountingGenerator([0, 1], budget=2 * weights))
+    with pytest.raises(ModelTooLarge):
+        gan.build(CountingGenerator([0, 1], budget=weights - 1))

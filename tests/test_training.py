@@ -1,14 +1,22 @@
 """The training loop and train_gan.py: outputs, determinism, resume, the NaN guard."""
 import csv
+import errno
 import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 import train_gan
+from drumroll.cli import UserError
+from drumroll.format import LOWEST_NOTE, NOTE_NAMES
 from drumroll.models import load_gan
 from drumroll.models.bars import BarGAN
-from drumroll.training import TrainingDiverged, checkpoint_paths, choose_holdout, train
+from drumroll.training import (TrainingDiverged, checkpoint_paths, choose_holdout,
+                               latest_checkpoint, load_run, train)
 
 
 def weights(gan):
@@ -28,10 +36,22 @@ def test_a_run_writes_checkpoints_sample_grids_history_and_config(tmp_path, tiny
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz",
                                                             "step_0000004.npz"]
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
-        f"step_000000{i}.png" for i in range(1, 5)]
+        f"step_000000{i}.{kind}" for i in range(1, 5) for kind in ("png", "svg")]
     with open(tmp_path / "history.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [int(row["iteration"]) for row in rows] == [1, 2, 3, 4]
+
+
+def test_each_sample_grid_has_a_labelled_picture_of_its_samples(tmp_path, tiny_configs,
+                                                               tiny_images, quiet, rows):
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    root = ET.fromstring((tmp_path / "samples" / "step_0000002.svg").read_bytes())
+    texts = {e.get("class"): [] for e in root.iter()}
+    for element in root.iter():
+        texts[element.get("class")].append(element.text)
+    assert texts["title"] == [f"sample {i}" for i in range(1, 9)]
+    assert texts["drum"] == [NOTE_NAMES[LOWEST_NOTE + row] for row in rows] * 8
+    assert texts["heading"] == [f"{tmp_path}: 8 samples at iteration 2"]
 
 
 def test_config_json_shows_the_resolved_configuration(tmp_path, tiny_configs, tiny_images,
@@ -93,8 +113,18 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
 
 def test_resuming_on_other_training_data_is_refused(tmp_path, tiny_configs, tiny_images, quiet):
     train(*tiny_configs(iterations=2), tiny_images(seed=0), tmp_path, log=quiet)
-    with pytest.raises(Exception, match="another training data"):
+    with pytest.raises(UserError, match="this run was trained with other training windows "
+                                        r"\(another dataset or --holdout\)"):
         train(*tiny_configs(iterations=4), tiny_images(seed=1), tmp_path, resume=True, log=quiet)
+
+
+def test_resuming_with_another_seed_names_both_seeds_in_english(tmp_path, tiny_configs,
+                                                                tiny_images, quiet):
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    with pytest.raises(UserError, match="this run was trained with seed 3, not 4; train into "
+                                        "another folder"):
+        train(*tiny_configs(iterations=4, seed=4), tiny_images(), tmp_path, resume=True,
+              log=quiet)
 
 
 def test_resuming_a_finished_run_changes_nothing(tmp_path, tiny_configs, tiny_images, quiet):
@@ -148,3 +178,166 @@ def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "none.npz" in err and "\n" not in err
+
+
+# ---------------------------------------------------------------- finding a run's checkpoint
+
+def test_the_newest_checkpoint_is_found_from_the_run_its_checkpoints_folder_or_the_file(
+        tmp_path, tiny_configs, tiny_images, quiet):
+    train(*tiny_configs(), tiny_images(), tmp_path, log=quiet)
+    newest = tmp_path / "checkpoints" / "step_0000004.npz"
+    assert latest_checkpoint(tmp_path) == newest
+    assert latest_checkpoint(tmp_path / "checkpoints") == newest
+    assert latest_checkpoint(newest) == newest
+
+
+def test_a_folder_without_checkpoints_says_what_to_give(tmp_path):
+    with pytest.raises(UserError, match=r"no checkpoint found: give a run folder \(with "
+                                        r"checkpoints/step_\*\.npz inside\) or a checkpoint file"):
+        latest_checkpoint(tmp_path)
+
+
+def test_loading_a_run_that_has_not_finished_warns_with_its_step(tmp_path, tiny_configs,
+                                                                 tiny_images, quiet):
+    train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet, stop_after=3)
+    warnings = []
+    gan, path = load_run(tmp_path, warn=warnings.append)
+    assert gan.step == 2
+    assert warnings == [f"{path}: iteration 2 of the run's 6: training has not finished, the "
+                        "model may not have learned much yet"]
+
+
+def test_loading_a_finished_run_warns_of_nothing(tmp_path, tiny_configs, tiny_images, quiet):
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    warnings = []
+    load_run(tmp_path, warn=warnings.append)
+    assert warnings == []
+
+
+# ---------------------------------------------------------------- one training per run folder
+
+@pytest.fixture
+def other_process():
+    """A process that is running (a sleeping Python), killed after the test."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_a_running_trainings_lock_refuses_a_second_training_naming_its_pid(
+        tmp_path, other_process, tiny_configs, tiny_images, quiet):
+    (tmp_path / "lock").write_text(f"{other_process}\n")
+    with pytest.raises(UserError, match=f"another training \\(pid {other_process}\\) is using "
+                                        "this run folder"):
+        train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    assert checkpoint_paths(tmp_path) == []
+    assert (tmp_path / "lock").read_text() == f"{other_process}\n"      # not taken over
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over_with_a_note(tmp_path, tiny_configs,
+                                                                 tiny_images):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "lock").write_text(f"{dead.pid}\n")
+    notes = []
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=notes.append)
+    assert f"{tmp_path}: taking over the lock of pid {dead.pid}, which is no longer running" \
+        in notes
+    assert len(checkpoint_paths(tmp_path)) == 1
+
+
+def test_the_lock_holds_the_training_process_id_and_is_gone_when_it_ends(
+        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+    seen = []
+    real_update = BarGAN.update
+
+    def update_looking_at_the_lock(self, data):
+        seen.append((tmp_path / "lock").read_text())
+        return real_update(self, data)
+
+    monkeypatch.setattr(BarGAN, "update", update_looking_at_the_lock)
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    assert seen == [f"{os.getpid()}\n"] * 2
+    assert not (tmp_path / "lock").exists()
+
+
+def test_a_failed_training_releases_the_lock(tmp_path, tiny_configs, tiny_images, quiet):
+    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    with pytest.raises(UserError, match="already holds a run"):
+        train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    assert not (tmp_path / "lock").exists()
+
+
+# ------------------------------------------------------------------ stopping on the way
+
+def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(
+        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+    real_savez = np.savez
+
+    def savez_on_a_disk_that_fills_up(handle, **arrays):
+        if checkpoint_paths(tmp_path):                  # the first checkpoint still fits
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_savez(handle, **arrays)
+
+    monkeypatch.setattr(np, "savez", savez_on_a_disk_that_fills_up)
+    with pytest.raises(UserError, match=r"step_0000004\.npz: cannot save the checkpoint \(No space "
+                                        r"left on device\); last good checkpoint: .*step_0000002"):
+        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["step_0000002.npz"]  # no temp file
+    assert load_gan(tmp_path / "checkpoints" / "step_0000002.npz").step == 2
+
+
+def interrupt_at_iteration_3(monkeypatch):
+    real_update = BarGAN.update
+
+    def update_until_ctrl_c(self, data):
+        if self.step == 2:
+            raise KeyboardInterrupt
+        return real_update(self, data)
+
+    monkeypatch.setattr(BarGAN, "update", update_until_ctrl_c)
+
+
+def test_ctrl_c_says_where_training_stopped_and_which_checkpoint_it_resumes_from(
+        tmp_path, monkeypatch, tiny_configs, tiny_images):
+    interrupt_at_iteration_3(monkeypatch)
+    notes = []
+    with pytest.raises(KeyboardInterrupt):
+        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=notes.append)
+    assert notes[-1] == (f"{tmp_path}: stopped at iteration 2 of 6; last good checkpoint: "
+                         f"{tmp_path / 'checkpoints' / 'step_0000002.npz'} "
+                         "(resuming continues from there)")
+    assert not (tmp_path / "lock").exists()
+
+
+def test_ctrl_c_in_train_gan_prints_the_command_that_continues(tmp_path, monkeypatch, capsys,
+                                                               write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")
+    interrupt_at_iteration_3(monkeypatch)
+    args = ["--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "my run"),
+            "--iterations", "6", "--batch", "4", "--latent", "6", "--checkpoint-every", "2"]
+    assert run_script(*args) == 130
+    err = capsys.readouterr().err
+    assert (f"continue with: python train_gan.py --data {tmp_path / 'data.npz'} --out "
+            f"'{tmp_path / 'my run'}' --iterations 6 --batch 4 --latent 6 --checkpoint-every 2 "
+            "--resume\ninterrupted\n") in err
+
+
+def test_train_gan_refuses_a_network_too_large_to_build_in_one_line(tmp_path, capsys,
+                                                                    write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")
+    code = run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--width", str(10 ** 6))
+    assert code == 1
+    assert capsys.readouterr().err == ("error: the networks would have more than 50,000,000 "
+                                       "parameters; choose smaller sizes (--width, --latent)\n")
+
+
+def test_train_gan_counts_in_english(tmp_path, capsys, write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz", songs=2)
+    run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+               "--iterations", "1", "--batch", "4", "--latent", "6", "--holdout", "0.5")
+    out = capsys.readouterr().out
+    assert "4 training windows from 1 song;" in out
+    assert "trained 1 iteration;" in out

@@ -10,9 +10,10 @@ checkpoint alone: the checkpoint names its architecture and holds both configura
 """
 import dataclasses
 
-from drumroll.models.bars import BarGAN
 from drumroll.dataset import Windows, as_windows
-from drumroll.models.base import CHECKPOINT_FORMAT, DrumGAN, ModelConfig, TrainConfig
+from drumroll.models.bars import BarGAN
+from drumroll.models.base import (CHECKPOINT_FORMAT, DrumGAN, ModelConfig, ModelTooLarge,
+                                  TrainConfig)
 from drumroll.models.original import OriginalGAN
 from drumroll.models.song import SongGAN
 from gan_numpy.checkpoint import CheckpointError, load_checkpoint
@@ -20,8 +21,8 @@ from gan_numpy.checkpoint import CheckpointError, load_checkpoint
 ARCHITECTURES = {gan.arch: gan for gan in (BarGAN, SongGAN, OriginalGAN)}
 DEFAULT_ARCH = BarGAN.arch
 
-__all__ = ["ARCHITECTURES", "DEFAULT_ARCH", "DrumGAN", "ModelConfig", "TrainConfig", "Windows",
-           "as_windows",
+__all__ = ["ARCHITECTURES", "DEFAULT_ARCH", "DrumGAN", "ModelConfig", "ModelTooLarge",
+           "TrainConfig", "Windows", "as_windows",
            "architecture", "architecture_of", "build_gan", "load_gan"]
 
 
@@ -73,6 +74,9 @@ def load_gan(path):
         gan.load_state(arrays, meta, path)
     except CheckpointError:
         raise
+    except ModelTooLarge as error:
+        sizes = {name: value for name, value in meta["model"].items() if name != "rows"}
+        raise CheckpointError(f"{path}: refused: {error} (model configuration {sizes})") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CheckpointError(f"{path}: unusable configuration ({error}); "
                               "retrain the model (make train)") from None

@@ -12,6 +12,7 @@ training rolls are laid out for its networks (`prepare_data`, `to_rolls`), the s
 latent vector and one training iteration (`update`). Everything else lives here.
 """
 import dataclasses
+import math
 
 import numpy as np
 
@@ -22,6 +23,42 @@ from gan_numpy.optim import Adam
 
 CHECKPOINT_FORMAT = "drumgan-checkpoint-2"
 SAMPLING_BATCH = 64     # batch norm uses the statistics of the sampling batch: never fewer
+MAX_PARAMETERS = 50_000_000   # 200 MB of weights, about 1 GB with gradients, Adam and the EMA;
+                              # the default networks have 1 to 2.5 million
+
+
+class ModelTooLarge(ValueError):
+    """A model configuration whose networks would be too large to build."""
+
+
+class CountingGenerator(np.random.Generator):
+    """A numpy Generator that counts the random values drawn from it and stops at a budget.
+
+    Every weight of a new network is drawn from its initialisation generator, so counting the
+    draws counts the parameters while the networks are being built, before a too large
+    weight matrix is allocated: a configuration asking for billions of parameters is refused
+    at once instead of ending in a MemoryError. The numbers drawn are those of the plain
+    Generator on the same seed.
+    """
+
+    def __init__(self, seed, budget):
+        super().__init__(np.random.default_rng(seed).bit_generator)
+        self.budget = budget
+        self.drawn = 0
+
+    def count(self, size):
+        self.drawn += math.prod(np.atleast_1d(size).tolist()) if size is not None else 1
+        if self.drawn > self.budget:
+            raise ModelTooLarge(f"the networks would have more than {self.budget:,} "
+                                "parameters")
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        self.count(size)
+        return super().uniform(low, high, size)
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None):
+        self.count(size)
+        return super().standard_normal(size, dtype, out)
 
 
 @dataclasses.dataclass
@@ -70,7 +107,7 @@ class DrumGAN:
         self.model = model
         self.train_config = (train if train is not None else TrainConfig()).resolved(self.TRAINING)
         self.rng = np.random.default_rng(self.train_config.seed)   # batches and latents
-        init = np.random.default_rng([self.train_config.seed, 1])  # initial weights
+        init = CountingGenerator([self.train_config.seed, 1], MAX_PARAMETERS)  # initial weights
         self.G, self.D = self.build(init)
         self.opt_G = Adam(self.G, *self.adam_settings())
         self.opt_D = Adam(self.D, *self.adam_settings())

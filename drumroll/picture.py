@@ -1,0 +1,126 @@
+"""Drum-roll pictures people can read: SVG with drum names, bar and beat lines, velocities.
+
+The PNG stays the dataset format (one pixel per cell, no words). This picture is for eyes: one
+line per drum in use, named as in General MIDI (format.NOTE_NAMES), bar numbers on top, a
+strong line at every bar and a faint one at every beat, and each hit a mark whose opacity is
+its velocity when the roll has velocities. It is plain text written here, so it needs no
+library, opens in any browser and scales without blurring.
+
+    svg = roll_picture([hits], velocities=[velocities], title="track-01")
+    write_svg("track-01.svg", svg)
+"""
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from drumroll.files import writing
+from drumroll.format import LOWEST_NOTE, NOTE_NAMES, STEPS_PER_BAR, STEPS_PER_BEAT
+
+STEP_WIDTH = 4          # pixels per 32nd-note step: a bar is 128 pixels wide
+ROW_HEIGHT = 14         # pixels per drum line
+LABEL_WIDTH = 112       # the drum names, left of the grid
+TITLE_HEIGHT = 20       # a roll's title line
+RULER_HEIGHT = 14       # the bar numbers
+GAP = 12                # between two rolls
+HIT_COLOUR = "#b0102a"  # a red that no line or word of the picture uses
+SOFTEST = 0.25          # opacity of a hit of velocity 1; velocity 127 is fully opaque
+
+
+def note_name(note):
+    return NOTE_NAMES.get(note, f"note {note}")
+
+
+def rows_in_use(rolls):
+    """Rows hit at least once in any of the rolls (each (rows, steps) bool), in order."""
+    return [int(row) for row in np.flatnonzero(np.any([roll.any(axis=1) for roll in rolls],
+                                                      axis=0))]
+
+
+def hit_opacity(velocity):
+    """Velocity 1..127 -> opacity SOFTEST..1 (a louder hit is a darker mark)."""
+    return SOFTEST + (1.0 - SOFTEST) * (min(max(int(velocity), 1), 127) - 1) / 126
+
+
+def roll_height(rows, title):
+    return (TITLE_HEIGHT if title else 0) + RULER_HEIGHT + ROW_HEIGHT * max(len(rows), 1)
+
+
+def roll_elements(hits, velocities, rows, lowest_note, title, top):
+    """SVG elements (strings) of one roll whose top edge is at y = top."""
+    steps = hits.shape[1]
+    elements = []
+    if title:
+        elements.append(f'<text class="title" x="0" y="{top + 14}" font-size="13" '
+                        f'font-weight="bold">{escape(title)}</text>')
+        top += TITLE_HEIGHT
+    grid_top, grid_height = top + RULER_HEIGHT, ROW_HEIGHT * max(len(rows), 1)
+    for index, row in enumerate(rows):
+        y = grid_top + index * ROW_HEIGHT
+        if index % 2:
+            elements.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{steps * STEP_WIDTH}" '
+                            f'height="{ROW_HEIGHT}" fill="#f2f2f2"/>')
+        elements.append(f'<text class="drum" x="{LABEL_WIDTH - 6}" y="{y + ROW_HEIGHT - 3}" '
+                        f'text-anchor="end">{escape(note_name(lowest_note + row))}</text>')
+    if not rows:
+        elements.append(f'<text x="{LABEL_WIDTH + 6}" y="{grid_top + ROW_HEIGHT - 3}" '
+                        f'fill="#666">no hits</text>')
+    for step in range(0, steps + 1, STEPS_PER_BEAT):
+        x = LABEL_WIDTH + step * STEP_WIDTH
+        if step % STEPS_PER_BAR == 0 or step == steps:
+            elements.append(f'<line class="bar" x1="{x}" y1="{grid_top - 3}" x2="{x}" '
+                            f'y2="{grid_top + grid_height}" stroke="#333" stroke-width="1.5"/>')
+            if step < steps:
+                elements.append(f'<text class="bar-number" x="{x + 3}" y="{grid_top - 3}" '
+                                f'fill="#555">{step // STEPS_PER_BAR + 1}</text>')
+        else:
+            elements.append(f'<line class="beat" x1="{x}" y1="{grid_top}" x2="{x}" '
+                            f'y2="{grid_top + grid_height}" stroke="#ccc" stroke-width="1"/>')
+    for index, row in enumerate(rows):
+        y = grid_top + index * ROW_HEIGHT + 2
+        for step in np.flatnonzero(hits[row]).tolist():
+            opacity = "" if velocities is None else \
+                f' fill-opacity="{hit_opacity(velocities[row, step]):.2f}"'
+            elements.append(f'<rect class="hit" x="{LABEL_WIDTH + step * STEP_WIDTH}" y="{y}" '
+                            f'width="{STEP_WIDTH - 1}" height="{ROW_HEIGHT - 4}" '
+                            f'fill="{HIT_COLOUR}"{opacity}/>')
+    return elements
+
+
+def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOWEST_NOTE,
+                 title=None):
+    """Drum rolls stacked one under the other -> the text of one SVG picture.
+
+    rolls:      list of (rows, steps) bool hits, row r = note lowest_note + r.
+    velocities: None, or one (rows, steps) array of MIDI velocities per roll (opacity).
+    titles:     None, or a title per roll. title: a heading for the whole picture.
+    rows:       the rows to draw (default: those hit in any roll), top to bottom.
+    """
+    rolls = [np.asarray(roll, dtype=bool) for roll in rolls]
+    rows = rows_in_use(rolls) if rows is None else [int(row) for row in rows]
+    titles = titles or [None] * len(rolls)
+    velocities = velocities if velocities is not None else [None] * len(rolls)
+    top = TITLE_HEIGHT if title else 0
+    elements = []
+    if title:
+        elements.append(f'<text class="heading" x="0" y="14" font-size="14" '
+                        f'font-weight="bold">{escape(title)}</text>')
+    for roll, roll_velocities, roll_title in zip(rolls, velocities, titles):
+        elements += roll_elements(roll, roll_velocities, rows, lowest_note, roll_title, top)
+        top += roll_height(rows, roll_title) + GAP
+    width = LABEL_WIDTH + max((roll.shape[1] for roll in rolls), default=0) * STEP_WIDTH + 1
+    height = max(top - GAP, 1)
+    return "\n".join([
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<title>{escape(title or ", ".join(filter(None, titles)) or "drum roll")}</title>',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        *elements,
+        "</svg>", ""])
+
+
+def write_svg(path, text):
+    """Write an SVG picture atomically (UserError naming the file when it cannot be)."""
+    with writing(path) as handle:
+        handle.write(text.encode("utf-8"))
+

@@ -1,0 +1,69 @@
+"""The Makefile: any folder name works, RUN follows ARCH and SEED, `make help` lists variables."""
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from drumroll.dataset import load_dataset
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def make(*args):
+    done = subprocess.run(["make", "--no-print-directory", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def command_of(script, output):
+    """The line of a dry run (make -n) that runs `script`."""
+    [line] = [line for line in output.splitlines() if f" {script} " in line]
+    return line
+
+
+def test_help_lists_every_variable_with_its_default():
+    lines = make("-s", "help").splitlines()
+    for name, default in [("MIDI_DIR", "data/midi"), ("DATASET_DIR", "build/dataset"),
+                          ("ARCH", "bars"), ("ITER", "(empty)"), ("SEED", "0"),
+                          ("RUN", "runs/bars"), ("NUM", "8"), ("BPM", "140"),
+                          ("OUT", "generated"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
+                          ("ORIGINAL", "(empty)")]:
+        assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
+
+
+@pytest.mark.parametrize("settings, run", [([], "runs/bars"), (["SEED=1"], "runs/bars-seed1"),
+                                           (["ARCH=original"], "runs/original"),
+                                           (["ARCH=original", "SEED=2"], "runs/original-seed2"),
+                                           (["SEED=1", "RUN=runs/mine"], "runs/mine")])
+def test_train_generate_and_evaluate_use_the_run_folder_of_the_arch_and_seed(settings, run):
+    seed = next((s.split("=")[1] for s in settings if s.startswith("SEED=")), "0")
+    assert f"--seed '{seed}' --out '{run}' --resume" in command_of(
+        "train_gan.py", make("-n", "train", *settings))
+    assert f"--checkpoint '{run}'" in command_of("img2midi.py", make("-n", "generate", *settings))
+    assert f"--run '{run}'" in command_of("evaluate.py", make("-n", "evaluate", *settings))
+
+
+def test_train_makes_a_missing_dataset_first_whatever_its_folders_are_called(tmp_path):
+    output = make("-n", "train", f"MIDI_DIR={tmp_path}/my söngs",
+                  f"DATASET_DIR={tmp_path}/data set")
+    assert f"midi2img.py '{tmp_path}/my söngs' --out '{tmp_path}/data set'" in output
+    assert f"--data '{tmp_path}/data set/dataset.npz'" in command_of("train_gan.py", output)
+
+
+def test_a_value_with_a_quote_stays_one_argument():
+    assert "--original 'it'\\''s mine'" in make("-n", "evaluate", "ORIGINAL=it's mine")
+
+
+def test_dataset_reads_a_folder_whose_name_has_spaces_and_non_ascii_letters(tmp_path):
+    songs = tmp_path / "my söngs"
+    songs.mkdir()
+    shutil.copy(sorted((REPO / "data" / "midi").glob("*.mid"))[0], songs / "piste ü 1.mid")
+    venv = tmp_path / "venv"          # stands in for .venv: this Python runs the scripts
+    venv.mkdir()
+    (venv / ".runtime").touch()
+    make("dataset", f"MIDI_DIR={songs}", f"DATASET_DIR={tmp_path}/data set", f"VENV={venv}",
+         f"PY={sys.executable}")
+    assert len(load_dataset(tmp_path / "data set" / "dataset.npz")) > 0
