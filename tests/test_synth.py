@@ -294,7 +294,7 @@ def test_same_midi_gives_the_same_bytes(tmp_path):
                            for event in drum_note(step * 120, (36, 42, 38, 46)[step % 4],
                                                   velocity=60 + step)]])
     render_midi_file(path, tmp_path / "a.wav")
-    kit.build_kit.cache_clear()      # a freshly synthesized kit, as in a new process
+    kit.build_kit.cache_clear()      # the kit built again, as in a new process
     render_midi_file(path, tmp_path / "b.wav")
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
 
