@@ -8,6 +8,10 @@ at its onset sample. Sounds overlap as on a real kit (a cymbal rings under the n
 except the hi-hat, whose new hit chokes the one still ringing. In stereo each voice sits at
 its place in the kit (kit.VOICE_PAN). The mix is peak-normalized below full scale, so it never
 clips, and everything is deterministic: same MIDI, same bytes.
+
+The MIDI file is read by midi_scan.scan_drum_notes, which keeps only the drum note-ons and the
+timing, instead of building and merging a mido message object per event (plain rule: iterate
+the mido.MidiFile); mido still reads any file the fast reader declines. Same hits, same times.
 """
 import collections
 import os
@@ -15,12 +19,12 @@ import os
 import numpy as np
 from scipy.io import wavfile
 
-from .cli import UserError
-from .files import atomic_write
-from .midi_in import read_midi
-from .format import DRUM_CHANNEL, FOLDED_NOTES
-from .kit import (CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_pan_gains,
-                  note_sample)
+from drumroll.cli import UserError
+from drumroll.files import atomic_write
+from drumroll.format import DRUM_CHANNEL, FOLDED_NOTES
+from drumroll.kit import (CHOKE_NOTES, DECAY_TAIL_SECONDS, NOTE_VOICES, SAMPLE_RATE, note_pan_gains,
+                          note_sample)
+from drumroll.midi_scan import Declined, scan_drum_notes
 
 PEAK = 0.89                 # about -1 dBFS: loud, never at full scale
 CHOKE_FADE_SECONDS = 0.005  # a choked hi-hat fades out this fast instead of clicking off
@@ -108,6 +112,38 @@ def to_int16(audio):
     return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
 
 
+def drum_note_ons(midi_path):
+    """(onsets, seconds): the channel-10 note-ons of a MIDI file as (seconds, note, velocity),
+    in playing order, and the length of the file in seconds. UserError for a bad file.
+
+    The fast reader (midi_scan) handles ordinary files; anything it declines, from a broken
+    file to a type 2 one, is read by mido as before, which gives the same onsets or the same
+    error message.
+    """
+    try:
+        return scan_drum_notes(midi_path, DRUM_CHANNEL)
+    except Declined:
+        return drum_note_ons_with_mido(midi_path)
+
+
+def drum_note_ons_with_mido(midi_path):
+    """drum_note_ons the plain way: mido merges the tracks and times every message."""
+    from drumroll.midi_in import read_midi      # imports mido (0.1 s): only when needed
+    midi = read_midi(midi_path)
+    try:
+        messages = list(midi)   # merges the tracks; message.time becomes seconds since the last
+    except TypeError:           # mido refuses to merge the tracks of a type 2 file
+        raise UserError(f"{midi_path}: type 2 MIDI files (independent songs) are not "
+                        "supported") from None
+    onsets, now = [], 0.0
+    for message in messages:
+        now += message.time
+        if message.type == "note_on" and message.velocity > 0 \
+                and message.channel == DRUM_CHANNEL:
+            onsets.append((now, message.note, message.velocity))
+    return onsets, now
+
+
 def read_drum_hits(midi_path):
     """All drum hits of a MIDI file, every track, channel 10, tempo changes honoured.
 
@@ -116,30 +152,21 @@ def read_drum_hits(midi_path):
     the file is missing, is not a MIDI file, holds no drum note the kit can play, or lasts
     longer than MAX_SECONDS.
     """
-    midi = read_midi(midi_path)
-    try:
-        messages = list(midi)   # merges the tracks; message.time becomes seconds since the last
-    except TypeError:           # mido refuses to merge the tracks of a type 2 file
-        raise UserError(f"{midi_path}: type 2 MIDI files (independent songs) are not "
-                        "supported") from None
-
-    hits, ignored, now = [], 0, 0.0
-    for message in messages:
-        now += message.time
-        if message.type != "note_on" or message.velocity == 0 or message.channel != DRUM_CHANNEL:
-            continue
-        note = FOLDED_NOTES.get(message.note, message.note)
+    onsets, seconds = drum_note_ons(midi_path)
+    hits, ignored = [], 0
+    for time, note, velocity in onsets:
+        note = FOLDED_NOTES.get(note, note)
         if note in NOTE_VOICES:
-            hits.append(Hit(now, note, message.velocity))
+            hits.append(Hit(time, note, velocity))
         else:
             ignored += 1
     if not hits:
         found = f" ({ignored} notes outside the kit)" if ignored else ""
         raise UserError(f"{midi_path}: no drum notes on channel 10{found}")
-    if now > MAX_SECONDS:
-        raise UserError(f"{midi_path}: lasts {now / 60:.0f} minutes, longer than the "
+    if seconds > MAX_SECONDS:
+        raise UserError(f"{midi_path}: lasts {seconds / 60:.0f} minutes, longer than the "
                         f"{MAX_SECONDS // 60} minutes the renderer accepts")
-    return hits, now, ignored
+    return hits, seconds, ignored
 
 
 def render_midi_file(midi_path, wav_path, stereo=True):
