@@ -1,8 +1,15 @@
-"""How fast drum MIDI becomes audio: an 8-bar pattern and a 10-minute song (issue 6).
+"""How fast drum MIDI becomes audio: an 8-bar pattern and a 10-minute song (issues 6 and 14).
 
-Goal: an 8-bar pattern well under a second, a 10-minute song in a few seconds.
+Goals: an 8-bar pattern well under a second; `listen.py` on the 9.8-minute real song
+with-hearts-toward-none-7 (when ../shared/data/mgla-midi exists) at least 300x real time,
+measured end to end: a new Python process each run, start-up and imports included.
 """
+import importlib
 import os
+import pathlib
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -11,8 +18,12 @@ import mido
 from drumroll import kit
 from drumroll.format import DEFAULT_BPM, DRUM_CHANNEL, MIDI_TICKS_PER_BEAT, STEPS_PER_BAR, \
     STEPS_PER_BEAT
-from drumroll.synth import Hit, render_hits, render_midi_file, to_int16
+from drumroll.synth import Hit, read_drum_hits, render_hits, render_midi_file, to_int16
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+REAL_SONG = ROOT.parent / "shared" / "data" / "mgla-midi" / "with-hearts-toward-none-7.mid"
+LISTEN_GOAL = 300       # x real time
+LISTEN_RUNS = 5
 STEP_SECONDS = 60.0 / DEFAULT_BPM / STEPS_PER_BEAT
 SIXTEENTH = 2   # steps
 
@@ -70,11 +81,44 @@ def timed(function, *args, repeat=3):
     return result, best
 
 
+def run_listen(song, wav, cache):
+    """Seconds of one `python listen.py song --out wav` with its own kit cache folder."""
+    environment = dict(os.environ, XDG_CACHE_HOME=cache)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "listen.py"), str(song), "--out", str(wav)],
+                   check=True, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bench_listen(song):
+    """listen.py end to end on a real song: first run (the kit synthesized and cached), then
+    LISTEN_RUNS runs with the kit read from the cache."""
+    music_seconds = read_drum_hits(song)[1]
+    with tempfile.TemporaryDirectory() as folder:
+        wav = os.path.join(folder, "song.wav")
+        first = run_listen(song, wav, folder)
+        runs = [run_listen(song, wav, folder) for _ in range(LISTEN_RUNS)]
+    best, median = min(runs), statistics.median(runs)
+    print(f"\nlisten.py {song.name} ({music_seconds / 60:.1f} min of music) -> stereo WAV, "
+          "a new process each run, start-up included:")
+    print(f"  first run (kit synthesized and cached): {first:.2f} s")
+    print(f"  kit cached, best / median of {LISTEN_RUNS}: {best:.2f} / {median:.2f} s = "
+          f"{music_seconds / best:.0f}x / {music_seconds / median:.0f}x real time "
+          f"(goal: {LISTEN_GOAL}x, {music_seconds / LISTEN_GOAL:.2f} s)")
+
+
 def main():
-    kit.build_kit.cache_clear()
-    _, kit_seconds = timed(kit.build_kit, repeat=1)
-    print(f"synthesizing the kit ({len(kit.build_kit())} voices, once per process): "
-          f"{kit_seconds:.2f} s\n")
+    import_seconds = None
+    if "scipy.signal" not in sys.modules:
+        _, import_seconds = timed(importlib.import_module, "scipy.signal", repeat=1)
+    _, synthesis_seconds = timed(kit.synthesize_kit, repeat=1)
+    kit.build_kit()     # makes sure the cache file exists
+    voices, load_seconds = timed(kit.load_kit, kit.kit_cache_path())
+    imported = ""
+    if import_seconds is not None:
+        imported = f" after importing scipy.signal ({import_seconds:.2f} s)"
+    print(f"the kit ({len(voices)} voices): synthesized in {synthesis_seconds:.2f} s{imported}; "
+          f"read from the cache in {load_seconds:.3f} s\n")
 
     bar_seconds = STEPS_PER_BAR * STEP_SECONDS
     cases = [("8-bar pattern", 8), ("10-minute song", int(round(600 / bar_seconds)))]
@@ -95,6 +139,8 @@ def main():
             print(f"{name:<16}{len(hits):>7}{audio_seconds:>9.1f}{mono_seconds:>8.3f}"
                   f"{stereo_seconds:>10.3f}{file_seconds:>13.3f}"
                   f"{audio_seconds / file_seconds:>12.0f}")
+    if REAL_SONG.is_file():
+        bench_listen(REAL_SONG)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,24 @@ The recipes are the classic analogue-drum ones, kept short enough to read:
 - hi-hats: six detuned square waves (the TR-808 trick) and noise, high-passed, short or long;
 - ride, bell: inharmonic sine partials, each with its own decay, over a quiet noise wash;
 - crash, china, splash: long bright noise plus a cloud of random partials, decaying slowly.
+
+Synthesizing takes a second or two, most of it importing scipy.signal, so the kit is kept in a
+cache file between runs: <user cache folder>/drumgan/kit-<recipe hash>.npz (the user cache
+folder is $XDG_CACHE_HOME, else ~/.cache). The hash covers this file's source and the NumPy and
+SciPy versions, so a changed recipe or library makes a new kit; a missing, unreadable or
+incomplete file is synthesized again and rewritten (atomically), and a cache that cannot be
+written only means the next run synthesizes too. Plain rule: synthesize at every start.
+Deleting the folder is always safe.
 """
 import functools
+import hashlib
+import os
 
 import numpy as np
-from scipy import signal
+import scipy    # the version only, for the cache key; scipy.signal is imported when synthesizing
 
-from .format import HIGHEST_NOTE, KIT_PIECES, LOWEST_NOTE, NOTE_NAMES
+from drumroll.files import atomic_write
+from drumroll.format import HIGHEST_NOTE, KIT_PIECES, LOWEST_NOTE, NOTE_NAMES
 
 SAMPLE_RATE = 44100
 DECAY_TAIL_SECONDS = 3.0    # the longest voice: how long the last hit may ring after the music
@@ -67,11 +78,13 @@ def _noise(n, seed):
 
 
 def _bandpass(x, low, high, order=4):
+    from scipy import signal    # a second to import: only when the kit is synthesized
     sos = signal.butter(order, [low, high], btype="bandpass", fs=SAMPLE_RATE, output="sos")
     return signal.sosfilt(sos, x)
 
 
 def _highpass(x, cutoff, order=4):
+    from scipy import signal
     sos = signal.butter(order, cutoff, btype="highpass", fs=SAMPLE_RATE, output="sos")
     return signal.sosfilt(sos, x)
 
@@ -239,14 +252,77 @@ VOICE_BUILDERS.update({NOTE_NAMES[note]: functools.partial(tom, pitch)
                        for note, pitch in TOM_PITCHES.items()})
 
 
+def synthesize_kit():
+    """Every voice computed from its recipe: {voice name: float32 samples (n,)}."""
+    return {name: build() for name, build in VOICE_BUILDERS.items()}
+
+
+def kit_cache_path():
+    """The cache file of this recipe's kit (see the module docstring)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "drumgan", f"kit-{recipe_hash()}.npz")
+
+
+def recipe_source():
+    """The bytes of this file: the recipes, their parameters and seeds."""
+    with open(__file__, "rb") as handle:
+        return handle.read()
+
+
+def recipe_hash():
+    """Short hash of the recipe source and the library versions that compute it."""
+    digest = hashlib.sha256(recipe_source())
+    digest.update(f"numpy {np.__version__} scipy {scipy.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def load_kit(path):
+    """The kit saved at `path`, or None when it is missing, unreadable or not a whole kit."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            kit = {name: saved[name] for name in saved.files}
+    except Exception:   # missing, truncated, not a zip file, bad CRC...: synthesize again
+        return None
+    if set(kit) != set(VOICE_BUILDERS):
+        return None
+    for samples in kit.values():
+        if samples.dtype != np.float32 or samples.ndim != 1 or len(samples) == 0:
+            return None
+    return kit
+
+
+def save_kit(path, kit):
+    """Keep `kit` at `path` for the next runs, and delete the kits of other recipes beside it.
+
+    Written atomically, so a reader never sees half a file; a folder that cannot be written is
+    not an error (the next run synthesizes the kit again).
+    """
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with atomic_write(path) as handle:
+            np.savez(handle, **kit)
+        stale = [name for name in os.listdir(folder) if name.startswith("kit-")
+                 and name.endswith(".npz") and name != os.path.basename(path)]
+        for name in stale:
+            os.remove(os.path.join(folder, name))
+    except OSError:
+        pass
+
+
 @functools.lru_cache(maxsize=1)
 def build_kit():
-    """Every voice, computed once: {voice name: read-only float32 samples (n,)}."""
-    kit = {}
-    for name, build in VOICE_BUILDERS.items():
-        samples = build()
+    """Every voice, once per process: {voice name: read-only float32 samples (n,)}.
+
+    Read from the cache file when it holds this recipe's kit, else synthesized and cached.
+    """
+    path = kit_cache_path()
+    kit = load_kit(path)
+    if kit is None:
+        kit = synthesize_kit()
+        save_kit(path, kit)
+    for samples in kit.values():
         samples.setflags(write=False)   # shared by every render: nobody may change it
-        kit[name] = samples
     return kit
 
 

@@ -1,9 +1,11 @@
-"""Shared test helpers: tiny drum rolls, tiny model configurations, a silent log, a tiny dataset.
+"""Shared test setup and helpers: the kit cache in a temporary folder, tiny drum rolls, tiny
+model configurations, a silent log, a tiny dataset.
 
 Everything is a fixture; a fixture that builds things with arguments returns a function
 (e.g. `tiny_images(n=6, seed=7)`).
 """
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +15,20 @@ from drumroll.midi_in import DrumRoll
 from drumroll.models import ARCHITECTURES, TrainConfig
 
 ROWS = [0, 2, 6, 13]    # the drum rows tiny_images hits (bass drum, snare, hi-hat, crash)
+SMALL = dict(latent=6, bar_noise=3, width=4)   # network sizes for fast tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kit_cache_in_a_temporary_folder(tmp_path_factory):
+    """XDG_CACHE_HOME for the whole session (subprocesses inherit it): one kit is synthesized,
+    then read from there by every test and every script the tests run."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 def make_tiny_images(n=12, seed=0):
@@ -36,12 +52,11 @@ def tiny_images():
 def make_tiny_configs(arch="bars", **overrides):
     """(model config, train config) of a small, fast network; overrides go to whichever
     configuration has the field."""
-    values = dict(batch=4, iterations=4, seed=3, sample_every=1, checkpoint_every=2)
-    if arch == "bars":
-        values.update(latent=6, bar_noise=3, width=4)
-    values.update(overrides)
     model_class = ARCHITECTURES[arch].Config
     model_fields = {field.name for field in dataclasses.fields(model_class)}
+    values = dict(batch=4, iterations=4, seed=3, sample_every=1, checkpoint_every=2)
+    values.update({name: size for name, size in SMALL.items() if name in model_fields})
+    values.update(overrides)
     model = model_class(**{k: v for k, v in values.items() if k in model_fields})
     train = TrainConfig(**{k: v for k, v in values.items() if k not in model_fields})
     return model, train

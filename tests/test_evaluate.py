@@ -8,7 +8,7 @@ import pytest
 
 import evaluate
 from drumroll.cli import UserError
-from drumroll.dataset import Dataset, load_dataset, save_dataset
+from drumroll.dataset import load_dataset, save_dataset
 from drumroll.format import hits_to_pixels
 from drumroll.images import write_png
 from drumroll.training import train

@@ -1,6 +1,10 @@
 """drumroll.synth: drum MIDI -> audio. Timing, overlap and choke, loudness, files, bad input."""
+import bisect
+import io
 import os
 import pathlib
+import subprocess
+import sys
 
 import mido
 import numpy as np
@@ -14,7 +18,8 @@ from drumroll.format import DRUM_CHANNEL, HIGHEST_NOTE, LOWEST_NOTE
 from drumroll.kit import DECAY_TAIL_SECONDS, SAMPLE_RATE
 from drumroll.synth import Hit, mix_hits, read_drum_hits, render_hits, render_midi_file
 
-MGLA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mgla-midi"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MGLA = ROOT.parent / "shared" / "data" / "mgla-midi"
 TICKS = 480
 
 
@@ -213,6 +218,59 @@ def test_hits_past_the_end_are_dropped_and_long_sounds_cut():
     assert len(audio) == sample(1.0)
 
 
+def plain_mix(hits, num_samples, stereo=False):
+    """The mix the plain way, the specification of mix_hits: hit after hit in time order, add
+    the voice (a hi-hat cut by the next hi-hat hit: a faded copy) times velocity and pan."""
+    hits = sorted(Hit(*hit) for hit in hits if hit.velocity > 0)
+    onsets = [int(round(hit.time * SAMPLE_RATE)) for hit in hits]
+    hi_hat_onsets = [onset for hit, onset in zip(hits, onsets) if hit.note in kit.CHOKE_NOTES]
+    fade = int(synth.CHOKE_FADE_SECONDS * SAMPLE_RATE)
+    fade_out = np.linspace(1.0, 0.0, fade, endpoint=False, dtype=np.float32)
+    out = np.zeros((2 if stereo else 1, num_samples), dtype=np.float32)
+    for hit, onset in zip(hits, onsets):
+        if not 0 <= onset < num_samples:
+            continue
+        sound = kit.note_sample(hit.note)[:num_samples - onset].copy()
+        later = bisect.bisect_right(hi_hat_onsets, onset)
+        if hit.note in kit.CHOKE_NOTES and later < len(hi_hat_onsets) \
+                and hi_hat_onsets[later] - onset < len(sound):
+            at = hi_hat_onsets[later] - onset
+            sound = sound[:at + fade]
+            sound[at:] *= fade_out[:len(sound) - at]
+        gain = synth.hit_gain(hit.velocity)
+        if stereo:
+            left, right = gain * kit.note_pan_gains(hit.note)
+            out[0, onset:onset + len(sound)] += left * sound
+            out[1, onset:onset + len(sound)] += right * sound
+        else:
+            out[0, onset:onset + len(sound)] += gain * sound
+    return out.T.copy() if stereo else out[0]
+
+
+def busy_pattern(seconds=12.0, seed=0):
+    """Hits of every note, many overlapping, hi-hats choking each other (also on the same
+    onset, which does not choke), loud and soft, and a few past the end."""
+    rng = np.random.default_rng(seed)
+    hits = [Hit(float(t), int(note), int(velocity)) for t, note, velocity in zip(
+        np.round(rng.uniform(0, seconds, 400), 3), rng.integers(LOWEST_NOTE, HIGHEST_NOTE + 1, 400),
+        rng.integers(1, 128, 400))]
+    hats = [Hit(round(0.05 * i, 3), int(rng.choice([42, 44, 46])), int(rng.integers(40, 128)))
+            for i in range(int(seconds / 0.05))]
+    return hits + hats + [Hit(hats[7].time, 44, 90), Hit(seconds + 1.0, 36, 100)]
+
+
+@pytest.mark.parametrize("stereo", [False, True])
+def test_the_mix_has_the_same_samples_as_the_plain_hit_by_hit_mix(stereo):
+    hits = busy_pattern()
+    n = sample(12.5)
+    np.testing.assert_array_equal(mix_hits(hits, n, stereo), plain_mix(hits, n, stereo))
+
+
+def test_shared_hit_sounds_cannot_be_changed_by_accident():
+    with pytest.raises(ValueError):
+        synth.hit_sound(38, 100, True)[0, 0] = 1.0
+
+
 def test_a_note_without_a_voice_is_refused():
     with pytest.raises(ValueError, match="61"):
         mix_hits([Hit(0.0, 61, 100)], 100)
@@ -233,6 +291,30 @@ def test_audio_is_peak_normalized_below_full_scale():
 def test_a_quiet_pattern_is_brought_up_to_the_same_peak():
     audio = render_hits([Hit(0.0, 42, 10)])
     assert np.max(np.abs(audio)) == pytest.approx(synth.PEAK, rel=1e-6)
+
+
+def plain_to_int16(audio):
+    """16-bit conversion the plain way, on the whole array at once."""
+    return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("shape", [(3 * synth.CONVERT_BLOCK + 17, 2), (synth.CONVERT_BLOCK + 1,)])
+def test_int16_conversion_block_by_block_equals_the_whole_array_at_once(shape):
+    audio = np.random.default_rng(1).uniform(-1.5, 1.5, shape).astype(np.float32)
+    audio[:8].flat = [0.5 / 32767, 1.5 / 32767, -2.5 / 32767, 1.0, -1.0, 2.0, -2.0, 0.0]
+    np.testing.assert_array_equal(synth.to_int16(audio), plain_to_int16(audio))
+
+
+@pytest.mark.parametrize("stereo", [False, True])
+def test_converting_with_the_normalizing_gain_equals_normalizing_first(stereo):
+    hits = busy_pattern(seconds=4.0)
+    audio = mix_hits(hits, sample(7.0), stereo)
+    expected = plain_to_int16(render_hits(hits, 4.0, stereo))
+    np.testing.assert_array_equal(synth.to_int16(audio, synth.normalizing_gain(audio)), expected)
+
+
+def test_silence_is_not_amplified():
+    assert synth.normalizing_gain(np.zeros((10, 2), dtype=np.float32)) == 1.0
 
 
 # --- reading MIDI ---
@@ -294,9 +376,49 @@ def test_same_midi_gives_the_same_bytes(tmp_path):
                            for event in drum_note(step * 120, (36, 42, 38, 46)[step % 4],
                                                   velocity=60 + step)]])
     render_midi_file(path, tmp_path / "a.wav")
-    kit.build_kit.cache_clear()      # a freshly synthesized kit, as in a new process
+    kit.build_kit.cache_clear()      # the kit built again, as in a new process
     render_midi_file(path, tmp_path / "b.wav")
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
+@pytest.mark.parametrize("shape", [(2 * synth.CONVERT_BLOCK + 1000, 2), (999,), (0, 2)])
+def test_the_wav_file_has_the_bytes_scipy_writes(shape):
+    audio = np.random.default_rng(2).uniform(-1.1, 1.1, shape).astype(np.float32)
+    ours, scipys = io.BytesIO(), io.BytesIO()
+    synth.write_wav(ours, audio, gain=0.9)
+    wavfile.write(scipys, SAMPLE_RATE, plain_to_int16(audio * 0.9))
+    assert ours.getvalue() == scipys.getvalue()
+
+
+def plain_render(hits, seconds, stereo):
+    """WAV bytes the plain way: plain mix, normalize, whole-array conversion, scipy's writer."""
+    audio = plain_mix(hits, sample(seconds + DECAY_TAIL_SECONDS), stereo)
+    audio *= synth.PEAK / float(np.max(np.abs(audio)))
+    wav = io.BytesIO()
+    wavfile.write(wav, SAMPLE_RATE, plain_to_int16(audio))
+    return wav.getvalue()
+
+
+def test_the_wav_has_the_bytes_of_the_plain_render(tmp_path):
+    path = write_midi(tmp_path / "song.mid", [
+        [tempo(0, 170), tempo(1920, 93)] + [event for step in range(64) for event in drum_note(
+            step * 120, (36, 42, 38, 46, 36, 44, 49, 51)[step % 8], velocity=40 + step)],
+        drum_note(60, 42, velocity=30) + drum_note(1000, 46) + drum_note(1920, 41)])
+    render_midi_file(path, tmp_path / "song.wav")
+    hits, seconds, _ = read_drum_hits(path)
+    assert (tmp_path / "song.wav").read_bytes() == plain_render(hits, seconds, stereo=True)
+
+
+def test_rendering_imports_neither_mido_nor_scipy_signal_nor_scipy_io(tmp_path):
+    # the slowest imports: with the kit cached and an ordinary file, none is needed
+    path = write_midi(tmp_path / "song.mid", [[tempo(0, 120)] + drum_note(0, 36)])
+    kit.build_kit()     # the kit is in the cache folder the subprocess inherits
+    code = ("import sys; from drumroll.synth import render_midi_file; "
+            f"render_midi_file({str(path)!r}, {str(tmp_path / 'song.wav')!r}); "
+            "print([m for m in ('mido', 'scipy.signal', 'scipy.io') if m in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 # --- bad input ---
@@ -373,6 +495,14 @@ def test_refuses_to_write_the_wav_over_its_own_midi_file(tmp_path):
 
 
 # --- the real corpus, when it is there ---
+
+@pytest.mark.skipif(not MGLA.is_dir(), reason="../shared/data/mgla-midi is absent")
+def test_a_real_song_has_the_bytes_of_the_plain_render(tmp_path):
+    song = min(MGLA.glob("*.mid"), key=lambda path: path.stat().st_size)
+    render_midi_file(song, tmp_path / "song.wav")
+    hits, seconds, _ = read_drum_hits(song)
+    assert (tmp_path / "song.wav").read_bytes() == plain_render(hits, seconds, stereo=True)
+
 
 @pytest.mark.skipif(not MGLA.is_dir(), reason="../shared/data/mgla-midi is absent")
 def test_renders_a_whole_song_of_the_real_corpus(tmp_path):
