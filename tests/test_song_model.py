@@ -4,7 +4,7 @@ import pytest
 
 from drumroll.dataset import Windows
 from drumroll.models.song import (HitsAndVelocities, RoleAwareDiscriminator, SongConfig,
-                                  SongGAN, SongGenerator)
+                                  SongGAN, SongGenerator, WrapBars, groove_segments)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
 
@@ -58,22 +58,58 @@ def test_the_generator_gradients_for_weights_and_latent_match_numerical_ones(con
     assert rel_error(dz[:, :noise_end], numeric[:, :noise_end]) < 1e-6
     assert np.all(dz[:, noise_end:] == 0)            # roles are given, not learned
     for name, layer in generator.named_layers():
-        if "W" in layer.params and name.startswith(("across_bars", "bar_decoder.6")):
+        if "W" in layer.params and name.startswith(("groove_codes", "across_bars", "bar_decoder.6")):
             assert rel_error(layer.grads["W"], numerical_gradient(loss, layer.params["W"])) < 1e-6
 
 
-def test_a_bars_role_changes_the_whole_window_through_the_conv_across_bars(config):
+def latent_with_roles(config, roles, seed=2):
+    size = config.latent + 8 * config.bar_noise
+    z = np.random.default_rng(seed).standard_normal((1, size + 24)).astype(np.float32)
+    z[0, size:] = np.eye(3, dtype=np.float32)[roles].T.ravel()
+    return z
+
+
+def test_a_bars_role_reaches_its_neighbours_through_the_circular_conv_across_bars(config):
     generator = SongGenerator(config, rng=0).eval()
-    size = config.latent + 8 * (config.bar_noise + 3)
-    z = np.random.default_rng(2).standard_normal((1, size)).astype(np.float32)
-    roles = z[:, -24:].reshape(1, 3, 8)
-    roles[...] = 0
-    roles[0, ORDINARY] = 1
-    other = z.copy()
-    other[:, -24:].reshape(1, 3, 8)[0, :, 7] = [0, 1, 0]   # bar 7 becomes a fill
+    z = latent_with_roles(config, [ORDINARY] * 8)
+    other = latent_with_roles(config, [ORDINARY] * 7 + [FILL])      # bar 7 becomes a fill
     difference = np.abs(generator.forward(other) - generator.forward(z)).sum(axis=(0, 1, 2))
-    assert difference[7 * 32:].sum() > 0 and difference[6 * 32:7 * 32].sum() > 0
-    assert difference[:5 * 32].sum() == 0
+    per_bar = difference.reshape(8, 32).sum(axis=1)
+    assert per_bar[7] > 0 and per_bar[6] > 0 and per_bar[0] > 0      # bar 0 follows bar 7
+    assert np.all(per_bar[1:6] == 0)
+
+
+def test_bars_of_one_groove_with_the_same_noise_and_neighbours_are_identical(config):
+    generator = SongGenerator(config, rng=0).eval()
+    z = latent_with_roles(config, [ORDINARY] * 8)
+    noise = z[0, config.latent:config.latent + 8 * config.bar_noise].reshape(-1, 8)
+    noise[:, 4:] = noise[:, :4]                                       # a 4-bar phrase, twice
+    out = generator.forward(z)[0, :, 0].reshape(-1, 8, 32)
+    assert np.array_equal(out[:, :4], out[:, 4:])
+
+
+def test_a_change_starts_a_groove_with_a_code_of_its_own(config):
+    generator = SongGenerator(config, rng=0).eval()
+    same = latent_with_roles(config, [ORDINARY] * 8)
+    changed = latent_with_roles(config, [ORDINARY] * 4 + [CHANGE] + [ORDINARY] * 3)
+    for z in (same, changed):
+        noise = z[0, config.latent:config.latent + 8 * config.bar_noise].reshape(-1, 8)
+        noise[...] = noise[:, :1]                                     # one noise for all bars
+    steady = generator.forward(same)[0, :, 0].reshape(-1, 8, 32)
+    after = generator.forward(changed)[0, :, 0].reshape(-1, 8, 32)
+    assert np.allclose(steady[:, 2], steady[:, 6])
+    assert not np.allclose(after[:, 2], after[:, 6])                  # bar 6 is in groove 1
+
+
+def test_groove_segments_count_the_changes_after_the_first_bar():
+    roles = np.eye(3, dtype=np.float32)[[CHANGE, 0, CHANGE, 0, 1, CHANGE, CHANGE, CHANGE]].T[None]
+    segments = groove_segments(roles)
+    assert segments.argmax(axis=1).tolist() == [[0, 0, 1, 1, 1, 2, 3, 3]]
+
+
+def test_wrapping_bars_gradient_matches_numerical_one():
+    x = np.random.default_rng(0).standard_normal((2, 3, 1, 8))
+    assert check_layer(WrapBars(), x, np.random.default_rng(1))["x"] < 1e-7
 
 
 def test_the_discriminator_scores_bars_against_their_roles(config, rows):

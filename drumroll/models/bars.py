@@ -109,9 +109,9 @@ def bar_code_layers(config, rng):
             BatchNorm(wide), ReLU()]
 
 
-def across_bar_layers(in_channels, wide, rng):
+def across_bar_layers(in_channels, wide, rng, padding="same"):
     """A convolution across neighbouring bar codes (bar-to-bar coherence), batch norm, ReLU."""
-    return [Conv2D(in_channels, wide, (1, 3), rng=rng), BatchNorm(wide), ReLU()]
+    return [Conv2D(in_channels, wide, (1, 3), padding=padding, rng=rng), BatchNorm(wide), ReLU()]
 
 
 class BarGenerator(Layer):

@@ -27,13 +27,13 @@ import numpy as np
 from drumroll import dynamics
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
-                                  across_bar_layers, bar_code_layers, bars_into_batch,
-                                  bars_into_window, batch_into_bars, window_into_bars)
+                                  across_bar_layers, bars_into_batch, bars_into_window,
+                                  batch_into_bars, window_into_bars)
 from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
-from drumroll.phrases import ROLE_NAMES
+from drumroll.phrases import CHANGE, ROLE_NAMES
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
-from gan_numpy.layers import Layer, as_rng, init_weights
+from gan_numpy.layers import BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, init_weights
 from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
 from gan_numpy.network import Sequential
 
@@ -80,12 +80,46 @@ def role_planes(roles):
     return (roles[:, None, :] == np.arange(ROLES)[None, :, None]).astype(np.float32)
 
 
+SEGMENTS = 4                # grooves one window can hold: its first and up to 3 changes
+
+
+def groove_segments(roles):
+    """Roles one-hot (N, 3, 8) -> one-hot (N, SEGMENTS, 8) of each bar's groove in its window.
+
+    A window starts in groove 0 and every CHANGE bar after its first bar starts the next
+    groove (the last one takes any further changes): bars of one groove share one code.
+    """
+    changes = roles[:, CHANGE, 1:] > 0.5                                   # (N, 7)
+    index = np.concatenate([np.zeros((len(roles), 1), dtype=np.int64),
+                            np.cumsum(changes, axis=1)], axis=1)           # (N, 8)
+    index = np.minimum(index, SEGMENTS - 1)
+    return (index[:, None, :] == np.arange(SEGMENTS)[None, :, None]).astype(roles.dtype)
+
+
+class WrapBars(Layer):
+    """Circular padding across the bars: (N, C, 1, 8) -> (N, C, 1, 10), the last bar before
+    the first and the first after the last, so every bar has two neighbours, as in a loop
+    (and as in the training windows, rotated by whole bars)."""
+
+    def forward(self, x):
+        return np.concatenate([x[..., -1:], x, x[..., :1]], axis=3)
+
+    def backward(self, dout):
+        dx = dout[..., 1:-1].copy()
+        dx[..., -1] += dout[..., 0]
+        dx[..., 0] += dout[..., -1]
+        return dx
+
+
 class SongGenerator(Layer):
     """[global latent | bar noise (8 x B) | roles one-hot (8 x 3)] -> (N, 2R, 1, 256).
 
-    global latent -> (N, 2W, 1, 8) bar codes; roles join them -> conv across bars -> each bar
-    code + its noise + its role -> one bar decoder shared by all bars -> hits and velocities.
-    The backward pass returns the gradient for the latent too (the primer search needs it).
+    global latent -> one code per groove (N, 2W, SEGMENTS); each bar takes the code of its
+    groove (a CHANGE starts the next one), so a groove holds, bar after bar, until the roles
+    say it changes -> with the roles, a circular conv across neighbouring bars (a fill knows
+    a change follows) -> each bar code + its noise + its role -> one bar decoder shared by all
+    bars -> hits and velocities. The backward pass returns the gradient for the latent too
+    (the primer search needs it).
     """
 
     def __init__(self, config, rng=None):
@@ -93,13 +127,16 @@ class SongGenerator(Layer):
         self.global_size, self.noise = config.latent, config.bar_noise
         wide, rows = 2 * config.width, len(config.rows)
         self.code_channels = wide
-        self.bar_codes = Sequential(*bar_code_layers(config, rng))    # (N, 2W, 1, 8)
-        self.across_bars = Sequential(*across_bar_layers(wide + ROLES, wide, rng))
+        self.groove_codes = Sequential(
+            Dense(config.latent, wide * SEGMENTS, rng=rng),
+            Reshape((wide, 1, SEGMENTS)), BatchNorm(wide), ReLU())  # (N, 2W, 1, SEGMENTS)
+        self.across_bars = Sequential(WrapBars(),                      # (N, 2W+3, 1, 10)
+                                      *across_bar_layers(wide + ROLES, wide, rng, "valid"))
         self.bar_decoder = BAR_DECODERS[config.bar_decoder](
             config, wide + self.noise + ROLES, 2 * rows, rng, head=HitsAndVelocities())
 
     def sublayers(self):
-        return [("bar_codes", self.bar_codes), ("across_bars", self.across_bars),
+        return [("groove_codes", self.groove_codes), ("across_bars", self.across_bars),
                 ("bar_decoder", self.bar_decoder)]
 
     def split(self, z):
@@ -112,20 +149,23 @@ class SongGenerator(Layer):
     def forward(self, z):
         n = len(z)
         global_latent, noise, roles = self.split(z)
-        codes = self.bar_codes.forward(global_latent)                # (N, 2W, 1, 8)
+        grooves = self.groove_codes.forward(global_latent)[:, :, 0, :]   # (N, 2W, SEGMENTS)
+        self.segments = groove_segments(roles)                          # (N, SEGMENTS, 8)
+        codes = np.einsum("ncs,nsb->ncb", grooves, self.segments)        # (N, 2W, 8)
         codes = self.across_bars.forward(
-            np.concatenate([codes, roles[:, :, None, :]], axis=1))   # (N, 2W, 1, 8)
+            np.concatenate([codes, roles], axis=1)[:, :, None, :])      # (N, 2W, 1, 8)
         joined = np.concatenate([codes[:, :, 0, :], noise, roles], axis=1)  # (N, 2W+B+3, 8)
-        bars = self.bar_decoder.forward(bars_into_batch(joined))     # (N*8, 2R, 1, 32)
-        return bars_into_window(bars, n)                             # (N, 2R, 1, 256)
+        bars = self.bar_decoder.forward(bars_into_batch(joined))        # (N*8, 2R, 1, 32)
+        return bars_into_window(bars, n)                                # (N, 2R, 1, 256)
 
     def backward(self, dout):
         n, wide = len(dout), self.code_channels
-        dper_bar = self.bar_decoder.backward(window_into_bars(dout))  # (N*8, 2W+B+3)
-        djoined = batch_into_bars(dper_bar, n)                       # (N, 2W+B+3, 8)
+        dper_bar = self.bar_decoder.backward(window_into_bars(dout))    # (N*8, 2W+B+3)
+        djoined = batch_into_bars(dper_bar, n)                          # (N, 2W+B+3, 8)
         dacross = self.across_bars.backward(
-            np.ascontiguousarray(djoined[:, :wide, None, :]))        # (N, 2W+3, 1, 8)
-        dglobal = self.bar_codes.backward(np.ascontiguousarray(dacross[:, :wide]))
+            np.ascontiguousarray(djoined[:, :wide, None, :]))           # (N, 2W+3, 1, 8)
+        dgrooves = np.einsum("ncb,nsb->ncs", dacross[:, :wide, 0, :], self.segments)
+        dglobal = self.groove_codes.backward(np.ascontiguousarray(dgrooves[:, :, None, :]))
         dnoise = djoined[:, wide:wide + self.noise].reshape(n, -1)
         droles = np.zeros((n, ROLES * WINDOW_BARS), dtype=dglobal.dtype)
         return np.concatenate([dglobal, dnoise, droles], axis=1)
