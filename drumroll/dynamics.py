@@ -6,9 +6,13 @@ level* (the velocity it uses most). The network sees
 
     unit = (velocity / usual - 1) / SPREAD,  clipped to [-1, 1],  0 where there is no hit,
 
-so a song's usual level is 0, an accent a little above it. On the way out a unit value becomes
-a ratio of a base level and is snapped to the nearest of the ratios the drummer uses (`levels`),
-so generated tracks play at his few levels instead of a smear of velocities.
+so a song's usual level is 0, an accent a little above it. On the way out the hits are put
+on the few ratios of a base level the drummer uses (`levels`), as often as he uses each
+(`shares`): the network's values rank the hits from softest to loudest, and the loudest
+shares[-1] of them get the top level, and so on down. The network decides which hits are
+accented; the drummer's own habits decide how many and how loud. (Snapping each value to the
+nearest level instead turns the network's small wobbles around a song's usual level into
+accents: a quarter of all hits, against his 6%.)
 """
 import numpy as np
 
@@ -41,27 +45,39 @@ def to_unit(velocities, usual):
 
 
 def ratio_levels(velocities, usual):
-    """The ratios velocity / usual level used by at least LEVEL_SHARE of all hits, sorted.
+    """The ratios velocity / usual level the drummer uses, and how often: (levels, shares).
 
-    velocities (N, rows, steps) uint8 and usual (N,) as in to_unit; ratios rounded to 0.01.
+    velocities (N, rows, steps) uint8 and usual (N,) as in to_unit. levels: the ratios (rounded
+    to 0.01) of at least LEVEL_SHARE of all hits, sorted; shares: the share of all hits whose
+    ratio is nearest to each level (they add up to 1).
     """
     velocities = np.asarray(velocities)
     ratio = velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
     ratios = np.round(ratio[velocities > 0], 2)
     if ratios.size == 0:
-        return [1.0]
+        return [1.0], [1.0]
     values, counts = np.unique(ratios, return_counts=True)
-    return [float(v) for v in values[counts >= LEVEL_SHARE * ratios.size]]
+    levels = values[counts >= LEVEL_SHARE * ratios.size]
+    nearest = np.abs(ratios[:, None] - levels[None, :]).argmin(axis=1)
+    shares = np.bincount(nearest, minlength=len(levels)) / ratios.size
+    return [float(v) for v in levels], [round(float(v), 4) for v in shares]
 
 
-def from_unit(unit, hits, base, levels):
+def from_unit(unit, hits, base, levels, shares):
     """Network velocities in [-1, 1] -> MIDI velocities (uint8) at the drummer's levels.
 
-    unit, hits: (..., rows, steps); base: the usual level of the output; levels: the ratios
-    to snap to (ratio_levels). 0 where there is no hit; every hit within 1..127.
+    unit, hits: (..., rows, steps); base: the usual level of the output; levels, shares: the
+    ratios and how often each is played (ratio_levels). The hits, ranked by their unit values,
+    take the levels in those shares. 0 where there is no hit; every hit within 1..127.
     """
-    levels = np.asarray(sorted(levels), dtype=np.float64)
-    ratio = 1 + SPREAD * np.asarray(unit, dtype=np.float64)
-    nearest = levels[np.abs(ratio[..., None] - levels).argmin(axis=-1)]
-    velocity = np.clip(np.round(base * nearest), 1, 127).astype(np.uint8)
-    return np.where(hits, velocity, 0).astype(np.uint8)
+    unit = np.asarray(unit)
+    hits = np.asarray(hits, dtype=bool)
+    order = np.argsort(unit[hits], kind="stable")                       # softest first
+    bounds = np.round(np.cumsum(shares) / np.sum(shares) * order.size).astype(np.int64)
+    rank_level = np.searchsorted(bounds, np.arange(order.size), side="right")  # (hits,)
+    level = np.empty(order.size, dtype=np.int64)
+    level[order] = np.minimum(rank_level, len(levels) - 1)
+    velocity = np.clip(np.round(base * np.asarray(levels)[level]), 1, 127).astype(np.uint8)
+    out = np.zeros(hits.shape, dtype=np.uint8)
+    out[hits] = velocity
+    return out

@@ -27,17 +27,27 @@ def test_network_values_are_clipped_to_the_unit_range():
     assert to_unit(np.array([[[127, 5]]]), [40]).tolist() == [[[1.0, -1.0]]]
 
 
-def test_ratio_levels_pool_the_ratios_the_hits_use():
+def test_ratio_levels_pool_the_ratios_the_hits_use_and_how_often():
     velocities = np.array([[[76] * 50 + [89] * 10], [[89] * 50 + [102] * 10]], dtype=np.uint8)
-    assert ratio_levels(velocities, [76, 89]) == [1.0, 1.15, 1.17]
+    levels, shares = ratio_levels(velocities, [76, 89])
+    assert levels == [1.0, 1.15, 1.17]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-3)   # shares are rounded to 4 digits
+    assert shares[0] == round(100 / 120, 4)
 
 
-def test_output_velocities_snap_to_the_levels_and_only_where_there_are_hits():
-    unit = np.array([0.0, 0.28, -0.9, 0.5])
-    hits = np.array([True, True, True, False])
-    assert from_unit(unit, hits, 89, [0.85, 1.0, 1.15]).tolist() == [89, 102, 76, 0]
+def test_the_loudest_hits_take_the_top_level_as_often_as_the_drummer_plays_it():
+    unit = np.array([0.01, 0.02, -0.03, 0.20, 0.0, 0.05, -0.2, 0.0, 0.03, 0.04])
+    hits = np.ones(10, dtype=bool)
+    out = from_unit(unit, hits, 89, [0.85, 1.0, 1.15], [0.1, 0.8, 0.1])
+    assert out.tolist() == [89, 89, 89, 102, 89, 89, 76, 89, 89, 89]
+
+
+def test_velocities_are_given_only_where_there_are_hits():
+    unit = np.array([0.5, 0.5, -0.5])
+    out = from_unit(unit, np.array([True, False, True]), 89, [0.85, 1.15], [0.5, 0.5])
+    assert out.tolist() == [102, 0, 76]
 
 
 def test_output_velocities_stay_in_midi_range():
-    out = from_unit(np.ones(3), np.ones(3, dtype=bool), 120, [1.0, 1.5])
+    out = from_unit(np.ones(3), np.ones(3, dtype=bool), 120, [1.0, 1.5], [0.0, 1.0])
     assert out.tolist() == [127, 127, 127]

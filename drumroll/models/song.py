@@ -44,6 +44,7 @@ ROLES = len(ROLE_NAMES)
 class SongConfig(BarConfig):
     usual_velocity: int = 89      # the output's usual level: median of the training songs'
     velocity_levels: list = None  # ratios to the usual level the drummer plays (from the data)
+    velocity_shares: list = None  # how often he plays each of them
     form: dict = None             # how his songs are built (phrases.form_statistics)
 
 
@@ -240,9 +241,9 @@ class SongGAN(BarGAN):
         windows = as_windows(data) if data is not None else None
         model = model if model is not None else SongConfig()
         if windows is not None and windows.velocities is not None and model.velocity_levels is None:
-            model = dataclasses.replace(
-                model, velocity_levels=dynamics.ratio_levels(windows.velocities, windows.usual),
-                usual_velocity=int(np.median(windows.usual)))
+            levels, shares = dynamics.ratio_levels(windows.velocities, windows.usual)
+            model = dataclasses.replace(model, velocity_levels=levels, velocity_shares=shares,
+                                        usual_velocity=int(np.median(windows.usual)))
         if windows is not None and windows.form is not None and model.form is None:
             model = dataclasses.replace(model, form=windows.form)
         super().__init__(model, train, data)
@@ -297,7 +298,8 @@ class SongGAN(BarGAN):
         unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, self.model.rows] = output[:, len(self.model.rows):, 0, :]
         return dynamics.from_unit(unit, rolls < 0, base or self.model.usual_velocity,
-                                  self.model.velocity_levels or [1.0])
+                                  self.model.velocity_levels or [1.0],
+                                  self.model.velocity_shares or [1.0])
 
     def update(self, data):
         """As the bar GAN, with the real batch's roles given to G and D for its fake batch."""
