@@ -166,7 +166,8 @@ def form_statistics(songs):
       section_lengths  every section's length in bars (an empirical distribution)
       returns          share of sections (after the first) whose letter came before
       role_transitions 3 x 3 P(role of a bar | role of the bar before), inside sections
-      fill_before_change  share of section changes whose bar before is a fill
+      fill_before_change  share of CHANGE bars (the first bar of a new groove) whose bar
+                          before is a FILL: how often he leads into a new groove with a fill
     """
     lengths, returns, counts, fills_before, changes = [], [], np.ones((3, 3)), 0, 0
     for bars in songs:
@@ -179,12 +180,13 @@ def form_statistics(songs):
             lengths.append(length)
             if index:
                 returns.append(letter in seen)
-                changes += 1
-                fills_before += int(roles[start - 1] == FILL)
             seen.add(letter)
             for before, after in zip(roles[start:start + length - 1],
                                      roles[start + 1:start + length]):
                 counts[before, after] += 1
+        after_change = np.flatnonzero(roles[1:] == CHANGE)                  # bar before a change
+        changes += len(after_change)
+        fills_before += int(np.count_nonzero(roles[after_change] == FILL))
     return {"section_lengths": [int(n) for n in lengths],
             "returns": float(np.mean(returns)) if returns else 0.0,
             "role_transitions": (counts / counts.sum(axis=1, keepdims=True)).round(4).tolist(),

@@ -102,3 +102,10 @@ def test_form_statistics_learn_lengths_returns_and_role_habits():
     transitions = np.array(stats["role_transitions"])
     assert transitions.shape == (3, 3) and np.allclose(transitions.sum(axis=1), 1, atol=1e-3)
     assert transitions[ORDINARY, ORDINARY] > transitions[ORDINARY, FILL]
+
+
+def test_form_statistics_learn_how_often_a_fill_leads_into_a_change():
+    led = np.stack([BLAST] * 3 + [TOM_FILL] + [BEAT] * 3)
+    unled = np.stack([BLAST] * 3 + [BEAT] * 3)
+    assert form_statistics([led])["fill_before_change"] == 1.0
+    assert form_statistics([led, unled])["fill_before_change"] == 0.5

@@ -136,12 +136,21 @@ def test_the_role_aware_discriminator_gradients_match_numerical_ones(config, row
 def test_training_data_holds_hits_velocities_and_roles(tiny_images, rows):
     windows = tiny_windows(tiny_images)
     gan = SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
-    x, roles = gan.prepare_data(windows)
+    x, roles, chance = gan.prepare_data(windows)
     assert x.shape == (12, 2 * len(rows), 1, 256)
     assert np.array_equal(roles, windows.roles)
     velocity = x[:, len(rows):]
     assert np.all(velocity[x[:, :len(rows)] > 0] == 0)         # no hit, no velocity
     assert gan.model.velocity_levels == [0.85, 1.0, 1.15] and gan.model.usual_velocity == 89
+
+
+def test_windows_with_more_fills_are_drawn_more_often(tiny_images):
+    windows = tiny_windows(tiny_images)
+    gan = SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
+    _, roles, chance = gan.prepare_data(windows)
+    fills = (roles == FILL).sum(axis=1)
+    assert chance.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(chance / chance.min(), (1 + fills) / (1 + fills.min()))
 
 
 def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_configs):
@@ -156,7 +165,7 @@ def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images
 def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_configs):
     windows = tiny_windows(tiny_images)
     gan = SongGAN(*tiny_configs("song"), data=windows)
-    x, roles = gan.prepare_data(windows)
+    x, roles, _ = gan.prepare_data(windows)
     turned, turned_roles = gan.rotate_bars(x, roles)
     for window, role, t, t_role in zip(x, roles, turned, turned_roles):
         shift = next(k for k in range(8) if np.array_equal(np.roll(window, -32 * k, axis=2), t)

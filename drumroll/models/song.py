@@ -31,7 +31,7 @@ from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig
                                   batch_into_bars, window_into_bars)
 from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
-from drumroll.phrases import CHANGE, ROLE_NAMES
+from drumroll.phrases import CHANGE, FILL, ROLE_NAMES
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
 from gan_numpy.layers import BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, init_weights
 from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
@@ -273,8 +273,8 @@ class SongGAN(BarGAN):
         return np.concatenate([global_latent, noise.T.ravel(),
                                role_planes(roles[None])[0].ravel()]).astype(np.float32)
 
-    def prepare_data(self, windows):
-        """Windows -> (x (N, 2R, 1, 256): hits then velocities, roles (N, 8))."""
+    def window_arrays(self, windows):
+        """Windows -> x (N, 2R, 1, 256): hits then velocities, and roles (N, 8)."""
         windows = as_windows(windows)
         rows = self.model.rows
         hits = pixels_to_unit(windows.images)[:, rows]                   # (N, R, 256)
@@ -301,11 +301,23 @@ class SongGAN(BarGAN):
                                   self.model.velocity_levels or [1.0],
                                   self.model.velocity_shares or [1.0])
 
+    def prepare_data(self, windows):
+        """Windows -> (x (N, 2R, 1, 256): hits then velocities, roles (N, 8), the chance of
+        each window to be drawn into a batch (N,))."""
+        x, roles = self.window_arrays(windows)
+        weights = 1.0 + (roles == FILL).sum(axis=1)
+        return x, roles, weights / weights.sum()
+
     def update(self, data):
-        """As the bar GAN, with the real batch's roles given to G and D for its fake batch."""
-        x, roles = data
+        """As the bar GAN, with the real batch's roles given to G and D for its fake batch.
+
+        Windows are drawn in proportion to 1 + their fill bars: fills are what the drummer
+        plays least and what a GAN drops first, and since G and D are told the roles, drawing
+        more of one kind of role changes what they practise, not what a role should sound like.
+        """
+        x, roles, chance = data
         batch = self.train_config.batch
-        pick = self.rng.integers(0, len(x), batch)
+        pick = self.rng.choice(len(x), batch, p=chance)
         real, real_roles = x[pick], roles[pick]
         if self.model.rotate_bars:
             real, real_roles = self.rotate_bars(real, real_roles)
@@ -320,7 +332,7 @@ class SongGAN(BarGAN):
         add_gradients(self.D, real_grads)
         self.opt_D.step()
 
-        self.D.roles = roles[self.rng.integers(0, len(x), batch)]
+        self.D.roles = roles[self.rng.choice(len(x), batch, p=chance)]
         g_loss, _ = generator_pass(self.G, self.D, self.latents(batch, roles=self.D.roles),
                                    hinge_g_loss, augment=self.with_noise)
         self.opt_G.step()
