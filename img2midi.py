@@ -20,9 +20,11 @@ import sys
 from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
 from drumroll.files import output_folder
 from drumroll.format import (
-    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_BARS,
+    DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
+    WINDOW_BARS,
 )
-from drumroll.generate import MAX_BARS, MAX_TRACKS, Generation, images_to_midi, write_generation
+from drumroll.generate import (MAX_BARS, MAX_TRACKS, Generation, images_to_midi, resolve_tempo,
+                               write_generation)
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
 from drumroll.page import PAGE_NAME
@@ -73,31 +75,35 @@ def build_parser():
                                  "non-empty --out is refused)")
     parser.add_argument("--out", default="generated",
                         help="output folder (default: %(default)s)")
-    parser.add_argument("--bpm", type=float, default=DEFAULT_BPM,
-                        help="tempo written into the MIDI file (default: %(default)s)")
+    parser.add_argument("--bpm", type=float,
+                        help="tempo written into the MIDI file (default: with --checkpoint the "
+                             f"median tempo of the run's training songs, else {DEFAULT_BPM})")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                         help="a pixel darker than this (0-256) is a hit (default: %(default)s)")
-    parser.add_argument("--velocity", type=int, default=DEFAULT_VELOCITY,
-                        help="MIDI velocity of every hit, 1-127 (default: %(default)s)")
+    parser.add_argument("--velocity", type=int,
+                        help="MIDI velocity of every hit, 1-127 (default: with --checkpoint the "
+                             f"model's own dynamics when it has them, else {DEFAULT_VELOCITY})")
     parser.add_argument("--blank", type=note_list, default=[], metavar="NOTES",
                         help="notes to silence, e.g. 37,39-40 (notes the drummer never plays)")
-    parser.add_argument("--notes", type=argument_type(parse_note_range),
-                        default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
-                        metavar="LOW-HIGH",
+    parser.add_argument("--notes", type=argument_type(parse_note_range), metavar="LOW-HIGH",
                         help=f"notes of the image rows, as given to midi2img.py; sets the image "
-                             f"height (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")
+                             f"height (default: {LOWEST_NOTE}-{HIGHEST_NOTE}; not with "
+                             "--checkpoint: a run knows its notes)")
     return parser
 
 
 def check_options(args):
     if not 0 <= args.threshold <= 256:
         raise UserError(f"--threshold {args.threshold}: must be between 0 and 256")
-    if not 1 <= args.velocity <= 127:
+    if args.velocity is not None and not 1 <= args.velocity <= 127:
         raise UserError(f"--velocity {args.velocity}: must be between 1 and 127")
-    if not 1 <= args.bpm <= 1000:
+    if args.bpm is not None and not 1 <= args.bpm <= 1000:
         raise UserError(f"--bpm {args.bpm:g}: must be between 1 and 1000")
     if args.num < 1 or args.bars < 1:
         raise UserError("--num and --bars must be at least 1")
+    if args.checkpoint and args.notes is not None:
+        raise UserError("--notes: a run writes the notes of the dataset it was trained on; "
+                        "--notes is for converting images")
 
 
 def generate(args):
@@ -107,11 +113,12 @@ def generate(args):
                             blank_notes=args.blank, wav=not args.no_wav, replace=args.replace)
     generation.check()                      # before loading the model
     gan, path = load_run(args.checkpoint, warn=warn)
+    resolve_tempo(generation, gan, say=warn)
     tracks = write_generation(gan, path, args.out, generation,
                               progress=Progress(args.num, label="track "), warn=warn)
     kinds = ".png, .svg, .mid" + ("" if args.no_wav else ", .wav")
     print(f"{path}: wrote {plural(len(tracks), 'track')} of {plural(args.bars, 'bar')} at "
-          f"{args.bpm:g} bpm to {args.out} ({kinds}); open "
+          f"{generation.bpm:g} bpm to {args.out} ({kinds}); open "
           f"{os.path.join(args.out, PAGE_NAME)} to see and hear them")
     return 0
 
@@ -127,8 +134,9 @@ def main(argv=None):
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
     paths = find_images(args.images)
     output_folder(args.out)
-    lowest_note, num_rows = args.notes
-    options = dict(bpm=args.bpm, threshold=args.threshold, velocity=args.velocity,
+    lowest_note, num_rows = args.notes or (LOWEST_NOTE, NUM_ROWS)
+    bpm = args.bpm or DEFAULT_BPM
+    options = dict(bpm=bpm, threshold=args.threshold, velocity=args.velocity or DEFAULT_VELOCITY,
                    blank_notes=args.blank, lowest_note=lowest_note)
     written, failed = [], 0
     for path in paths:
@@ -139,7 +147,7 @@ def main(argv=None):
         except UserError as error:   # report and go on with the rest of the batch
             print(f"error: {error}", file=sys.stderr)
             failed += 1
-    print(f"wrote {plural(len(written), 'MIDI file')} to {args.out} at {args.bpm:g} bpm"
+    print(f"wrote {plural(len(written), 'MIDI file')} to {args.out} at {bpm:g} bpm"
           + (f"; {plural(failed, 'image')} failed" if failed else ""))
     return 1 if failed else 0
 

@@ -5,29 +5,29 @@
     python song.py --form "A8 A8 B8 A8 C16 A8" --seed 3
     python song.py --primer my-intro.mid --bars 32   # goes on from my-intro.mid
 
-Each song is written as song-NN.mid, song-NN.wav and song-NN.png, and its form is printed.
+Each song is written as song-NN.mid, .wav, .svg (a labelled picture) and .png, with an
+index.html to see and hear them all; its form is printed. --out must be new or empty (or give
+--replace to delete an earlier generation there).
 A form names sections by letter and length in bars; the same letter comes back as the same
 groove, played again. Without --form, forms are drawn from the training songs' own statistics.
 With --primer, the output starts with the primer's own bars, kept as they are, and goes on in
 the primer's groove for the first section.
 """
 import argparse
-import os
-import sys
 
 import numpy as np
 
-from drumroll.cli import UserError, run
-from drumroll.files import output_folder
-from drumroll.format import DEFAULT_BPM, STEPS_PER_BAR, hits_to_pixels
-from drumroll.images import write_png
+from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.format import hits_to_pixels
+from drumroll.generate import Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
-from drumroll.midi_out import roll_to_midi, write_midi
 from drumroll.models.song import SongGAN
+from drumroll.page import PAGE_NAME
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
                                  parse_form, primer_bars, write_song)
-from drumroll.synth import render_midi_file
 from drumroll.training import default_run_dir, load_run
+
+DEFAULT_BARS = 64
 
 
 def parse_args(argv):
@@ -38,21 +38,26 @@ def parse_args(argv):
                              "model (default: %(default)s)")
     parser.add_argument("--num", type=int, default=8, help="songs to write (default: %(default)s)")
     parser.add_argument("--bars", type=int,
-                        help="bars per song, the primer's not counted (default: 64, or the "
-                             "form's length)")
+                        help=f"bars per song, the primer's not counted (default: {DEFAULT_BARS}, "
+                             "or the form's length)")
     parser.add_argument("--form", help='sections, e.g. "A8 A8 B8 A8 C16 A8" (default: drawn '
                                        "from the training songs, a new form per song)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="the same seed writes the same songs (default: %(default)s)")
-    parser.add_argument("--bpm", type=float, default=DEFAULT_BPM,
-                        help="tempo (default: %(default)s)")
+    parser.add_argument("--bpm", type=float,
+                        help="tempo (default: the median tempo of the run's training songs)")
     parser.add_argument("--primer", metavar="MIDI",
-                        help="a drum MIDI file in 4/4 to go on from; its bars are kept at the "
-                             "start of every song")
+                        help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
+                             "are, at the start of every song")
     parser.add_argument("--velocity", type=int,
                         help="play every hit at this velocity, 1-127 (default: the model's "
                              "own dynamics)")
-    parser.add_argument("--out", default="songs", help="output folder (default: %(default)s)")
+    parser.add_argument("--out", default="songs",
+                        help="output folder: new or empty, or with --replace (default: "
+                             "%(default)s)")
+    parser.add_argument("--replace", action="store_true",
+                        help=f"--out holds an earlier generation: delete its song-* and track-* "
+                             f"files and {PAGE_NAME} and write the new one")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
     if args.num < 1:
@@ -61,10 +66,8 @@ def parse_args(argv):
         parser.error("--bars must be at least 1")
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         parser.error("--velocity must be between 1 and 127")
-    if not 1 <= args.bpm <= 1000:
+    if args.bpm is not None and not 1 <= args.bpm <= 1000:
         parser.error("--bpm must be between 1 and 1000")
-    if args.seed < 0:
-        parser.error("--seed must not be negative")
     return args
 
 
@@ -80,42 +83,51 @@ def song_forms(args, gan, rng):
             raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
                             "give one of them")
         return [sections] * args.num
-    return [draw_form(gan.model.form or {}, args.bars or 64, rng) for _ in range(args.num)]
+    return [draw_form(gan.model.form or {}, args.bars or DEFAULT_BARS, rng)
+            for _ in range(args.num)]
+
+
+def songs(gan, forms, rng, primer):
+    """Yield every song as (pixels, velocities, note) for generate.write_generation."""
+    for sections in forms:
+        note = f"form {form_text(sections)}"
+        if primer is None:
+            hits, velocities, _ = write_song(gan, sections, rng)
+        else:
+            hits, velocities, wrong = continue_song(gan, primer, sections, rng)
+            note += (f", after the primer's {plural(len(primer[0]), 'bar')} "
+                     f"({wrong:.0%} of its cells missed by the model's closest window)")
+        yield hits_to_pixels(hits), velocities, note
 
 
 def main(argv=None):
     args = parse_args(argv)
-    gan, path = load_run(args.run)
-    if not isinstance(gan, SongGAN):
-        raise UserError(f"{path}: a {gan.arch} model writes 8-bar patterns, not songs; train a "
-                        f"song model (train_gan.py --arch song) or use img2midi.py")
     primer = None
     if args.primer:
         try:
             primer = primer_bars(read_drum_roll(args.primer), args.primer)
         except PrimerError as error:
             raise UserError(str(error)) from None
-    output_folder(args.out)
+    gan, path = load_run(args.run, warn=warn)
+    if not isinstance(gan, SongGAN):
+        raise UserError(f"{path}: a {gan.arch} model writes 8-bar patterns, not songs; train a "
+                        f"song model (train_gan.py --arch song) or use img2midi.py")
     rng = np.random.default_rng(args.seed)
-    for index, sections in enumerate(song_forms(args, gan, rng), start=1):
-        if primer is None:
-            hits, velocities, _ = write_song(gan, sections, rng)
-            note = ""
-        else:
-            hits, velocities, wrong = continue_song(gan, primer, sections, rng)
-            note = f", after the primer's {len(primer[0])} bars ({wrong:.1%} of its cells missed)"
-        if args.velocity is not None:
-            velocities = np.where(hits, args.velocity, 0)
-        stem = os.path.join(args.out, f"song-{index:02d}")
-        write_png(stem + ".png", hits_to_pixels(hits))
-        write_midi(roll_to_midi(hits, velocities, bpm=args.bpm, name=f"song-{index:02d}"),
-                   stem + ".mid")
-        if not args.no_wav:
-            render_midi_file(stem + ".mid", stem + ".wav")
-        print(f"{stem}.mid: {hits.shape[1] // STEPS_PER_BAR} bars, form {form_text(sections)}"
-              + note)
-    print(f"{path}: wrote {args.num} song{'s' if args.num > 1 else ''} at {args.bpm:g} bpm to "
-          f"{args.out}", file=sys.stderr)
+    forms = song_forms(args, gan, rng)
+    extra = len(primer[0]) if primer is not None else 0
+    bars = max(sum(section.bars for section in sections) for sections in forms)
+    generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
+                            bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
+                            replace=args.replace, name="song")
+    generation.check()
+    resolve_tempo(generation, gan, say=warn)
+    written = write_generation(gan, path, args.out, generation,
+                               progress=Progress(args.num, label="song "), warn=warn,
+                               tracks=songs(gan, forms, rng, primer))
+    for track in written:
+        print(f"{args.out}/{track.name}.mid: {track.note}")
+    print(f"{path}: wrote {plural(len(written), 'song')} at {generation.bpm:g} bpm to "
+          f"{args.out}; open {args.out}/{PAGE_NAME} to see and hear them")
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run
 from drumroll.dataset import load_dataset
+from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
 from drumroll.training import DEFAULT_HOLDOUT, choose_holdout, default_run_dir, train
 from gan_numpy.memory import reuse_freed_memory
@@ -100,6 +101,20 @@ def continue_command(argv):
                                                            else ["--resume"])])
 
 
+def check_dataset_fits(path, dataset):
+    """UserError naming the midi2img option when the dataset was cut in a way the networks
+    cannot take (they are built for 8-bar windows of 25 note rows)."""
+    rows = dataset.images.shape[1]
+    if dataset.window != WINDOW_STEPS:
+        raise UserError(f"{path}: windows of {dataset.window // STEPS_PER_BAR} bars (midi2img "
+                        f"--window {dataset.window}); the networks take {WINDOW_BARS}-bar "
+                        f"windows: make the dataset again without --window")
+    if rows != NUM_ROWS:
+        raise UserError(f"{path}: {rows} note rows (midi2img --notes); the networks take "
+                        f"{NUM_ROWS}: make the dataset again with a range of {NUM_ROWS} notes, "
+                        f"e.g. --notes {LOWEST_NOTE}-{LOWEST_NOTE + NUM_ROWS - 1}")
+
+
 def main(argv=None):
     args = parse_args(argv)
     gan_class = ARCHITECTURES[args.arch]
@@ -108,7 +123,8 @@ def main(argv=None):
         if name not in field_defaults(gan_class.Config):
             raise UserError(f"{option(name)}: the {args.arch} network has no such option")
     out = args.out or default_run_dir(args.arch)
-    dataset = load_dataset(args.data)
+    dataset = load_dataset(args.data, height=None)
+    check_dataset_fits(args.data, dataset)
     holdout = choose_holdout(dataset.song, args.holdout)
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
@@ -118,8 +134,9 @@ def main(argv=None):
           f"{', '.join(holdout) or 'none'}")
     reuse_freed_memory()
     try:
-        gan = train(gan_class.Config(**model_options),
-                    TrainConfig(holdout_songs=holdout, **given(args, TRAIN_OPTIONS)),
+        gan = train(gan_class.Config(lowest_note=dataset.lowest_note, **model_options),
+                    TrainConfig(holdout_songs=holdout, tempo=dataset.median_tempo(keep),
+                                **given(args, TRAIN_OPTIONS)),
                     dataset.training_windows(keep), out, resume=args.resume)
     except KeyboardInterrupt:
         print(f"continue with: {continue_command(argv)}", file=sys.stderr)

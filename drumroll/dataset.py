@@ -106,6 +106,10 @@ class Dataset:
                          .transpose(1, 0, 2)))
         return runs
 
+    def median_tempo(self, keep):
+        """The median tempo (bpm) of the songs of the windows selected by `keep`."""
+        return float(np.median(self.song_bpm[np.unique(self.song_index[keep])]))
+
     def training_windows(self, keep):
         """The windows selected by the (N,) bool mask `keep` as Windows for a GAN: with their
         velocities, each one's song's usual level, each bar's role in its song and the form

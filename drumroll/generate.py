@@ -1,10 +1,10 @@
-"""Drum-roll images -> MIDI files, and new tracks from a trained drum GAN.
+"""Drum-roll images -> MIDI files, and new tracks or songs from a trained drum GAN.
 
 `images_to_midi` writes one MIDI file per drum-roll image. `sample_tracks` draws tracks from a
-model: 8-bar samples side by side in time, cut to the number of bars asked for.
-`write_generation` writes a whole generation into a folder: for every track its PNG (the
-dataset format), its labelled SVG picture, its MIDI file and its WAV, then an index.html to
-see and hear them all.
+model: 8-bar samples side by side in time, cut to the number of bars asked for, with the
+model's velocities when it has them. `write_generation` writes a whole generation into a
+folder: for every track (or song) its PNG (the dataset format), its labelled SVG picture, its
+MIDI file and its WAV, then an index.html to see and hear them all.
 
 A generation never mixes with another: it goes into a new or empty folder, or, when asked to
 replace, the earlier generation's files are deleted. Everything is first written into a
@@ -35,7 +35,7 @@ MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 G
 MAX_BARS = 1000         # 28 minutes at 140 bpm
 SAMPLING_BATCH = 256    # 8-bar windows sampled at once: memory stays flat for any --num
 # the files a generation writes: a file of an earlier generation has one of these names
-GENERATION_FILE = re.compile(r"track-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
+GENERATION_FILE = re.compile(r"(track|song)-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
 
 
 def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -65,7 +65,8 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
 
 
 def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
-    """Yield num tracks of `bars` bars from a GAN, each (25, bars * 32) floats in [-1, 1].
+    """Yield num tracks of `bars` bars from a GAN: (roll (25, bars * 32) floats in [-1, 1],
+    velocities (25, bars * 32) uint8, or None for a model without dynamics).
 
     Each track is ceil(bars / 8) independent 8-bar samples played one after another. The
     samples are drawn `batch` at a time, as one call to gan.sample would draw them (the same
@@ -75,12 +76,23 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
     steps = bars * STEPS_PER_BAR
     pending, remaining = [], num * windows
     while remaining:
-        rolls = gan.sample(min(batch, remaining), rng=rng, batch=batch)   # (n, 25, 256)
+        rolls, velocities = gan.sample_with_velocities(min(batch, remaining), rng=rng)
         remaining -= len(rolls)
-        pending.extend(rolls)
+        pending.extend(zip(rolls, velocities if velocities is not None else [None] * len(rolls)))
         while len(pending) >= windows:
-            yield np.concatenate(pending[:windows], axis=1)[:, :steps]    # (25, steps)
+            parts = pending[:windows]
             del pending[:windows]
+            roll = np.concatenate([part[0] for part in parts], axis=1)[:, :steps]
+            loud = (None if parts[0][1] is None else
+                    np.concatenate([part[1] for part in parts], axis=1)[:, :steps])
+            yield roll, loud
+
+
+def pattern_tracks(gan, generation, rng):
+    """The tracks of a generation of patterns: (PNG pixels (25, steps) uint8 as the model drew
+    them, velocities or None, a note for the page)."""
+    for roll, velocities in sample_tracks(gan, generation.num, generation.bars, rng):
+        yield unit_to_pixels(roll), velocities, ""
 
 
 @dataclasses.dataclass
@@ -89,12 +101,13 @@ class Generation:
     num: int = 8
     bars: int = WINDOW_BARS
     seed: int = 0
-    bpm: float = DEFAULT_BPM
+    bpm: float = None           # None: the training songs' median tempo (see resolve_tempo)
     threshold: int = DEFAULT_THRESHOLD
-    velocity: int = DEFAULT_VELOCITY
+    velocity: int = None        # every hit at this velocity; None: the model's own dynamics
     blank_notes: list = dataclasses.field(default_factory=list)
     wav: bool = True
     replace: bool = False       # delete an earlier generation in the folder instead of refusing
+    name: str = "track"         # what is generated: the files are <name>-NN.*
 
     def seconds(self):
         """Length of one track's music in seconds (4 beats a bar)."""
@@ -107,11 +120,22 @@ class Generation:
                             "(each is a PNG, an SVG, a MIDI file and a 3 MB WAV)")
         if not 1 <= self.bars <= MAX_BARS:
             raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per track")
-        if self.wav and self.seconds() > MAX_SECONDS:
+        if self.wav and self.bpm is not None and self.seconds() > MAX_SECONDS:
             raise UserError(f"{self.bars} bars at {self.bpm:g} bpm last "
                             f"{self.seconds() / 60:.0f} minutes, longer than the "
                             f"{MAX_SECONDS // 60} minutes a WAV may last; give fewer bars, a "
                             "faster tempo or --no-wav")
+
+
+def resolve_tempo(generation, gan, say):
+    """Fill in the generation's tempo when none was given: the median tempo of the songs the
+    model was trained on (DEFAULT_BPM for a run that does not know it), and say so."""
+    if generation.bpm is None:
+        tempo = gan.train_config.tempo
+        generation.bpm = round(tempo, 1) if tempo else DEFAULT_BPM
+        origin = "the median tempo of its training songs" if tempo else "the default tempo"
+        say(f"playing at {generation.bpm:g} bpm, {origin} (--bpm to choose)")
+    return generation
 
 
 def earlier_generation(out):
@@ -136,16 +160,30 @@ def write_silent_wav(path, seconds):
         wavfile.write(handle, SAMPLE_RATE, to_int16(render_hits([], seconds, stereo=True)))
 
 
-def write_track(folder, stem, roll, generation, rows, warn):
-    """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page."""
-    pixels = unit_to_pixels(roll)
+def track_velocities(hits, velocities, generation):
+    """The velocity of every hit: the one forced by the generation, else the model's own (a
+    hit the model gave none, after another --threshold, plays at DEFAULT_VELOCITY)."""
+    if generation.velocity is not None or velocities is None:
+        return np.where(hits, generation.velocity or DEFAULT_VELOCITY, 0).astype(np.uint8)
+    return np.where(hits, np.where(velocities > 0, velocities, DEFAULT_VELOCITY), 0).astype(
+        np.uint8)
+
+
+def write_track(folder, stem, pixels, velocities, generation, model, warn, note=""):
+    """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page.
+
+    pixels (25, steps) uint8 (0 = hit, as the PNG), velocities the model's or None; model:
+    the model configuration (its rows, and the note of row 0).
+    """
     write_png(os.path.join(folder, stem + ".png"), pixels)
-    hits = track_hits(pixels, generation.threshold, generation.blank_notes)
-    velocities = np.where(hits, generation.velocity, 0)
+    hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
+    velocities = track_velocities(hits, velocities, generation)
     write_svg(os.path.join(folder, stem + ".svg"),
-              roll_picture([hits], [velocities], titles=[stem], rows=rows))
+              roll_picture([hits], [velocities], titles=[stem], rows=model.rows,
+                           lowest_note=model.lowest_note))
     midi_path = os.path.join(folder, stem + ".mid")
-    midi = roll_to_midi(hits, generation.velocity, bpm=generation.bpm, name=stem)
+    midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
+                        name=stem)
     write_midi(midi, midi_path)
     count = int(hits.sum())
     if generation.wav:
@@ -155,7 +193,7 @@ def write_track(folder, stem, roll, generation, rows, warn):
         else:
             warn(f"{stem}: no hits; its WAV is silence")
             write_silent_wav(wav_path, midi.length)
-    return Track(stem, count, generation.wav)
+    return Track(stem, count, generation.wav, note)
 
 
 def move_into_place(staging, out, replace):
@@ -167,29 +205,31 @@ def move_into_place(staging, out, replace):
         os.replace(os.path.join(staging, name), os.path.join(out, name))
 
 
-def write_generation(gan, checkpoint, out, generation, progress=None, warn=print):
-    """Sample generation.num tracks from `gan` and write them with index.html into `out`.
+def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
+    """Write generation.num tracks from `gan` with index.html into `out`.
 
+    tracks: an iterable of (pixels, velocities or None, note) to write (see write_track);
+    default: patterns sampled from the model (pattern_tracks, seeded by generation.seed).
     checkpoint: the path the GAN was loaded from (named on the page). progress: an optional
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
     """
     generation.check()
     check_output_folder(out, generation.replace)
     width = max(2, len(str(generation.num)))
-    rng = np.random.default_rng(generation.seed)
+    if tracks is None:
+        tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed))
     try:
         staging = tempfile.mkdtemp(dir=out, prefix=".generation-")
     except OSError as error:
         raise cannot_write(out, error) from None
     try:
-        tracks = []
-        for index, roll in enumerate(sample_tracks(gan, generation.num, generation.bars, rng),
-                                     start=1):
-            tracks.append(write_track(staging, f"track-{index:0{width}d}", roll, generation,
-                                      gan.model.rows, warn))
+        written = []
+        for index, (pixels, velocities, note) in enumerate(tracks, start=1):
+            written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", pixels,
+                                       velocities, generation, gan.model, warn, note))
             if progress is not None:
                 progress.update(index)
-        page = generation_page(tracks, gan, checkpoint, generation)
+        page = generation_page(written, gan, checkpoint, generation)
         with writing(os.path.join(staging, PAGE_NAME)) as handle:
             handle.write(page.encode("utf-8"))
         try:
@@ -198,4 +238,4 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
             raise cannot_write(out, error) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return tracks
+    return written

@@ -97,7 +97,7 @@ def test_blank_notes_are_silenced_whatever_the_threshold(tmp_path):
 
 def test_sampled_tracks_are_samples_side_by_side_cut_to_the_bars(run_dir):
     gan = load_gan(checkpoint_paths(run_dir)[-1])
-    tracks = np.stack(list(sample_tracks(gan, 2, 12, np.random.default_rng(0))))
+    tracks = np.stack([roll for roll, _ in sample_tracks(gan, 2, 12, np.random.default_rng(0))])
     samples = gan.sample(4, rng=np.random.default_rng(0))     # 2 tracks x 2 samples
     assert tracks.shape == (2, 25, 12 * 32)
     np.testing.assert_array_equal(tracks[1, :, :256], samples[2])
@@ -154,7 +154,8 @@ def test_a_track_with_no_hits_gets_a_silent_wav_and_a_warning_the_others_are_ren
     silence = np.ones((NUM_ROWS, 256), dtype=np.float32)             # +1 = no hit anywhere
     groove = silence.copy()
     groove[0, ::8] = -1.0                                            # a kick on every beat
-    monkeypatch.setattr(generate_module, "sample_tracks", lambda *args: iter([silence, groove]))
+    monkeypatch.setattr(generate_module, "sample_tracks",
+                        lambda *args: iter([(silence, None), (groove, None)]))
     assert generate(run_dir, tmp_path, "--num", "2") == 0
     assert "warning: track-01: no hits; its WAV is silence" in capsys.readouterr().err
     rate, silent = wavfile.read(tmp_path / "track-01.wav")
@@ -184,7 +185,7 @@ def test_tracks_are_sampled_in_batches_of_256_windows(run_dir):
     real_sample = gan.sample
     gan.sample = lambda n, **options: sizes.append(n) or real_sample(n, **options)
     tracks = list(sample_tracks(gan, 150, 16, np.random.default_rng(0)))   # 300 windows
-    assert sizes == [256, 44] and len(tracks) == 150 and tracks[0].shape == (NUM_ROWS, 512)
+    assert sizes == [256, 44] and len(tracks) == 150 and tracks[0][0].shape == (NUM_ROWS, 512)
 
 
 def test_the_checkpoints_folder_of_a_run_is_accepted(run_dir, tmp_path):
@@ -213,3 +214,41 @@ def test_a_checkpoint_full_of_nan_is_refused_in_one_line(run_dir, tmp_path):
 def test_generation_counts_in_english(run_dir, tmp_path, capsys):
     generate(run_dir, tmp_path, "--num", "1", "--bars", "1", "--no-wav")
     assert "wrote 1 track of 1 bar at 140 bpm" in capsys.readouterr().out
+
+
+def test_tracks_carry_the_models_velocities_unless_one_is_forced(run_dir, tmp_path,
+                                                                 monkeypatch):
+    groove = np.ones((NUM_ROWS, 256), dtype=np.float32)
+    groove[0, ::8] = -1.0                                            # a kick on every beat
+    loud = np.where(groove < 0, 76, 0).astype(np.uint8)
+    loud[0, ::32] = 102                                              # accented downbeats
+    monkeypatch.setattr(generate_module, "sample_tracks", lambda *args: iter([(groove, loud)]))
+    generate(run_dir, tmp_path / "own", "--num", "1", "--no-wav")
+    generate(run_dir, tmp_path / "forced", "--num", "1", "--no-wav", "--velocity", "100")
+    own = midi_to_roll(mido.MidiFile(tmp_path / "own" / "track-01.mid")).velocities
+    forced = midi_to_roll(mido.MidiFile(tmp_path / "forced" / "track-01.mid")).velocities
+    assert np.array_equal(own, loud)
+    assert set(forced[forced > 0].tolist()) == {100}
+
+
+def test_without_a_tempo_tracks_play_at_the_training_songs_median_tempo(run_dir, tmp_path,
+                                                                        capsys):
+    gan = load_gan(checkpoint_paths(run_dir)[-1])
+    generate(run_dir, tmp_path, "--num", "1", "--no-wav")
+    tempo = gan.train_config.tempo or 140
+    assert mido.MidiFile(tmp_path / "track-01.mid").length == pytest.approx(8 * 4 * 60 / tempo)
+    assert "bpm, the " in capsys.readouterr().err
+
+
+def test_a_run_writes_the_notes_of_the_dataset_it_was_cut_from(tmp_path, tiny_configs,
+                                                               tiny_images, quiet, rows):
+    train(*tiny_configs(iterations=1, lowest_note=35), tiny_images(), tmp_path / "run",
+          log=quiet)
+    generate(tmp_path / "run", tmp_path / "out", "--num", "2", "--no-wav")
+    notes = {m.note for i in (1, 2) for m in notes_on(tmp_path / "out" / f"track-0{i}.mid")}
+    assert notes and notes <= {35 + row for row in rows}
+
+
+def test_notes_are_refused_with_a_checkpoint(run_dir, tmp_path):
+    with pytest.raises(UserError, match="--notes: a run writes the notes of the dataset"):
+        generate(run_dir, tmp_path, "--notes", "35-59")

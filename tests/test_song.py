@@ -34,8 +34,9 @@ def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp
                                "--out", tmp_path)
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"song-0{i}.{ext}" for i in (1, 2) for ext in ("mid", "png", "wav"))
-    assert "12 bars, form " in out
+        [f"song-0{i}.{ext}" for i in (1, 2) for ext in ("mid", "png", "svg", "wav")]
+        + ["index.html"])
+    assert f"{tmp_path}/song-01.mid: form " in out
 
 
 def test_a_songs_midi_lasts_exactly_its_bars(song_run, tmp_path, capsys):

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import train_gan
+from drumroll.dataset import dataset_from_rolls, save_dataset
+from drumroll.midi_in import DrumRoll
 from drumroll.cli import UserError
 from drumroll.format import LOWEST_NOTE, NOTE_NAMES
 from drumroll.models import load_gan
@@ -341,3 +343,37 @@ def test_train_gan_counts_in_english(tmp_path, capsys, write_tiny_dataset):
     out = capsys.readouterr().out
     assert "4 training windows from 1 song;" in out
     assert "trained 1 iteration;" in out
+
+
+def write_dataset(path, window=256, lowest_note=36, bpms=(120, 150, 180, 90)):
+    """Four songs of 32 kicked bars at the given tempos, cut as midi2img would."""
+    songs = []
+    for index, bpm in enumerate(bpms):
+        velocities = np.zeros((25, 32 * 32), dtype=np.uint8)
+        velocities[0, index::8] = 89
+        songs.append((f"song{index}", DrumRoll(velocities=velocities, bpm=bpm)))
+    save_dataset(path, dataset_from_rolls(songs, window=window, hop=8, lowest_note=lowest_note))
+
+
+def test_train_gan_records_the_median_tempo_and_lowest_note_of_its_data(tmp_path):
+    write_dataset(tmp_path / "data.npz", lowest_note=35)
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--iterations", "1", "--batch", "4", "--latent", "6", "--holdout", "0") == 0
+    gan = load_gan(checkpoint_paths(tmp_path / "run")[-1])
+    assert gan.train_config.tempo == 135.0 and gan.model.lowest_note == 35
+
+
+def test_train_gan_refuses_windows_the_networks_cannot_take_naming_the_option(tmp_path, capsys):
+    write_dataset(tmp_path / "data.npz", window=128)
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run")) == 1
+    err = capsys.readouterr().err
+    assert "windows of 4 bars (midi2img --window 128)" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_gan_refuses_a_dataset_of_other_note_rows_naming_the_option(tmp_path, capsys):
+    songs = [(f"song{i}", DrumRoll(velocities=np.full((5, 32 * 32), 89, dtype=np.uint8)))
+             for i in range(2)]
+    save_dataset(tmp_path / "data.npz", dataset_from_rolls(songs, num_rows=5))
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run")) == 1
+    assert "5 note rows (midi2img --notes)" in capsys.readouterr().err

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from drumroll.dataset import as_windows, used_rows
-from drumroll.format import NUM_ROWS
+from drumroll.format import LOWEST_NOTE, NUM_ROWS
 from gan_numpy.checkpoint import restore, rng_state, save_checkpoint, set_rng_state
 from gan_numpy.optim import Adam
 
@@ -66,6 +66,7 @@ class ModelConfig:
     """Base of the architectures' model configurations."""
     rows: list = None       # drum rows the training data uses (None: read from the data);
                             # rows outside it are blank in every output
+    lowest_note: int = LOWEST_NOTE   # the MIDI note of row 0, as the dataset was cut
 
 
 @dataclasses.dataclass
@@ -79,6 +80,7 @@ class TrainConfig:
     seed: int = 0
     holdout_songs: list = dataclasses.field(default_factory=list)
     data_digest: str = None     # fingerprint of the training windows, checked on resume
+    tempo: float = None         # median tempo of the training songs: generation's default
     sample_every: int = 100     # iterations between sample grids
     checkpoint_every: int = 250
 
@@ -165,6 +167,11 @@ class DrumGAN:
             size = max(min(batch, n - start), SAMPLING_BATCH)
             out.append(self.to_rolls(generator.forward(self.latents(size, rng)))[:n - start])
         return np.concatenate(out)[:n]
+
+    def sample_with_velocities(self, n, rng=None):
+        """n rolls as sample() and their MIDI velocities (n, 25, 256) uint8, or None for a
+        model without dynamics (the default)."""
+        return self.sample(n, rng=rng), None
 
     def sample_fixed(self, n):
         """The same n latent points at every call: for grids showing training progress."""
