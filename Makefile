@@ -14,8 +14,11 @@ SEED        ?= 0
 # a run folder per network and seed: runs/bars for seed 0, runs/bars-seed1 for seed 1, ...
 RUN         ?= runs/$(ARCH)$(if $(filter-out 0,$(SEED)),-seed$(SEED))
 NUM         ?= 8
-BPM         ?= 140
-OUT         ?= generated
+BARS        ?=
+FORM        ?=
+BPM         ?=
+OUT         ?=
+PRIMER      ?=
 MIDI        ?=
 WAV         ?=
 ORIGINAL    ?=
@@ -23,24 +26,29 @@ ORIGINAL    ?=
 # what `make help` says of each variable
 HELP_MIDI_DIR    := folder of .mid/.midi files, searched recursively (dataset)
 HELP_DATASET_DIR := where dataset.npz and the PNGs go (dataset, train, evaluate)
-HELP_ARCH        := network: bars or original (train; part of RUN)
+HELP_ARCH        := network: song, bars or original (train; part of RUN)
 HELP_ITER        := total training iterations; empty = the network's default (train)
 HELP_SEED        := training seed (part of RUN) and sampling seed (generate, evaluate)
 HELP_RUN         := run folder (train, generate, evaluate)
-HELP_NUM         := tracks to write (generate)
-HELP_BPM         := tempo of the tracks (generate)
-HELP_OUT         := folder of the generation; its earlier tracks are replaced (generate)
+HELP_NUM         := tracks or songs to write (generate, song)
+HELP_BARS        := bars per track (generate: 8) or song (song: 64)
+HELP_FORM        := sections of every song, e.g. "A8 A8 B8 A8"; empty = drawn per song (song)
+HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
+HELP_OUT         := folder of the generation, its earlier files replaced (generated, songs)
+HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
-VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BPM OUT MIDI WAV ORIGINAL
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM OUT PRIMER MIDI WAV ORIGINAL
 
 # $(call q,text): text as one shell word, whatever it holds (spaces, quotes, $, non-ASCII)
 q = '$(subst ','\'',$(1))'
 
 ITER_ARG := $(if $(ITER),--iterations $(call q,$(ITER)),)
+# $(call opt,--flag,VALUE): the option only when VALUE is not empty
+opt = $(if $(2),$(1) $(call q,$(2)),)
 
-.PHONY: help setup dataset train generate evaluate demo test bench listen corpus clean
+.PHONY: help setup dataset train generate song evaluate demo test bench listen corpus clean
 
 help:  ## list the targets and the variables
 	@echo "targets:"
@@ -69,8 +77,11 @@ train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, SEED) into RUN; continues
 	@test -f $(call q,$(DATASET)) || $(MAKE) dataset
 	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
 
-generate: $(VENV)/.runtime  ## write NUM new tracks and index.html from RUN into OUT, replacing its earlier tracks
-	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) --bpm $(call q,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(OUT)) --replace
+generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks and index.html from RUN into OUT, replacing its earlier tracks
+	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),generated)) --replace
+
+song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM) and index.html from RUN into OUT
+	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),songs)) --replace
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)
@@ -78,10 +89,11 @@ evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
 DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=bars
 
-demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, evaluate
+demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, a song, evaluate
 	$(MAKE) dataset $(DEMO) MIDI_DIR=data/midi
 	$(MAKE) train $(DEMO)
 	$(MAKE) generate $(DEMO)
+	$(MAKE) song $(DEMO) NUM=1
 	$(MAKE) evaluate $(DEMO)
 
 test: $(VENV)/.dev  ## run the test suite
@@ -98,5 +110,5 @@ corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0
 
 clean:  ## remove the environment and everything generated
-	rm -rf $(VENV) build runs generated .pytest_cache .hypothesis
+	rm -rf $(VENV) build runs generated songs .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

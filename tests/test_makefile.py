@@ -28,8 +28,9 @@ def test_help_lists_every_variable_with_its_default():
     lines = make("-s", "help").splitlines()
     for name, default in [("MIDI_DIR", "data/midi"), ("DATASET_DIR", "build/dataset"),
                           ("ARCH", "bars"), ("ITER", "(empty)"), ("SEED", "0"),
-                          ("RUN", "runs/bars"), ("NUM", "8"), ("BPM", "140"),
-                          ("OUT", "generated"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
+                          ("RUN", "runs/bars"), ("NUM", "8"), ("BARS", "(empty)"),
+                          ("FORM", "(empty)"), ("BPM", "(empty)"), ("OUT", "(empty)"),
+                          ("PRIMER", "(empty)"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
                           ("ORIGINAL", "(empty)")]:
         assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
 
@@ -44,6 +45,22 @@ def test_train_generate_and_evaluate_use_the_run_folder_of_the_arch_and_seed(set
         "train_gan.py", make("-n", "train", *settings))
     assert f"--checkpoint '{run}'" in command_of("img2midi.py", make("-n", "generate", *settings))
     assert f"--run '{run}'" in command_of("evaluate.py", make("-n", "evaluate", *settings))
+
+
+def test_song_passes_the_form_primer_bars_and_tempo_only_when_given(tmp_path):
+    plain = command_of("song.py", make("-n", "song"))
+    assert "--form" not in plain and "--primer" not in plain and "--bpm" not in plain
+    assert "--out 'songs' --replace" in plain
+    given = command_of("song.py", make("-n", "song", "FORM=A8 B8", f"PRIMER={tmp_path}/my intro.mid",
+                                       "BARS=16", "BPM=150", "OUT=new songs"))
+    assert (f"--bars '16' --form 'A8 B8' --primer '{tmp_path}/my intro.mid' --bpm '150'"
+            in given)
+    assert "--out 'new songs' --replace" in given
+
+
+def test_generate_writes_into_generated_unless_told_otherwise():
+    assert "--out 'generated' --replace" in command_of("img2midi.py", make("-n", "generate"))
+    assert "--bpm" not in command_of("img2midi.py", make("-n", "generate"))
 
 
 def test_train_makes_a_missing_dataset_first_whatever_its_folders_are_called(tmp_path):
