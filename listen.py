@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Hear a drum MIDI file without a DAW: render it to a WAV with the synthesized kit.
 
     python listen.py song.mid                  # writes song.wav beside it
@@ -9,8 +10,9 @@ Any drum MIDI works (all tracks, channel 10, tempo changes honoured); see drumro
 """
 import argparse
 import pathlib
+import sys
 
-from drumroll.cli import UserError, run
+from drumroll.cli import UserError, plural, run
 from drumroll.kit import SAMPLE_RATE
 from drumroll.synth import render_midi_file
 
@@ -36,17 +38,24 @@ def main(argv=None):
     args = parse_args(argv)
     if args.out and len(args.midi) > 1:
         raise UserError(f"--out {args.out}: give one MIDI file with --out, not {len(args.midi)}")
+    failed = 0
     for midi_path in args.midi:
         wav_path = args.out or default_wav_path(midi_path)
-        info = render_midi_file(midi_path, wav_path, stereo=not args.mono)
+        try:
+            info = render_midi_file(midi_path, wav_path, stereo=not args.mono)
+        except UserError as error:       # report and go on with the rest of the batch
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
         ignored = ""
         if info.ignored_notes:
-            plural = "s" if info.ignored_notes > 1 else ""
-            ignored = f", skipped {info.ignored_notes} note{plural} outside the kit"
+            ignored = f", skipped {plural(info.ignored_notes, 'note')} outside the kit"
         channels = "mono" if args.mono else "stereo"
         print(f"wrote {wav_path}: {info.seconds:.1f} s, {SAMPLE_RATE / 1000:g} kHz {channels}, "
-              f"{info.hits} hits{ignored}")
-    return 0
+              f"{plural(info.hits, 'hit')}{ignored}")
+    if failed and len(args.midi) > 1:
+        print(f"{plural(failed, 'file')} of {len(args.midi)} failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

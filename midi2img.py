@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """MIDI drum tracks -> drum-roll PNGs and the trainer's dataset.npz (`make dataset`).
 
 Reads every *.mid / *.midi under the given folders, quantizes the drums (MIDI channel 10) to
@@ -8,12 +9,14 @@ files, and songs without 8 bars of 4/4 in a row, are reported and skipped; the e
 non-zero only when nothing usable was found.
 """
 import argparse
+import contextlib
 import os
 import sys
 
 from drumroll.cli import Progress, UserError, argument_type, run
 from drumroll.files import output_folder
-from drumroll.dataset import build_dataset, check_window, save_dataset
+from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
+                              save_dataset)
 from drumroll.format import DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
 from drumroll.images import write_pngs
 from drumroll.midi_in import find_midi_files, parse_note_range
@@ -54,12 +57,37 @@ def build_parser():
     return parser
 
 
+def check_output_folder(folder):
+    """UserError now, before any work, when `folder` cannot become the output folder; it is
+    created only once there is something to write, so a failed run leaves nothing behind."""
+    existing = folder
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    existing = existing or "."
+    if not os.path.isdir(existing):
+        raise UserError(f"{folder}: cannot create output folder ({existing} is a file)")
+    if not os.access(existing, os.W_OK):
+        raise UserError(f"{folder}: output folder is not writable")
+
+
+def earlier_pngs(dataset_path, dataset):
+    """The PNGs an earlier dataset in the same folder wrote that the new one does not: they
+    are deleted once the new dataset is written, so the folder never holds both."""
+    try:
+        earlier = load_dataset(dataset_path, height=None)
+    except UserError:                 # none, or not one of ours: nothing to clean up
+        return []
+    folder = os.path.dirname(dataset_path)
+    kept = set(dataset.names())
+    return [os.path.join(folder, name + ".png") for name in earlier.names() if name not in kept]
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
     check_window(args.window)
     files = find_midi_files(args.midi)
-    output_folder(args.out)
+    check_output_folder(args.out)            # before the work; made only once there is output
 
     progress = Progress(len(files), label="MIDI files ")
     progress.update(0)
@@ -69,12 +97,17 @@ def main(argv=None):
         print("\n".join(report.lines()), file=sys.stderr)
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "
                         f"({len(report.skipped)} of {len(files)} files skipped)")
+    output_folder(args.out)
+    dataset_path = os.path.join(args.out, DATASET_NAME)
+    stale = earlier_pngs(dataset_path, dataset)
     if not args.no_png:
         progress = Progress(len(dataset), label="PNGs ")
         progress.update(0)
         write_pngs(args.out, dataset.names(), dataset.images, progress)
-    dataset_path = os.path.join(args.out, "dataset.npz")
     save_dataset(dataset_path, dataset)
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
     print("\n".join(report.lines()))
     print(f"wrote {dataset_path}: images {dataset.images.shape}"

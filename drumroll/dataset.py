@@ -43,6 +43,7 @@ from drumroll.midi_in import (
 from drumroll.phrases import bar_roles, form_statistics
 
 FORMAT_VERSION = 2
+DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
 WINDOW_ARRAYS = ("images", "velocities", "song", "start", "song_index", "first_bar")
 SONG_ARRAYS = ("song_names", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
                "bar_denominator", "bar_steps", "song_step_offsets", "rolls")
@@ -425,9 +426,16 @@ def save_dataset(path, dataset):
 
 
 def read_arrays(path):
-    """Every array of an .npz file -> {name: array}; UserError when it is not one."""
+    """Every array of an .npz file -> {name: array}; UserError when it is not one.
+
+    A folder holding a dataset.npz (as midi2img --out writes it) stands for that file.
+    """
     if os.path.isdir(path):
-        raise UserError(f"{path}: is a folder, not a dataset file")
+        inside = os.path.join(path, DATASET_NAME)
+        if not os.path.isfile(inside):
+            raise UserError(f"{path}: a folder without a {DATASET_NAME}; give the dataset file "
+                            "midi2img.py wrote (run `make dataset` first)")
+        path = inside
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such dataset file (run `make dataset` first)")
     try:

@@ -144,5 +144,5 @@ def generated_song_measures(gan, num, rng, bars=SONG_BARS):
 def chained_song_measures(gan, num, rng, bars=SONG_BARS):
     """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
     the baseline a song has to beat."""
-    return mean_measures([song_measures(as_bars(track < 0))          # (bars, 25, 32)
-                          for track in sample_tracks(gan, num, bars, rng)])
+    return mean_measures([song_measures(as_bars(roll < 0))           # (bars, 25, 32)
+                          for roll, _ in sample_tracks(gan, num, bars, rng)])

@@ -39,6 +39,8 @@ from drumroll.format import (
 )
 
 MIDI_SUFFIXES = (".mid", ".midi")
+MAX_SONG_BARS = 8192        # bars of 4/4 a song may last: longer is a broken file (a 36-byte
+                            # file with one huge delta time would ask for gigabytes)
 FOUR_FOUR = (4, 4)
 SUBTICKS_PER_TICK = STEPS_PER_BEAT   # a step is ticks_per_beat / 8 ticks = ticks_per_beat subticks
 
@@ -218,8 +220,13 @@ def read_midi(path):
         raise UserError(f"{path}: not a valid MIDI file ({reason})") from None
     if midi is None:
         raise UserError(f"{path}: not a MIDI file (no MThd header)")
-    if midi.ticks_per_beat <= 0:
+    if midi.ticks_per_beat == 0:
+        raise UserError(f"{path}: not a valid MIDI file (0 ticks per beat)")
+    if midi.ticks_per_beat < 0:
         raise UserError(f"{path}: unsupported time division (SMPTE timing, not ticks per beat)")
+    if midi.type == 2:
+        # its tracks are independent songs: laying them over each other would be wrong
+        raise UserError(f"{path}: type 2 MIDI files (independent songs) are not supported")
     return midi
 
 
@@ -349,7 +356,8 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
     bar_lines (empty = 4/4). Notes are folded first (35 -> 36); notes outside the range are
     dropped and counted per note. The roll lasts until the step of end_tick (the end of the
     song) or one step past the last hit, whichever is later; a roll without any hit in range has
-    no steps. ValueError for a meter whose bar is not a whole number of steps.
+    no steps. ValueError for a meter whose bar is not a whole number of steps, or a song longer
+    than MAX_SONG_BARS.
     """
     fold = np.arange(128)
     for note, folded in FOLDED_NOTES.items():
@@ -360,6 +368,10 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
     dropped = collections.Counter(notes[~keep].tolist())
 
     last_tick = max(end_tick, int(ticks.max()) if ticks.size else 0)
+    bars = STEPS_PER_BEAT * last_tick // (ticks_per_beat * STEPS_PER_BAR)
+    if bars > MAX_SONG_BARS:
+        raise ValueError(f"it lasts {bars:,} bars of 4/4, more than the {MAX_SONG_BARS:,} a song "
+                         f"may have (a broken file?)")
     lines = bar_lines(signatures, ticks_per_beat, last_tick)
     all_steps, on_grid = ticks_to_steps(np.append(ticks, end_tick), lines, ticks_per_beat)
     end_step = int(all_steps[-1])

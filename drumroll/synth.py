@@ -215,14 +215,9 @@ def drum_note_ons(midi_path):
 def drum_note_ons_with_mido(midi_path):
     """drum_note_ons the plain way: mido merges the tracks and times every message."""
     from drumroll.midi_in import read_midi      # imports mido (0.1 s): only when needed
-    midi = read_midi(midi_path)
-    try:
-        messages = list(midi)   # merges the tracks; message.time becomes seconds since the last
-    except TypeError:           # mido refuses to merge the tracks of a type 2 file
-        raise UserError(f"{midi_path}: type 2 MIDI files (independent songs) are not "
-                        "supported") from None
+    midi = read_midi(midi_path)                 # refuses type 2 files (independent songs)
     onsets, now = [], 0.0
-    for message in messages:
+    for message in midi:        # merges the tracks; message.time becomes seconds since the last
         now += message.time
         if message.type == "note_on" and message.velocity > 0 \
                 and message.channel == DRUM_CHANNEL:

@@ -196,10 +196,17 @@ def test_load_dataset_refuses_a_missing_file(tmp_path):
         load_dataset(tmp_path / "none.npz")
 
 
-def test_load_dataset_refuses_a_folder(tmp_path):
+def test_load_dataset_refuses_a_folder_without_a_dataset_saying_what_to_give(tmp_path):
     (tmp_path / "data.npz").mkdir()
-    with pytest.raises(UserError, match=r"data\.npz: is a folder, not a dataset file"):
+    with pytest.raises(UserError, match=r"data\.npz: a folder without a dataset\.npz; give the "
+                                        r"dataset file"):
         load_dataset(tmp_path / "data.npz")
+
+
+def test_a_folder_holding_a_dataset_stands_for_it(tmp_path):
+    songs = [("one", DrumRoll(velocities=np.full((NUM_ROWS, 8 * 32), 89, dtype=np.uint8)))]
+    save_dataset(tmp_path / "dataset.npz", dataset_from_rolls(songs))
+    assert len(load_dataset(tmp_path)) == 1
 
 
 def test_load_dataset_refuses_a_file_that_is_not_npz(tmp_path):

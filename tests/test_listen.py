@@ -82,6 +82,19 @@ def test_a_bad_file_prints_one_line_exits_non_zero_and_leaves_no_wav(tmp_path):
     assert not list(tmp_path.glob("*.wav"))
 
 
+def test_a_bad_file_in_a_batch_is_reported_and_the_others_are_rendered(tmp_path):
+    good = write_drums(tmp_path / "a.mid")
+    bad = tmp_path / "b.mid"
+    bad.write_text("not midi")
+    last = write_drums(tmp_path / "c.mid", notes=(38, 38))
+    result = run_listen(good, bad, last)
+    assert result.returncode == 1
+    assert (tmp_path / "a.wav").exists() and (tmp_path / "c.wav").exists()
+    assert not (tmp_path / "b.wav").exists()
+    assert f"error: {bad}: not a MIDI file" in result.stderr
+    assert "1 file of 3 failed" in result.stderr
+
+
 def test_notes_outside_the_kit_are_reported(tmp_path, capsys):
     midi = write_drums(tmp_path / "latin.mid", notes=(36, 75, 76))
     listen.main([str(midi)])

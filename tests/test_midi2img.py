@@ -155,6 +155,58 @@ def test_an_unwritable_output_folder_fails_with_one_line(corpus, tmp_path, capsy
     assert len(stderr.splitlines()) == 1
 
 
+def test_a_failed_run_leaves_no_output_folder(tmp_path, capsys):
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    (folder / "text.mid").write_text("not midi")
+    code, _, _ = run_main([folder, "--out", tmp_path / "new" / "out"], capsys)
+    assert code == 1 and not (tmp_path / "new").exists()
+
+
+def test_a_song_lasting_more_bars_than_a_song_may_is_skipped_and_the_batch_goes_on(
+        corpus, tmp_path, capsys):
+    folder, _ = corpus
+    # 33 bytes: one tick per beat and one huge delta time (today it asked for 50 GB)
+    track = bytes([0xFF, 0xFF, 0xFF, 0x7F, 0x99, 36, 100, 0x00, 0xFF, 0x2F, 0x00])
+    (folder / "huge.mid").write_bytes(b"MThd" + bytes([0, 0, 0, 6, 0, 0, 0, 1, 0, 1]) + b"MTrk"
+                                      + len(track).to_bytes(4, "big") + track)
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    assert code == 0 and "files read: 2, skipped: 1" in stdout
+    assert "huge.mid: it lasts 67,108,863 bars of 4/4, more than the 8,192" in stdout
+
+
+def test_a_type_2_file_is_refused_as_listen_refuses_it(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    hits = np.zeros((NUM_ROWS, 64), dtype=bool)
+    hits[0, ::8] = True
+    midi = roll_to_midi(hits)
+    midi.type = 2
+    midi.save(folder / "two.mid")
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    assert code == 0
+    assert "two.mid: type 2 MIDI files (independent songs) are not supported" in stdout
+
+
+def test_a_second_run_into_the_same_folder_leaves_no_png_of_the_first(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    run_main([folder, "--out", tmp_path / "out"], capsys)
+    first = {path.name for path in (tmp_path / "out").glob("*.png")}
+    (tmp_path / "out" / "mine.png").write_bytes(b"not from midi2img")
+    run_main([folder, "--out", tmp_path / "out", "--hop", "4"], capsys)
+    second = {path.name for path in (tmp_path / "out").glob("*.png")}
+    dataset = load_dataset(tmp_path / "out" / "dataset.npz")
+    assert second == {name + ".png" for name in dataset.names()} | {"mine.png"}
+    assert len(first) > len(second) - 1
+
+
+def test_zero_ticks_per_beat_is_named_as_such(tmp_path, capsys):
+    track = bytes([0x00, 0x99, 36, 100, 0x00, 0xFF, 0x2F, 0x00])
+    (tmp_path / "zero.mid").write_bytes(b"MThd" + bytes([0, 0, 0, 6, 0, 0, 0, 1, 0, 0]) + b"MTrk"
+                                        + len(track).to_bytes(4, "big") + track)
+    code, _, stderr = run_main([tmp_path / "zero.mid", "--out", tmp_path / "out"], capsys)
+    assert code == 1 and "zero.mid: not a valid MIDI file (0 ticks per beat)" in stderr
+
+
 def test_no_png_writes_only_the_dataset(corpus, tmp_path, capsys):
     folder, _ = corpus
     run_main([folder, "--out", tmp_path / "o", "--no-png"], capsys)
