@@ -7,10 +7,10 @@ where sections begin and end and what each bar is for. Everything heard is the m
   the training songs' own statistics (draw_form: section lengths as he plays them, and how
   often a section returns to an earlier groove);
 * every bar gets a **role** (section_roles): the first bar of a section with a new groove is a
-  CHANGE, its last bar before another groove a FILL as often as the drummer fills before a
-  change, and the bars between follow his bar-to-bar habits (a Markov chain of roles learned
-  from his songs). The model was trained to play each role, so fills, crashes and accents
-  appear where he would put them, in his vocabulary;
+  CHANGE, its last bar before another groove a FILL as often as the drummer leads a change
+  with a fill, and the bars between are ordinary bars or fills as his bar-to-bar habits have it
+  (a Markov chain of roles learned from his songs). The model was trained to play each role,
+  so fills, crashes and accents appear where he would put them, in his vocabulary;
 * each **letter** holds one global latent, so a section that comes back is the same groove
   played again (new bar noise: not pasted); inside a section the bar noise repeats every
   PHRASE bars, the way his phrases repeat.
@@ -87,9 +87,16 @@ def draw_form(stats, bars, rng):
 def section_roles(sections, stats, rng, before=None):
     """The role of every bar of a song, (total bars,) int8 (see the module docstring).
 
-    before: the letter of the groove playing before the song (a primer's), if any.
+    A section is one groove: only its first bar may be a CHANGE (when its letter differs from
+    the one before); the bars after it are ORDINARY or FILL as the drummer's bar-to-bar habits
+    have it (his transitions, the ones into a CHANGE left out). before: the letter of the
+    groove playing before the song (a primer's), if any.
     """
-    transitions = np.asarray(stats.get("role_transitions") or np.eye(3), dtype=np.float64)
+    transitions = np.array(stats.get("role_transitions") or np.eye(3), dtype=np.float64)
+    transitions[:, CHANGE] = 0                   # a new groove is a new section
+    for row in transitions:
+        if row.sum() == 0:                       # a habit that only ever changed: carry on
+            row[ORDINARY] = 1
     transitions = transitions / transitions.sum(axis=1, keepdims=True)
     fill_before_change = stats.get("fill_before_change", 0.0)
     roles = []
@@ -103,8 +110,6 @@ def section_roles(sections, stats, rng, before=None):
             own.append(role)
         if following is not None and following != section.letter and section.bars > 1:
             own[-1] = FILL if rng.random() < fill_before_change else own[-1]
-            if own[-1] == CHANGE:                # a change belongs to the next section
-                own[-1] = ORDINARY
         roles.extend(own)
     return np.array(roles, dtype=np.int8)
 

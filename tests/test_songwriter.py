@@ -59,6 +59,13 @@ def test_sections_open_with_a_change_and_end_with_a_fill_before_another_groove()
     assert roles[23] != FILL or STATS["role_transitions"][ORDINARY][FILL] > 0
 
 
+def test_only_the_first_bar_of_a_section_is_a_change():
+    roles = section_roles(parse_form("A32 B32"), {**STATS, "role_transitions": [
+        [0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.25, 0.25, 0.5]]}, np.random.default_rng(3))
+    assert np.flatnonzero(roles == CHANGE).tolist() == [0, 32]
+    assert (roles == FILL).sum() > 5 and (roles == ORDINARY).sum() > 5
+
+
 def test_a_song_after_a_primer_does_not_open_with_a_change():
     roles = section_roles(parse_form("A8"), STATS, np.random.default_rng(1), before="A")
     assert roles[0] != CHANGE
