@@ -8,10 +8,10 @@ PY       := $(VENV)/bin/python
 MIDI_DIR    ?= data/midi
 DATASET_DIR ?= build/dataset
 DATASET     := $(DATASET_DIR)/dataset.npz
-ARCH        ?= bars
+ARCH        ?= song
 ITER        ?=
 SEED        ?= 0
-# a run folder per network and seed: runs/bars for seed 0, runs/bars-seed1 for seed 1, ...
+# a run folder per network and seed: runs/song for seed 0, runs/song-seed1 for seed 1, ...
 RUN         ?= runs/$(ARCH)$(if $(filter-out 0,$(SEED)),-seed$(SEED))
 NUM         ?= 8
 BARS        ?=
@@ -87,7 +87,7 @@ evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)
 
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
-DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=bars
+DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=song
 
 demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, a song, evaluate
 	$(MAKE) dataset $(DEMO) MIDI_DIR=data/midi

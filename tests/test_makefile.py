@@ -27,15 +27,15 @@ def command_of(script, output):
 def test_help_lists_every_variable_with_its_default():
     lines = make("-s", "help").splitlines()
     for name, default in [("MIDI_DIR", "data/midi"), ("DATASET_DIR", "build/dataset"),
-                          ("ARCH", "bars"), ("ITER", "(empty)"), ("SEED", "0"),
-                          ("RUN", "runs/bars"), ("NUM", "8"), ("BARS", "(empty)"),
+                          ("ARCH", "song"), ("ITER", "(empty)"), ("SEED", "0"),
+                          ("RUN", "runs/song"), ("NUM", "8"), ("BARS", "(empty)"),
                           ("FORM", "(empty)"), ("BPM", "(empty)"), ("OUT", "(empty)"),
                           ("PRIMER", "(empty)"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
                           ("ORIGINAL", "(empty)")]:
         assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
 
 
-@pytest.mark.parametrize("settings, run", [([], "runs/bars"), (["SEED=1"], "runs/bars-seed1"),
+@pytest.mark.parametrize("settings, run", [([], "runs/song"), (["SEED=1"], "runs/song-seed1"),
                                            (["ARCH=original"], "runs/original"),
                                            (["ARCH=original", "SEED=2"], "runs/original-seed2"),
                                            (["SEED=1", "RUN=runs/mine"], "runs/mine")])

@@ -16,7 +16,7 @@ from gan_numpy.checkpoint import CheckpointError, load_checkpoint, save_checkpoi
 
 def test_every_architecture_is_registered_under_its_own_name():
     assert ARCHITECTURES == {"bars": BarGAN, "original": OriginalGAN, "song": SongGAN}
-    assert DEFAULT_ARCH == "bars"
+    assert DEFAULT_ARCH == "song"
 
 
 def test_a_model_configuration_names_its_architecture():
@@ -36,7 +36,7 @@ def test_rows_left_open_are_read_from_the_data(tiny_images, rows):
     assert build_gan(OriginalConfig()).model.rows == list(range(25))
 
 
-@pytest.mark.parametrize("arch", ["bars", "original"])
+@pytest.mark.parametrize("arch", ["bars", "original", "song"])
 def test_a_checkpoint_rebuilds_its_model_with_samples_step_and_random_stream(
         tmp_path, tiny_images, tiny_configs, arch):
     images = tiny_images()

@@ -15,7 +15,7 @@ from drumroll.dataset import dataset_from_rolls, save_dataset
 from drumroll.midi_in import DrumRoll
 from drumroll.cli import UserError
 from drumroll.format import LOWEST_NOTE, NOTE_NAMES
-from drumroll.models import load_gan
+from drumroll.models import DrumGAN, load_gan
 from drumroll.models.bars import BarGAN
 from drumroll.training import (TrainingDiverged, checkpoint_paths, choose_holdout,
                                latest_checkpoint, load_run, train)
@@ -291,14 +291,14 @@ def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(
 
 
 def interrupt_at_iteration_3(monkeypatch):
-    real_update = BarGAN.update
+    real_step = DrumGAN.train_step
 
-    def update_until_ctrl_c(self, data):
+    def step_until_ctrl_c(self, data):
         if self.step == 2:
             raise KeyboardInterrupt
-        return real_update(self, data)
+        return real_step(self, data)
 
-    monkeypatch.setattr(BarGAN, "update", update_until_ctrl_c)
+    monkeypatch.setattr(DrumGAN, "train_step", step_until_ctrl_c)
 
 
 def test_ctrl_c_says_where_training_stopped_and_which_checkpoint_it_resumes_from(

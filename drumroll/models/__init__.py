@@ -1,9 +1,10 @@
 """The drum GANs: one class per architecture on a small shared base (base.DrumGAN).
 
     original   the hobby project's Keras DCGAN, layer for layer (original.py)
-    bars       ours, the default: a generator and a discriminator built around bars (bars.py)
-    song       the bar GAN conditioned on each bar's role in its song, with velocities
-               (song.py): whole songs with drumroll/songwriter.py
+    bars       ours: a generator and a discriminator built around bars (bars.py)
+    song       ours, the default: the bar GAN told each bar's role in its song (ordinary bar,
+               fill, first bar of a new groove), with velocities (song.py); it writes 8-bar
+               patterns and, with drumroll/songwriter.py, whole songs
 
 `build_gan` makes a new model from a model configuration, `load_gan` rebuilds one from a
 checkpoint alone: the checkpoint names its architecture and holds both configurations.
@@ -18,8 +19,8 @@ from drumroll.models.original import OriginalGAN
 from drumroll.models.song import SongGAN
 from gan_numpy.checkpoint import CheckpointError, load_checkpoint
 
-ARCHITECTURES = {gan.arch: gan for gan in (BarGAN, SongGAN, OriginalGAN)}
-DEFAULT_ARCH = BarGAN.arch
+ARCHITECTURES = {gan.arch: gan for gan in (SongGAN, BarGAN, OriginalGAN)}
+DEFAULT_ARCH = SongGAN.arch
 
 __all__ = ["ARCHITECTURES", "DEFAULT_ARCH", "DrumGAN", "ModelConfig", "ModelTooLarge",
            "TrainConfig", "Windows", "as_windows",
