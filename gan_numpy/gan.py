@@ -2,9 +2,10 @@
 
 A step of a GAN alternates two games. The discriminator D learns to score real data high and
 generated data low: `discriminator_pass` runs D on one batch and leaves the gradients of that
-batch's loss in D's layers. The generator G learns to make D score its output high:
-`generator_pass` runs G, then D, and carries the gradient of G's loss back through D (whose
-own gradients are computed on the way but not applied) into G.
+batch's loss in D's layers (the batch is data: no gradient for it is computed). The generator G
+learns to make D score its output high: `generator_pass` runs G, then D, and carries the
+gradient of G's loss back through D into G. D is frozen meanwhile: it passes the gradient on
+but computes none of its own, which nobody would apply (PyTorch: D.requires_grad_(False)).
 
 Layers overwrite their gradients at every backward, so a step that shows D a real and a
 generated batch separately adds the two with `copy_gradients` / `add_gradients`.
@@ -19,12 +20,12 @@ def discriminator_pass(D, x, loss):
     """
     logits = D.forward(x)
     value, dlogits = loss(logits)
-    D.backward(dlogits)
+    D.backward(dlogits, input_grad=False)
     return value, logits
 
 
 def generator_pass(G, D, z, loss, augment=None):
-    """G's loss through D on the latents z; the gradients reach G's layers.
+    """G's loss through D on the latents z; the gradients reach G's layers (not the latents').
 
     augment: optional function applied to G's output before D sees it; it must pass the
     gradient through unchanged (e.g. adding noise). Returns (loss value, logits).
@@ -32,9 +33,13 @@ def generator_pass(G, D, z, loss, augment=None):
     fake = G.forward(z)
     if augment is not None:
         fake = augment(fake)
-    logits = D.forward(fake)
-    value, dlogits = loss(logits)
-    G.backward(D.backward(dlogits))
+    D.freeze()
+    try:
+        logits = D.forward(fake)
+        value, dlogits = loss(logits)
+        G.backward(D.backward(dlogits), input_grad=False)
+    finally:
+        D.freeze(False)
     return value, logits
 
 

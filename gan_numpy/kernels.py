@@ -1,34 +1,38 @@
-"""The convolution hot paths: geometry, im2col / col2im and the matrix products.
+"""Convolutions, forward and backward: first the definition as plain loops, then two fast ways.
 
-Every convolution in the engine, forward and backward, plain and transposed, comes down to the
-three functions at the bottom of this file:
+Every convolution in the engine, forward and backward, plain and transposed, comes down to
+three functions (the dispatch at the bottom of this file):
 
-    conv_forward(x, W, geom)          y  = x (*) W                    (N, Ho, Wo, O)
-    conv_backward_data(dy, W, geom)   dx = the adjoint applied to dy  (N, H, W, C)
-    conv_backward_weights(x, dy, geom) dW                             (O, C, kh, kw)
+    conv_forward(x, W, geom)                 y  = x (*) W, and cols      (N, Ho, Wo, O)
+    conv_backward_data(dy, W, geom)          dx = the adjoint applied to dy  (N, H, W, C)
+    conv_backward_weights(x, dy, geom, cols) dW                              (O, C, kh, kw)
 
 They work on channels-last arrays (N, H, W, C): with the channels innermost, one window of the
 image is a run of contiguous pixels and the matrix products below need no transposes. Layers
 keep the NCHW contract at their boundaries and transpose views on the way in and out.
-
 W has the PyTorch Conv2D layout (O, C, kh, kw). A transposed convolution is the adjoint of the
 convolution from its output image to its input image, so ConvTranspose2D calls the same three
 functions with the roles swapped (its forward is conv_backward_data).
 
-Two ways to turn a convolution into matrix products are used, chosen per layer by which
-builds the smaller intermediate:
+The file reads top to bottom:
 
-* image-side columns (im2col, the usual way): gather every kh x kw window of the padded input
-  into a row, cols (N*Ho*Wo, kh*kw*C), then y = cols @ W, one product per chunk of the batch.
-  The backward pass scatters dy @ W.T back into the image one kernel offset at a time (col2im).
-* output-side planes, for layers with few output channels (the 7 x 7 conv to one drum-roll
-  channel): first z = W @ x for every image pixel, one plane per kernel offset and output
-  channel, z (kh*kw*O, N*H*W); then y sums the kh*kw shifted planes. A naive im2col of that
-  layer would be 49 times its input (about 20 GB at batch 128); here the intermediate holds
-  kh*kw*O = 49 values per pixel instead of kh*kw*C = 6,272, and no padded copy is made.
-
-The batch is processed in chunks so no intermediate exceeds CHUNK_BYTES, which keeps the peak
-memory of a training step bounded whatever the batch size.
+1. the definition: three plain-loop functions, slow and obvious; the tests prove the fast
+   ones against them;
+2. the geometry: output sizes and padding (Keras 'same', 'valid', PyTorch integers);
+3. image-side columns (im2col, the usual way): gather every kh x kw window of the padded input
+   into a row, cols (N*Ho*Wo, kh*kw*C); then y = cols @ W.T is one matrix product (W as
+   (O, kh*kw*C) rows). The weight gradient is cols.T @ dy, with the cols of the forward pass
+   (CS231n's fast layers keep them in their cache the same way); the input gradient scatters
+   dy @ W back into the image one kernel offset at a time (col2im);
+4. output-side planes, for layers with few output channels (the 7 x 7 conv to one drum-roll
+   channel): first z = W @ x for every image pixel, one plane per kernel offset and output
+   channel, z (kh*kw*O, N*H*W); then y sums the kh*kw shifted planes. A naive im2col of that
+   layer would be 49 times its input (about 20 GB at batch 128); here the intermediate holds
+   kh*kw*O = 49 values per pixel instead of kh*kw*C = 6,272, and no padded copy is made;
+5. the dispatch: picks the strategy that builds the smaller intermediate and runs it over the
+   batch in chunks, so no intermediate exceeds CHUNK_BYTES (PLANE_BYTES for the planes)
+   whatever the batch size, which keeps the peak memory of a training step bounded. Only a
+   batch done in one chunk keeps its cols for the backward pass.
 """
 import math
 from dataclasses import dataclass
@@ -39,6 +43,58 @@ from numpy.lib.stride_tricks import sliding_window_view
 CHUNK_BYTES = 24 * 2**20   # largest im2col matrix built at once
 PLANE_BYTES = 8 * 2**20    # output-side planes: small enough to stay in the CPU's cache
 
+
+# --- 1. the definition, as plain loops (slow: for reading and for the tests) --------------------
+
+def loop_conv_forward(x, W, geom):
+    """y[n, a, b, o] = sum over i, j, c of xp[n, a*sh + i, b*sw + j, c] * W[o, c, i, j],
+    xp being x with geom.pad zeros around it.  x (N, H, W, C), W (O, C, kh, kw) -> (N, Ho, Wo, O).
+    """
+    xp = pad_images(x, geom)
+    n, o = len(x), W.shape[0]
+    (ho, wo), (kh, kw), (sh, sw) = geom.out, geom.kernel, geom.stride
+    y = np.zeros((n, ho, wo, o), dtype=np.result_type(x, W))
+    for b in range(n):
+        for a in range(ho):
+            for e in range(wo):
+                window = xp[b, a * sh:a * sh + kh, e * sw:e * sw + kw, :]   # (kh, kw, C)
+                for f in range(o):
+                    y[b, a, e, f] = np.sum(window * W[f].transpose(1, 2, 0))
+    return y
+
+
+def loop_conv_backward_data(dy, W, geom):
+    """The adjoint of loop_conv_forward: every output pixel adds W times its gradient back
+    onto the window it was computed from.  dy (N, Ho, Wo, O) -> dx (N, H, W, C)."""
+    n, c = len(dy), W.shape[1]
+    (ho, wo), (kh, kw), (sh, sw) = geom.out, geom.kernel, geom.stride
+    dxp = np.zeros((n,) + geom.padded + (c,), dtype=np.result_type(dy, W))
+    for b in range(n):
+        for a in range(ho):
+            for e in range(wo):
+                for f in range(W.shape[0]):
+                    dxp[b, a * sh:a * sh + kh, e * sw:e * sw + kw, :] += (
+                        dy[b, a, e, f] * W[f].transpose(1, 2, 0))
+    return crop_images(dxp, geom)
+
+
+def loop_conv_backward_weights(x, dy, geom):
+    """dW[o] = sum over every output pixel of its gradient times the window it was computed
+    from.  x (N, H, W, C), dy (N, Ho, Wo, O) -> dW (O, C, kh, kw)."""
+    xp = pad_images(x, geom)
+    o, c = dy.shape[-1], x.shape[-1]
+    (ho, wo), (kh, kw), (sh, sw) = geom.out, geom.kernel, geom.stride
+    dW = np.zeros((o, c, kh, kw), dtype=np.result_type(x, dy))
+    for b in range(len(x)):
+        for a in range(ho):
+            for e in range(wo):
+                window = xp[b, a * sh:a * sh + kh, e * sw:e * sw + kw, :]   # (kh, kw, C)
+                for f in range(o):
+                    dW[f] += dy[b, a, e, f] * window.transpose(2, 0, 1)
+    return dW
+
+
+# --- 2. geometry -------------------------------------------------------------------------------
 
 def pair(value, name="value"):
     """An int or an (h, w) pair -> an (h, w) tuple of ints."""
@@ -135,15 +191,13 @@ def transposed_geometry(image, kernel, stride, padding):
     return geom
 
 
-# --- im2col and col2im ------------------------------------------------------------------------
-
-def pad_images(x, geom, out=None):
-    """(N, H, W, C) -> zero-padded (N, Hp, Wp, C), into `out` when given (its borders are zeroed)."""
+def pad_images(x, geom):
+    """(N, H, W, C) -> zero-padded (N, Hp, Wp, C); x itself when there is no padding."""
     (top, bottom), (left, right) = geom.pad
+    if top == bottom == left == right == 0:
+        return x
     n, h, w, c = x.shape
-    hp, wp = geom.padded
-    if out is None:
-        out = np.empty((n, hp, wp, c), dtype=x.dtype)
+    out = np.empty((n,) + geom.padded + (c,), dtype=x.dtype)
     out[:, :top] = 0
     out[:, top + h:] = 0
     out[:, top:top + h, :left] = 0
@@ -159,11 +213,20 @@ def crop_images(xp, geom):
     return xp[:, top:top + h, left:left + w]
 
 
+def _rows(images):
+    """(n, H, W, C) -> (n*H*W, C), a view when the channels are innermost."""
+    return images.reshape(-1, images.shape[-1])
+
+
+# --- 3. image-side columns: im2col, one matrix product, col2im ----------------------------------
+
 def im2col(xp, kernel, stride):
     """Windows of a padded image as rows: (N, Hp, Wp, C) -> (N*Ho*Wo, kh*kw*C).
 
     Row (n, i, j) holds the kh x kw x C window whose top-left corner is (i*sh, j*sw); the
-    columns are ordered (kernel row, kernel column, channel), channel fastest.
+    columns are ordered (kernel row, kernel column, channel), channel fastest. The windows
+    are a strided view of xp (no copy); the reshape makes the one copy (none at all when the
+    windows tile a contiguous image, as a kernel as wide as its stride does).
     """
     kh, kw = kernel
     sh, sw = stride
@@ -173,24 +236,74 @@ def im2col(xp, kernel, stride):
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * c)
 
 
-def col2im(cols, padded_shape, kernel, stride, out=None):
+def col2im(cols, padded_shape, kernel, stride):
     """The adjoint of im2col: add every row back onto the window it came from.
 
-    cols (N*Ho*Wo, kh*kw*C) -> (N, Hp, Wp, C). One slice-add per kernel offset.
+    cols (N*Ho*Wo, kh*kw*C) -> (N, Hp, Wp, C). The plain rule is one slice-add per kernel
+    offset (i, j): out[:, i + sh*a, j + sw*b] += cols[a, b, i, j] for every output (a, b).
+    When the stride divides the kernel width, the sw offsets j = q*sw .. q*sw + sw-1 land on
+    sw neighbouring pixels, one contiguous run of sw*C values in both arrays: seen as blocks
+    of sw pixels, the image takes kh * kw/sw slice-adds of runs sw times longer (2 instead of
+    4 for the 1 x 4, stride-2 convolutions).
     """
     n, hp, wp, c = padded_shape
     kh, kw = kernel
     sh, sw = stride
     ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
-    cols = cols.reshape(n, ho, wo, kh, kw, c)
-    if out is None:
-        out = np.empty(padded_shape, dtype=cols.dtype)
-    out[...] = 0
+    group = sw if kw % sw == 0 and wp % sw == 0 else 1               # offsets per slice-add
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    blocks = out.reshape(n, hp, wp // group, group * c)              # (N, Hp, Wp/g, g*C)
+    cols = cols.reshape(n, ho, wo, kh, kw // group, group * c)
+    step = sw // group                                               # output step in blocks
     for i in range(kh):
-        for j in range(kw):
-            out[:, i:i + sh * ho:sh, j:j + sw * wo:sw] += cols[:, :, :, i, j]
+        for q in range(kw // group):
+            blocks[:, i:i + sh * ho:sh, q:q + step * wo:step] += cols[:, :, :, i, q]
     return out
 
+
+def _image_side_matrix(W):
+    """(O, C, kh, kw) -> (O, kh*kw*C): each filter as one row, in im2col's column order.
+
+    The forward product needs its transpose and takes it as a view, which BLAS reads as it
+    is: copying W to (O, kh, kw, C) moves runs of C values, to (kh*kw*C, O) single values
+    (about three times slower).
+    """
+    return W.transpose(0, 2, 3, 1).reshape(W.shape[0], -1)
+
+
+def im2col_forward(x, W, geom, out=None):
+    """conv_forward as one product: im2col(x) @ W.T, W as (O, kh*kw*C) rows.
+    x (N, H, W, C) -> y (N, Ho, Wo, O), and the columns (N*Ho*Wo, kh*kw*C), which the weight
+    gradient needs again."""
+    n, o = len(x), W.shape[0]
+    cols = im2col(pad_images(x, geom), geom.kernel, geom.stride)   # (N*Ho*Wo, kh*kw*C)
+    if out is None:
+        out = np.empty((n,) + geom.out + (o,), dtype=np.result_type(x, W))
+    np.matmul(cols, _image_side_matrix(W).T, out=_rows(out))        # (N*Ho*Wo, O)
+    return out, cols
+
+
+def im2col_backward_data(dy, W, geom):
+    """conv_backward_data as one product and col2im: col2im(dy @ W), W as (O, kh*kw*C) rows.
+    dy (N, Ho, Wo, O) -> dx (N, H, W, C), a view of the padded image."""
+    n, c = len(dy), W.shape[1]
+    cols = _rows(dy) @ _image_side_matrix(W)                       # (N*Ho*Wo, O) @ (O, kh*kw*C)
+    dxp = col2im(cols, (n,) + geom.padded + (c,), geom.kernel, geom.stride)  # (N, Hp, Wp, C)
+    return crop_images(dxp, geom)
+
+
+def im2col_backward_weights(x, dy, geom, cols=None):
+    """conv_backward_weights as one product: im2col(x).T @ dy.  -> dW (O, C, kh, kw).
+    `cols`: im2col(x) if the forward pass kept it."""
+    c, o = x.shape[-1], dy.shape[-1]
+    kh, kw = geom.kernel
+    if cols is None:
+        cols = im2col(pad_images(x, geom), geom.kernel, geom.stride)  # (N*Ho*Wo, kh*kw*C)
+    dwm = cols.T @ _rows(dy)                                       # (kh*kw*C, N*Ho*Wo) @ (N*Ho*Wo, O)
+    return dwm.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
+
+
+# --- 4. output-side planes: one product per image pixel, then shifted sums ----------------------
 
 def valid_range(out_size, image_size, offset, stride, pad_before):
     """Which outputs a kernel offset reaches inside the unpadded image, along one axis.
@@ -244,7 +357,43 @@ def spread_planes(dy, geom):
     return dz
 
 
-# --- the convolution as matrix products -------------------------------------------------------
+def _output_side_matrix(W):
+    """(O, C, kh, kw) -> (kh*kw*O, C), rows in the planes' (i, j, o) order."""
+    return W.transpose(2, 3, 0, 1).reshape(-1, W.shape[1])
+
+
+def planes_forward(x, W, geom):
+    """conv_forward as z = W @ x per pixel, then the shifted sum of the planes.
+    x (N, H, W, C) -> y (N, Ho, Wo, O)."""
+    n, h, w, _ = x.shape
+    o = W.shape[0]
+    kh, kw = geom.kernel
+    z = _output_side_matrix(W) @ _rows(x).T                       # (kh*kw*O, N*H*W)
+    z = z.reshape(kh, kw, o, n, h, w)
+    return gather_planes(z, geom).transpose(1, 2, 3, 0)            # (N, Ho, Wo, O)
+
+
+def planes_backward_data(dy, W, geom):
+    """conv_backward_data: spread dy into planes, then one product back to the channels.
+    dy (N, Ho, Wo, O) -> dx (N, H, W, C)."""
+    n, o, c = len(dy), W.shape[0], W.shape[1]
+    kh, kw = geom.kernel
+    dz = spread_planes(dy.transpose(3, 0, 1, 2), geom)             # (kh, kw, O, N, H, W)
+    dx = dz.reshape(kh * kw * o, -1).T @ _output_side_matrix(W)    # (N*H*W, kh*kw*O) @ (kh*kw*O, C)
+    return dx.reshape((n,) + geom.image + (c,))
+
+
+def planes_backward_weights(x, dy, geom):
+    """conv_backward_weights: spread dy into planes, one product with the image pixels.
+    x (N, H, W, C), dy (N, Ho, Wo, O) -> dW (O, C, kh, kw)."""
+    c, o = x.shape[-1], dy.shape[-1]
+    kh, kw = geom.kernel
+    dz = spread_planes(dy.transpose(3, 0, 1, 2), geom)             # (kh, kw, O, N, H, W)
+    dwt = dz.reshape(kh * kw * o, -1) @ _rows(x)                   # (kh*kw*O, N*H*W) @ (N*H*W, C)
+    return dwt.reshape(kh, kw, o, c).transpose(2, 3, 0, 1)
+
+
+# --- 5. the dispatch: pick a strategy, run it over the batch in chunks --------------------------
 
 def uses_output_planes(geom, in_channels, out_channels):
     """True when the output-side planes (kh*kw*O per image pixel) are smaller than im2col's
@@ -254,113 +403,73 @@ def uses_output_planes(geom, in_channels, out_channels):
     return h * w * out_channels < ho * wo * in_channels
 
 
-def _image_side_matrix(W):
-    """(O, C, kh, kw) -> (kh*kw*C, O), rows in im2col's column order."""
-    o = W.shape[0]
-    return W.transpose(2, 3, 1, 0).reshape(-1, o)
+def _strategy(geom, in_channels, out_channels, itemsize):
+    """(uses output planes, samples per chunk) for a convolution of this shape."""
+    (h, w), (ho, wo), (kh, kw) = geom.image, geom.out, geom.kernel
+    if uses_output_planes(geom, in_channels, out_channels):
+        return True, PLANE_BYTES // max(1, kh * kw * out_channels * h * w * itemsize)
+    return False, CHUNK_BYTES // max(1, ho * wo * kh * kw * in_channels * itemsize)
 
 
-def _output_side_matrix(W):
-    """(O, C, kh, kw) -> (kh*kw*O, C), rows in the planes' (i, j, o) order."""
-    return W.transpose(2, 3, 0, 1).reshape(-1, W.shape[1])
-
-
-def _chunk_size(n, bytes_per_sample, budget=None):
-    budget = CHUNK_BYTES if budget is None else budget
-    return max(1, min(n, budget // max(1, bytes_per_sample)))
-
-
-def _rows(images):
-    """(n, H, W, C) -> (n*H*W, C), a view when the channels are innermost."""
-    return images.reshape(-1, images.shape[-1])
-
-
-def _padded_chunks(x, geom, step):
-    """(start, zero-padded chunk (n, Hp, Wp, C)) over the batch, reusing one buffer."""
-    buffer = None
-    for s in range(0, len(x), step):
-        chunk = x[s:s + step]
-        if buffer is None or len(buffer) != len(chunk):
-            buffer = np.empty((len(chunk),) + geom.padded + (x.shape[-1],), dtype=x.dtype)
-        yield s, pad_images(chunk, geom, out=buffer)
+def _chunks(n, step):
+    """Slices of a batch of n, `step` samples each (at least one)."""
+    step = max(1, min(n, step))
+    return [slice(s, s + step) for s in range(0, n, step)]
 
 
 def conv_forward(x, W, geom):
     """Convolution (cross-correlation, as in every DL framework) of channels-last images.
 
-    x (N, H, W, C), W (O, C, kh, kw) -> y (N, Ho, Wo, O), no bias.
+    x (N, H, W, C), W (O, C, kh, kw) -> (y (N, Ho, Wo, O) without bias, cols). cols is the
+    im2col matrix when it was built for the whole batch at once (else None): pass it to
+    conv_backward_weights, which then need not build it again.
     """
-    n, h, w, c = x.shape
+    n, _, _, c = x.shape
     o = W.shape[0]
-    ho, wo = geom.out
-    kh, kw = geom.kernel
-    y = np.empty((n, ho, wo, o), dtype=np.result_type(x, W))
-    if uses_output_planes(geom, c, o):
-        wt = _output_side_matrix(W)                                # (kh*kw*O, C)
-        step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
-        for s in range(0, n, step):
-            chunk = x[s:s + step]
-            z = wt @ _rows(chunk).T                                # (kh*kw*O, n*H*W)
-            z = z.reshape(kh, kw, o, len(chunk), h, w)
-            y[s:s + step] = gather_planes(z, geom).transpose(1, 2, 3, 0)  # (n, Ho, Wo, O)
-        return y
-    wm = _image_side_matrix(W)                                     # (kh*kw*C, O)
-    step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
-    for s, xp in _padded_chunks(x, geom, step):                    # (n, Hp, Wp, C)
-        cols = im2col(xp, geom.kernel, geom.stride)                # (n*Ho*Wo, kh*kw*C)
-        np.matmul(cols, wm, out=_rows(y[s:s + step]))              # (n*Ho*Wo, O)
-    return y
+    planes, step = _strategy(geom, c, o, x.itemsize)
+    parts = _chunks(n, step)
+    if len(parts) == 1:
+        return (planes_forward(x, W, geom), None) if planes else im2col_forward(x, W, geom)
+    y = np.empty((n,) + geom.out + (o,), dtype=np.result_type(x, W))
+    for part in parts:
+        if planes:
+            y[part] = planes_forward(x[part], W, geom)
+        else:
+            im2col_forward(x[part], W, geom, out=y[part])
+    return y, None
 
 
 def conv_backward_data(dy, W, geom):
     """Gradient of conv_forward with respect to x (also: the transposed convolution of dy).
 
-    dy (N, Ho, Wo, O), W (O, C, kh, kw) -> dx (N, H, W, C).
+    dy (N, Ho, Wo, O), W (O, C, kh, kw) -> dx (N, H, W, C), possibly a view.
     """
-    n, ho, wo, o = dy.shape
+    n, _, _, o = dy.shape
     c = W.shape[1]
-    hp, wp = geom.padded
-    kh, kw = geom.kernel
-    h, w = geom.image
-    dx = np.empty((n, h, w, c), dtype=np.result_type(dy, W))
-    if uses_output_planes(geom, c, o):
-        wt = _output_side_matrix(W)                                # (kh*kw*O, C)
-        step = _chunk_size(n, kh * kw * o * h * w * dy.itemsize, PLANE_BYTES)
-        for s in range(0, n, step):
-            dz = spread_planes(dy[s:s + step].transpose(3, 0, 1, 2), geom)  # (kh, kw, O, n, H, W)
-            np.matmul(dz.reshape(kh * kw * o, -1).T, wt,           # (n*H*W, kh*kw*O) @ (kh*kw*O, C)
-                      out=_rows(dx[s:s + step]))
-        return dx
-    wm = _image_side_matrix(W)                                     # (kh*kw*C, O)
-    step = _chunk_size(n, ho * wo * kh * kw * c * dy.itemsize)
-    buffer = None
-    for s in range(0, n, step):
-        chunk = dy[s:s + step]
-        if buffer is None or len(buffer) != len(chunk):
-            buffer = np.empty((len(chunk), hp, wp, c), dtype=dx.dtype)
-        cols = _rows(chunk) @ wm.T                                 # (n*Ho*Wo, O) @ (O, kh*kw*C)
-        dxp = col2im(cols, buffer.shape, geom.kernel, geom.stride, out=buffer)
-        dx[s:s + step] = crop_images(dxp, geom)
+    planes, step = _strategy(geom, c, o, dy.itemsize)
+    backward_data = planes_backward_data if planes else im2col_backward_data
+    parts = _chunks(n, step)
+    if len(parts) == 1:
+        return backward_data(dy, W, geom)
+    dx = np.empty((n,) + geom.image + (c,), dtype=np.result_type(dy, W))
+    for part in parts:
+        dx[part] = backward_data(dy[part], W, geom)
     return dx
 
 
-def conv_backward_weights(x, dy, geom):
-    """Gradient of conv_forward with respect to W: x (N, H, W, C), dy (N, Ho, Wo, O) -> (O, C, kh, kw)."""
-    n, h, w, c = x.shape
+def conv_backward_weights(x, dy, geom, cols=None):
+    """Gradient of conv_forward with respect to W: x (N, H, W, C), dy (N, Ho, Wo, O) -> (O, C, kh, kw).
+
+    cols: the im2col matrix of x that conv_forward returned, or None.
+    """
+    n, _, _, c = x.shape
     o = dy.shape[-1]
-    ho, wo = geom.out
+    planes, step = _strategy(geom, c, o, x.itemsize)
+    if cols is not None:
+        return np.ascontiguousarray(im2col_backward_weights(x, dy, geom, cols))
+    backward_weights = planes_backward_weights if planes else im2col_backward_weights
     kh, kw = geom.kernel
-    dtype = np.result_type(x, dy)
-    if uses_output_planes(geom, c, o):
-        dwt = np.zeros((kh * kw * o, c), dtype=dtype)              # (kh*kw*O, C)
-        step = _chunk_size(n, kh * kw * o * h * w * x.itemsize, PLANE_BYTES)
-        for s in range(0, n, step):
-            dz = spread_planes(dy[s:s + step].transpose(3, 0, 1, 2), geom)  # (kh, kw, O, n, H, W)
-            dwt += dz.reshape(kh * kw * o, -1) @ _rows(x[s:s + step])  # (kh*kw*O, n*H*W) @ (n*H*W, C)
-        return dwt.reshape(kh, kw, o, c).transpose(2, 3, 0, 1).copy()
-    dwm = np.zeros((kh * kw * c, o), dtype=dtype)                  # (kh*kw*C, O)
-    step = _chunk_size(n, ho * wo * kh * kw * c * x.itemsize)
-    for s, xp in _padded_chunks(x, geom, step):
-        cols = im2col(xp, geom.kernel, geom.stride)                # (n*Ho*Wo, kh*kw*C)
-        dwm += cols.T @ _rows(dy[s:s + step])                      # (kh*kw*C, n*Ho*Wo) @ (n*Ho*Wo, O)
-    return dwm.reshape(kh, kw, c, o).transpose(3, 2, 0, 1).copy()
+    dW = np.zeros((o, c, kh, kw), dtype=np.result_type(x, dy))
+    for part in _chunks(n, step):
+        dW += backward_weights(x[part], dy[part], geom)
+    return dW

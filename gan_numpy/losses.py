@@ -25,18 +25,9 @@ def bce_with_logits(logits, targets):
     return float(loss.mean()), grad.astype(z.dtype, copy=False)
 
 
-def hinge_d_loss(real_logits, fake_logits):
-    """Discriminator hinge loss mean(relu(1 - real)) + mean(relu(1 + fake)).
-
-    Returns (loss, dloss/dreal_logits, dloss/dfake_logits).
-    """
-    loss_real, d_real = hinge_d_loss_real(real_logits)
-    loss_fake, d_fake = hinge_d_loss_fake(fake_logits)
-    return loss_real + loss_fake, d_real, d_fake
-
-
 def hinge_d_loss_real(real_logits):
-    """The real half of the discriminator hinge loss, mean(relu(1 - real)) -> (loss, gradient)."""
+    """The discriminator hinge loss is mean(relu(1 - real)) + mean(relu(1 + fake)); this is its
+    real half, mean(relu(1 - real)) -> (loss, dloss/dreal_logits)."""
     real = np.asarray(real_logits)
     d_real = -(real < 1).astype(real.dtype) / real.size
     return float(np.maximum(1 - real, 0).mean()), d_real

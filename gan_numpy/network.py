@@ -41,10 +41,12 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, input_grad=True):
+        """Gradients of every layer, last to first; input_grad=False: the first layer's input
+        is data and needs no gradient (returns None if that layer can skip it)."""
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        return self.layers[0].backward(dout, input_grad) if self.layers else dout
 
     def describe(self):
         return f"Sequential({len(self.layers)} layers)"

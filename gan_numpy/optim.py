@@ -35,6 +35,10 @@ class Adam:
         self.m, self.v = {}, {}
 
     def step(self):
+        # The textbook rule p -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t)
+        # and v_hat = v / (1 - b2^t), multiplied through by sqrt(1 - b2^t):
+        #     p -= [lr * sqrt(1 - b2^t) / (1 - b1^t)] * m / (sqrt(v) + eps * sqrt(1 - b2^t)).
+        # The bracket is one scalar per step, so m_hat and v_hat are never built as arrays.
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         step_size = self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
@@ -49,7 +53,6 @@ class Adam:
             m += (1 - b1) * grad
             v *= b2
             v += (1 - b2) * grad * grad
-            # bias correction folded into the step size; eps scaled to match the textbook rule
             param -= step_size * m / (np.sqrt(v) + self.eps * np.sqrt(1 - b2 ** self.t))
 
     def state_dict(self):

@@ -1,34 +1,9 @@
-"""The convolution kernels against a plain-loop reference, hand-computed answers and Keras shapes."""
+"""The convolution kernels: the plain-loop definition against hand-computed answers, the fast
+strategies against the plain loops, and Keras / PyTorch output sizes."""
 import numpy as np
 import pytest
 
 from gan_numpy import kernels
-
-
-def naive_conv(x, W, stride, pad):
-    """Reference convolution with plain loops: x (N, C, H, W), W (O, C, kh, kw) -> (N, O, Ho, Wo)."""
-    (top, bottom), (left, right) = pad
-    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    n, _, hp, wp = xp.shape
-    o, _, kh, kw = W.shape
-    sh, sw = stride
-    ho, wo = (hp - kh) // sh + 1, (wp - kw) // sw + 1
-    y = np.zeros((n, o, ho, wo))
-    for b in range(n):
-        for f in range(o):
-            for i in range(ho):
-                for j in range(wo):
-                    window = xp[b, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
-                    y[b, f, i, j] = np.sum(window * W[f])
-    return y
-
-
-def to_nhwc(x):
-    return x.transpose(0, 2, 3, 1)
-
-
-def to_nchw(x):
-    return x.transpose(0, 3, 1, 2)
 
 
 CASES = [  # image, channels in/out, kernel, stride, padding
@@ -44,14 +19,57 @@ CASES = [  # image, channels in/out, kernel, stride, padding
 ]
 
 
-@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
-def test_conv_forward_matches_naive_loops(image, c, o, kernel, stride, padding):
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, c) + image)
-    W = rng.standard_normal((o, c) + kernel)
+def fast_forward(x, W, geom):
+    """conv_forward's output without the columns it keeps for the backward pass."""
+    return kernels.conv_forward(x, W, geom)[0]
+
+
+def case_arrays(image, c, o, kernel, stride, padding, seed=0, n=2):
+    """Random float64 x, dy and W for one case, with its geometry."""
+    rng = np.random.default_rng(seed)
     geom = kernels.conv_geometry(image, kernel, stride, padding)
-    y = to_nchw(kernels.conv_forward(to_nhwc(x), W, geom))
-    np.testing.assert_allclose(y, naive_conv(x, W, stride, geom.pad), atol=1e-10)
+    x = rng.standard_normal((n,) + image + (c,))
+    dy = rng.standard_normal((n,) + geom.out + (o,))
+    W = rng.standard_normal((o, c) + kernel)
+    return geom, x, dy, W
+
+
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
+def test_conv_forward_matches_the_plain_loops(image, c, o, kernel, stride, padding):
+    geom, x, _, W = case_arrays(image, c, o, kernel, stride, padding)
+    np.testing.assert_allclose(fast_forward(x, W, geom),
+                               kernels.loop_conv_forward(x, W, geom), atol=1e-10)
+
+
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
+def test_conv_backward_data_matches_the_plain_loops(image, c, o, kernel, stride, padding):
+    geom, _, dy, W = case_arrays(image, c, o, kernel, stride, padding)
+    np.testing.assert_allclose(kernels.conv_backward_data(dy, W, geom),
+                               kernels.loop_conv_backward_data(dy, W, geom), atol=1e-10)
+
+
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
+def test_conv_backward_weights_matches_the_plain_loops(image, c, o, kernel, stride, padding):
+    geom, x, dy, _ = case_arrays(image, c, o, kernel, stride, padding)
+    np.testing.assert_allclose(kernels.conv_backward_weights(x, dy, geom),
+                               kernels.loop_conv_backward_weights(x, dy, geom), atol=1e-10)
+
+
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES[:4])
+def test_plain_loop_backward_data_is_the_adjoint_of_the_plain_loop_forward(
+        image, c, o, kernel, stride, padding):
+    geom, x, dy, W = case_arrays(image, c, o, kernel, stride, padding, seed=4)
+    lhs = np.sum(kernels.loop_conv_forward(x, W, geom) * dy)
+    assert lhs == pytest.approx(np.sum(x * kernels.loop_conv_backward_data(dy, W, geom)), rel=1e-10)
+
+
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES[:4])
+def test_plain_loop_backward_weights_is_the_derivative_of_the_plain_loop_forward(
+        image, c, o, kernel, stride, padding):
+    # forward is linear in W, so <conv(x, W), dy> = <W, dW(x, dy)> for every W
+    geom, x, dy, W = case_arrays(image, c, o, kernel, stride, padding, seed=5)
+    lhs = np.sum(kernels.loop_conv_forward(x, W, geom) * dy)
+    assert lhs == pytest.approx(np.sum(W * kernels.loop_conv_backward_weights(x, dy, geom)), rel=1e-10)
 
 
 @pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
@@ -61,7 +79,7 @@ def test_backward_data_is_the_adjoint_of_forward(image, c, o, kernel, stride, pa
     x = rng.standard_normal((2,) + image + (c,))
     y = rng.standard_normal((2,) + geom.out + (o,))
     W = rng.standard_normal((o, c) + kernel)
-    lhs = np.sum(kernels.conv_forward(x, W, geom) * y)
+    lhs = np.sum(fast_forward(x, W, geom) * y)
     rhs = np.sum(x * kernels.conv_backward_data(y, W, geom))
     assert lhs == pytest.approx(rhs, rel=1e-10)
 
@@ -76,23 +94,29 @@ def test_backward_weights_matches_the_definition(image, c, o, kernel, stride, pa
     W = rng.standard_normal((o, c) + kernel)
     dW = kernels.conv_backward_weights(x, y, geom)
     assert dW.shape == W.shape
-    assert np.sum(kernels.conv_forward(x, W, geom) * y) == pytest.approx(np.sum(W * dW), rel=1e-10)
+    assert np.sum(fast_forward(x, W, geom) * y) == pytest.approx(np.sum(W * dW), rel=1e-10)
 
 
-def test_hand_computed_tiny_convolution():
+BOTH_FORWARDS = pytest.mark.parametrize("forward", [kernels.loop_conv_forward, fast_forward],
+                                        ids=["loops", "fast"])
+
+
+@BOTH_FORWARDS
+def test_hand_computed_tiny_convolution(forward):
     x = np.arange(1, 10, dtype=np.float64).reshape(1, 3, 3, 1)   # 1 2 3 / 4 5 6 / 7 8 9
     W = np.array([[1.0, 0.0], [0.0, -1.0]]).reshape(1, 1, 2, 2)  # top-left minus bottom-right
     geom = kernels.conv_geometry((3, 3), 2, 1, "valid")
-    y = kernels.conv_forward(x, W, geom)[0, :, :, 0]
+    y = forward(x, W, geom)[0, :, :, 0]
     np.testing.assert_array_equal(y, [[1 - 5, 2 - 6], [4 - 8, 5 - 9]])
 
 
-def test_hand_computed_same_padding_goes_bottom_right():
+@BOTH_FORWARDS
+def test_hand_computed_same_padding_goes_bottom_right(forward):
     x = np.ones((1, 2, 2, 1))
     W = np.ones((1, 1, 2, 2))
     geom = kernels.conv_geometry((2, 2), 2, 1, "same")
     assert geom.pad == ((0, 1), (0, 1))
-    np.testing.assert_array_equal(kernels.conv_forward(x, W, geom)[0, :, :, 0], [[4, 2], [2, 1]])
+    np.testing.assert_array_equal(forward(x, W, geom)[0, :, :, 0], [[4, 2], [2, 1]])
 
 
 @pytest.mark.parametrize("size,kernel,stride,expected", [
@@ -118,24 +142,33 @@ def test_im2col_then_col2im_counts_window_overlaps():
                                            [2, 4, 4, 4, 2], [1, 2, 2, 2, 1]])
 
 
+@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
+def test_weight_gradient_from_the_kept_columns_is_the_same(image, c, o, kernel, stride, padding):
+    geom, x, dy, W = case_arrays(image, c, o, kernel, stride, padding, seed=6)
+    _, cols = kernels.conv_forward(x, W, geom)
+    assert (cols is None) == kernels.uses_output_planes(geom, c, o)
+    np.testing.assert_array_equal(kernels.conv_backward_weights(x, dy, geom, cols),
+                                  kernels.conv_backward_weights(x, dy, geom))
+
+
 def test_chunked_batches_give_the_same_result(monkeypatch):
     rng = np.random.default_rng(3)
     geom = kernels.conv_geometry((6, 8), 3, 1, "same")
     x = rng.standard_normal((5, 6, 8, 4)).astype(np.float32)
     dy = rng.standard_normal((5, 6, 8, 6)).astype(np.float32)
     W = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
-    whole = (kernels.conv_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
+    whole = (fast_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
              kernels.conv_backward_weights(x, dy, geom))
     assert not kernels.uses_output_planes(geom, 4, 6) and kernels.uses_output_planes(geom, 4, 1)
     W1 = W[:1]
     dy1 = dy[..., :1]
-    whole += (kernels.conv_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
+    whole += (fast_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
               kernels.conv_backward_weights(x, dy1, geom))
     monkeypatch.setattr(kernels, "CHUNK_BYTES", 1)   # one sample per chunk
     monkeypatch.setattr(kernels, "PLANE_BYTES", 1)
-    chunked = (kernels.conv_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
+    chunked = (fast_forward(x, W, geom), kernels.conv_backward_data(dy, W, geom),
                kernels.conv_backward_weights(x, dy, geom),
-               kernels.conv_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
+               fast_forward(x, W1, geom), kernels.conv_backward_data(dy1, W1, geom),
                kernels.conv_backward_weights(x, dy1, geom))
     for a, b in zip(whole, chunked):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
@@ -145,7 +178,7 @@ def test_float32_in_float32_out():
     geom = kernels.conv_geometry((4, 4), 3, 1, "same")
     x = np.ones((1, 4, 4, 2), dtype=np.float32)
     W = np.ones((2, 2, 3, 3), dtype=np.float32)
-    assert kernels.conv_forward(x, W, geom).dtype == np.float32
+    assert fast_forward(x, W, geom).dtype == np.float32
     assert kernels.conv_backward_data(x, W, geom).dtype == np.float32
     assert kernels.conv_backward_weights(x, x, geom).dtype == np.float32
 

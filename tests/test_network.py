@@ -42,12 +42,40 @@ def test_count_params():
 
 
 def test_train_and_eval_reach_every_layer():
-    net = Sequential(small_net(), L.Dropout(0.5))
+    net = Sequential(small_net(), L.Tanh())
     assert all(layer.training for _, layer in net.named_layers())
     net.eval()
     assert not any(layer.training for _, layer in net.named_layers())
     net.train()
     assert all(layer.training for _, layer in net.named_layers())
+
+
+def test_freeze_reaches_every_layer_and_the_optimizer_leaves_a_frozen_network_alone():
+    net = small_net()
+    x = np.random.default_rng(0).standard_normal((3, 1, 5, 7)).astype(np.float32)
+    before = net.state_dict()
+    net.freeze()
+    assert all(layer.frozen for _, layer in net.named_layers())
+    dx = net.backward(np.ones_like(net.forward(x)))
+    assert dx.shape == x.shape
+    assert all(grad is None for _, _, grad in net.parameters())
+    Adam(net).step()
+    for name, param, _ in net.parameters():
+        np.testing.assert_array_equal(param, before[name])
+    net.freeze(False)
+    net.backward(np.ones_like(net.forward(x)))
+    assert all(grad is not None for _, _, grad in net.parameters())
+
+
+def test_sequential_without_input_gradient_still_trains_every_layer():
+    x = np.random.default_rng(0).standard_normal((3, 1, 5, 7)).astype(np.float32)
+    full, params_only = small_net(), small_net()
+    dout = np.ones_like(full.forward(x))
+    params_only.forward(x)
+    full.backward(dout)
+    assert params_only.backward(dout, input_grad=False) is None
+    for (name, _, grad), (_, _, expected) in zip(params_only.parameters(), full.parameters()):
+        np.testing.assert_array_equal(grad, expected, err_msg=name)
 
 
 def test_state_dict_round_trip_reproduces_outputs_exactly():

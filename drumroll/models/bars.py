@@ -141,13 +141,13 @@ class BarGenerator(Layer):
         bars = self.bar_decoder.forward(bars_into_batch(joined))     # (N*8, R, 1, 32)
         return bars_into_window(bars, n)                             # (N, R, 1, 256)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         n = len(dout)
         dper_bar = self.bar_decoder.backward(window_into_bars(dout))  # (N*8, 2W+B)
         djoined = batch_into_bars(dper_bar, n)                       # (N, 2W+B, 8)
         dcodes = np.ascontiguousarray(djoined[:, :self.code_channels, None, :])
-        self.bar_codes.backward(dcodes)
-        return None   # the latent needs no gradient
+        self.bar_codes.backward(dcodes, input_grad=False)            # the latent needs none
+        return None
 
 
 # -------------------------------------------------------------------------- discriminator
@@ -194,11 +194,13 @@ class BarAwareDiscriminator(Layer):
         features = np.concatenate([self.window.forward(x), self.per_bar.forward(x)], axis=1)
         return self.head.forward(features)                           # (N, 1)
 
-    def backward(self, dlogits):
+    def backward(self, dlogits, input_grad=True):
         dfeatures = self.head.backward(dlogits)
         dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
         dbars = np.ascontiguousarray(dfeatures[:, self.window_features:])
-        return self.window.backward(dwindow) + self.per_bar.backward(dbars)
+        dx_window = self.window.backward(dwindow, input_grad)
+        dx_bars = self.per_bar.backward(dbars, input_grad)
+        return dx_window + dx_bars if input_grad else None
 
 
 # ---------------------------------------------------------------------------- the GAN

@@ -65,7 +65,7 @@ class HitsAndVelocities(Layer):
         self.gate = (1 - self.hit) / 2
         return np.concatenate([self.hit, self.loudness * self.gate], axis=1)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         rows = dout.shape[1] // 2
         d_hit, d_velocity = dout[:, :rows], dout[:, rows:]
         # d velocity / d hit = -loudness / 2
@@ -105,7 +105,9 @@ class WrapBars(Layer):
     def forward(self, x):
         return np.concatenate([x[..., -1:], x, x[..., :1]], axis=3)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        if not input_grad:
+            return None
         dx = dout[..., 1:-1].copy()
         dx[..., -1] += dout[..., 0]
         dx[..., 0] += dout[..., -1]
@@ -159,14 +161,18 @@ class SongGenerator(Layer):
         bars = self.bar_decoder.forward(bars_into_batch(joined))        # (N*8, 2R, 1, 32)
         return bars_into_window(bars, n)                                # (N, 2R, 1, 256)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        """input_grad=False: training, no gradient for the latent (returns None)."""
         n, wide = len(dout), self.code_channels
         dper_bar = self.bar_decoder.backward(window_into_bars(dout))    # (N*8, 2W+B+3)
         djoined = batch_into_bars(dper_bar, n)                          # (N, 2W+B+3, 8)
         dacross = self.across_bars.backward(
             np.ascontiguousarray(djoined[:, :wide, None, :]))           # (N, 2W+3, 1, 8)
         dgrooves = np.einsum("ncb,nsb->ncs", dacross[:, :wide, 0, :], self.segments)
-        dglobal = self.groove_codes.backward(np.ascontiguousarray(dgrooves[:, :, None, :]))
+        dglobal = self.groove_codes.backward(np.ascontiguousarray(dgrooves[:, :, None, :]),
+                                             input_grad)
+        if not input_grad:
+            return None
         dnoise = djoined[:, wide:wide + self.noise].reshape(n, -1)
         droles = np.zeros((n, ROLES * WINDOW_BARS), dtype=dglobal.dtype)
         return np.concatenate([dglobal, dnoise, droles], axis=1)
@@ -198,14 +204,18 @@ class RoleAwareDiscriminator(BarAwareDiscriminator):
         self.embedded = np.einsum("nrb,rc->ncb", self.onehot, self.params["embed"])  # (N, 2W, 8)
         return logits + (self.embedded * self.bar_features).sum(axis=(1, 2))[:, None]
 
-    def backward(self, dlogits):
+    def backward(self, dlogits, input_grad=True):
         weight = dlogits[:, :, None]                                 # (N, 1, 1)
-        self.grads["embed"] = np.einsum("nrb,ncb->rc", self.onehot, self.bar_features * weight)
+        if not self.frozen:
+            self.grads["embed"] = np.einsum("nrb,ncb->rc", self.onehot,
+                                            self.bar_features * weight)
         dfeatures = self.head.backward(dlogits)
         dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
         dbars = dfeatures[:, self.window_features:] + (self.embedded * weight).reshape(
             len(dlogits), -1)
-        return self.window.backward(dwindow) + self.per_bar.backward(dbars)
+        dx_window = self.window.backward(dwindow, input_grad)
+        dx_bars = self.per_bar.backward(dbars, input_grad)
+        return dx_window + dx_bars if input_grad else None
 
 
 class RoleSampler:
