@@ -54,6 +54,12 @@ def hits_per_step(rolls):
             for piece in KIT_PIECES}
 
 
+def windows_with(rolls, piece):
+    """Share of the rolls with at least one hit of a kit piece (e.g. how many hold a tom)."""
+    rolls = as_rolls(rolls)
+    return float(rolls[:, kit_rows(piece), :].any(axis=(1, 2)).mean())
+
+
 def hits_per_bar(rolls):
     rolls = as_rolls(rolls)
     return float(rolls.sum() / (rolls.shape[0] * rolls.shape[2] / STEPS_PER_BAR))
@@ -237,6 +243,7 @@ def evaluate_set(rolls, train_rolls, reference, groups=None):
     row = {"windows": float(len(rolls)), "hits per bar": hits_per_bar(rolls)}
     for piece, rate in hits_per_step(rolls).items():
         row[per_step_name(piece)] = rate
+    row["windows with a tom"] = windows_with(rolls, "toms")
     row.update(grid_shares(rolls))
     row["bar-to-bar similarity"] = bar_consistency(rolls)
     row["empty beats"] = empty_beats(rolls)

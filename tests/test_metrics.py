@@ -31,6 +31,15 @@ def test_hits_per_step_counts_each_kit_piece_separately():
     assert rates["ride"] == 0.0
 
 
+def test_windows_with_a_tom_counts_windows_not_hits():
+    rolls = empty(4)
+    low_tom = 45 - 36
+    rolls[0, low_tom, :] = True        # many tom hits in one window
+    rolls[1, low_tom, 7] = True        # a single one in another
+    rolls[2, KICK, :] = True           # no tom at all
+    assert metrics.windows_with(rolls, "toms") == pytest.approx(0.5)
+
+
 def test_hits_per_bar_of_a_sixteenth_note_kick_is_sixteen():
     assert metrics.hits_per_bar(kick_on_every(2)) == pytest.approx(16)
 

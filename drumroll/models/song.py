@@ -6,9 +6,11 @@ learns a bar, by being told what each bar is *for*:
 
 * every bar of a training window carries its role in the song (phrases.py: an ORDINARY bar, a
   FILL, or the first bar of a new groove, CHANGE), derived from the real song around it;
-* the generator gets the 8 roles with its latent: they join the bar codes before the
-  convolution across bars and each bar's decoder input, so "a fill here, a new groove after
-  it" is something it can be asked for;
+* the generator gets the 8 roles with its latent. Its latent becomes one code per *groove*
+  (up to SEGMENTS in a window): a CHANGE bar starts the next groove's code, so the bars of one
+  groove share a code and a new groove gets a new one. The roles join the bar codes before the
+  convolution across bars (which wraps around the window, as a song's phrases do) and each
+  bar's decoder input, so "a fill here, a new groove after it" is something it can be asked for;
 * the discriminator scores each bar's features against a learned vector for its role
   (a projection discriminator), so it judges "is this a convincing fill?" rather than only
   "is this a convincing bar?";
@@ -18,7 +20,7 @@ learns a bar, by being told what each bar is *for*:
 Everything else is the bar GAN (bars.py): shared bar decoder, two-branch discriminator with
 spectral norm and minibatch deviation, hinge loss, EMA of G. Sampling without roles draws the
 roles of a real training window, so 8-bar samples keep the drummer's rate of fills; the song
-writer (drumroll/song.py) chooses roles and latents per section instead.
+writer (drumroll/songwriter.py) chooses roles and latents per section instead.
 """
 import dataclasses
 
