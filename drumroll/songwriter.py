@@ -63,10 +63,12 @@ def draw_form(stats, bars, rng):
     section lengths from their lengths, a return to an earlier groove as often as theirs.
 
     His songs run for hundreds of bars and some sections for fifty; a section of a shorter
-    song is at most a quarter of it (and at least 8 bars long at most), so it has a form.
+    song is at most half of it (and at least 8 bars long at most), so it has a form. (A
+    quarter, tried first, cut his grooves short: 2.8 bars per groove in 64-bar songs against
+    3.3 with a half, and fewer fills leading into changes.)
     """
     lengths = stats.get("section_lengths") or [WINDOW_BARS]
-    longest = max(WINDOW_BARS, bars // 4)
+    longest = max(WINDOW_BARS, bars // 2)
     sections, letters, total = [], [], 0
     while total < bars:
         length = min(int(rng.choice(lengths)), longest, bars - total)

@@ -43,10 +43,15 @@ def test_a_drawn_form_has_exactly_the_bars_asked_for_and_sections_that_return():
     rng = np.random.default_rng(0)
     forms = [draw_form(STATS, 64, rng) for _ in range(20)]
     assert all(sum(s.bars for s in form) == 64 for form in forms)
-    assert all(s.bars <= 16 for form in forms for s in form)
     letters = [[s.letter for s in form] for form in forms]
     assert any(len(set(names)) < len(names) for names in letters)     # some groove returns
     assert all(a != b for names in letters for a, b in zip(names, names[1:]))
+
+
+def test_a_drawn_section_is_at_most_half_the_song():
+    rng = np.random.default_rng(0)
+    forms = [draw_form({**STATS, "section_lengths": [50]}, 64, rng) for _ in range(10)]
+    assert {s.bars for form in forms for s in form} == {32}
 
 
 def test_sections_open_with_a_change_and_end_with_a_fill_before_another_groove():
