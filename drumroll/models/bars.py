@@ -242,8 +242,19 @@ class BarGAN(DrumGAN):
         if self.model.rotate_bars:
             real = self.rotate_bars(real)
         fake = self.G.forward(self.latents(batch))
+        d_stats = self.discriminator_step(real, fake)
+        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch), hinge_g_loss,
+                                   augment=self.with_noise)
+        self.opt_G.step()
+        self.ema.update()
+        return {**d_stats, "g_loss": g_loss}
 
-        # real and fake go through D separately so the minibatch deviation sees one kind
+    def discriminator_step(self, real, fake):
+        """One hinge-loss step of D on a real and a generated batch -> its loss and accuracies.
+
+        Real and fake go through D separately so the minibatch deviation sees one kind; the
+        two batches' gradients are added before Adam's step.
+        """
         loss_real, logits_real = discriminator_pass(self.D, self.with_noise(real),
                                                     hinge_d_loss_real)
         real_grads = copy_gradients(self.D)
@@ -251,13 +262,8 @@ class BarGAN(DrumGAN):
                                                     hinge_d_loss_fake)
         add_gradients(self.D, real_grads)
         self.opt_D.step()
-
-        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch), hinge_g_loss,
-                                   augment=self.with_noise)
-        self.opt_G.step()
-        self.ema.update()
-        return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
-                "d_real_acc": accuracy(logits_real, 1), "d_fake_acc": accuracy(logits_fake, 0)}
+        return {"d_loss": loss_real + loss_fake, "d_real_acc": accuracy(logits_real, 1),
+                "d_fake_acc": accuracy(logits_fake, 0)}
 
     def with_noise(self, x):
         """x plus Gaussian instance noise whose std fades linearly to 0 over the run.

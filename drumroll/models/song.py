@@ -34,9 +34,9 @@ from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig
 from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
 from drumroll.phrases import CHANGE, FILL, ROLE_NAMES
-from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
+from gan_numpy.gan import generator_pass
 from gan_numpy.layers import BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, init_weights
-from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
+from gan_numpy.losses import hinge_g_loss
 from gan_numpy.network import Sequential
 
 ROLES = len(ROLE_NAMES)
@@ -336,21 +336,14 @@ class SongGAN(BarGAN):
         fake = self.G.forward(self.latents(batch, roles=real_roles))
 
         self.D.roles = real_roles
-        loss_real, logits_real = discriminator_pass(self.D, self.with_noise(real),
-                                                    hinge_d_loss_real)
-        real_grads = copy_gradients(self.D)
-        loss_fake, logits_fake = discriminator_pass(self.D, self.with_noise(fake),
-                                                    hinge_d_loss_fake)
-        add_gradients(self.D, real_grads)
-        self.opt_D.step()
+        d_stats = self.discriminator_step(real, fake)
 
         self.D.roles = roles[self.rng.choice(len(x), batch, p=chance)]
         g_loss, _ = generator_pass(self.G, self.D, self.latents(batch, roles=self.D.roles),
                                    hinge_g_loss, augment=self.with_noise)
         self.opt_G.step()
         self.ema.update()
-        return {"d_loss": loss_real + loss_fake, "g_loss": g_loss,
-                "d_real_acc": accuracy(logits_real, 1), "d_fake_acc": accuracy(logits_fake, 0)}
+        return {**d_stats, "g_loss": g_loss}
 
     def rotate_bars(self, windows, roles=None):
         """Rotate each window (N, C, 1, 256) and its roles (N, 8) by a random number of bars."""
