@@ -28,7 +28,7 @@ from drumroll.images import write_png
 from drumroll.kit import SAMPLE_RATE
 from drumroll.midi_out import roll_to_midi, write_midi
 from drumroll.page import PAGE_NAME, Track, generation_page
-from drumroll.picture import roll_picture, write_svg
+from drumroll.picture import track_picture, write_svg
 from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
 MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
@@ -179,8 +179,8 @@ def write_track(folder, stem, pixels, velocities, generation, model, warn, note=
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
     velocities = track_velocities(hits, velocities, generation)
     write_svg(os.path.join(folder, stem + ".svg"),
-              roll_picture([hits], [velocities], titles=[stem], rows=model.rows,
-                           lowest_note=model.lowest_note))
+              track_picture(hits, velocities, stem, rows=model.rows,
+                            lowest_note=model.lowest_note))
     midi_path = os.path.join(folder, stem + ".mid")
     midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
                         name=stem)

@@ -23,6 +23,7 @@ TITLE_HEIGHT = 20       # a roll's title line
 RULER_HEIGHT = 14       # the bar numbers
 GAP = 12                # between two rolls
 HIT_COLOUR = "#b0102a"  # a red that no line or word of the picture uses
+LINE_BARS = 16          # a longer track is drawn in lines of this many bars
 SOFTEST = 0.25          # opacity of a hit of velocity 1; velocity 127 is fully opaque
 
 
@@ -45,8 +46,9 @@ def roll_height(rows, title):
     return (TITLE_HEIGHT if title else 0) + RULER_HEIGHT + ROW_HEIGHT * max(len(rows), 1)
 
 
-def roll_elements(hits, velocities, rows, lowest_note, title, top):
-    """SVG elements (strings) of one roll whose top edge is at y = top."""
+def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1):
+    """SVG elements (strings) of one roll whose top edge is at y = top; its first bar is
+    numbered first_bar."""
     steps = hits.shape[1]
     elements = []
     if title:
@@ -71,7 +73,7 @@ def roll_elements(hits, velocities, rows, lowest_note, title, top):
                             f'y2="{grid_top + grid_height}" stroke="#333" stroke-width="1.5"/>')
             if step < steps:
                 elements.append(f'<text class="bar-number" x="{x + 3}" y="{grid_top - 3}" '
-                                f'fill="#555">{step // STEPS_PER_BAR + 1}</text>')
+                                f'fill="#555">{first_bar + step // STEPS_PER_BAR}</text>')
         else:
             elements.append(f'<line class="beat" x1="{x}" y1="{grid_top}" x2="{x}" '
                             f'y2="{grid_top + grid_height}" stroke="#ccc" stroke-width="1"/>')
@@ -87,13 +89,14 @@ def roll_elements(hits, velocities, rows, lowest_note, title, top):
 
 
 def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOWEST_NOTE,
-                 title=None):
+                 title=None, first_bars=None):
     """Drum rolls stacked one under the other -> the text of one SVG picture.
 
     rolls:      list of (rows, steps) bool hits, row r = note lowest_note + r.
     velocities: None, or one (rows, steps) array of MIDI velocities per roll (opacity).
     titles:     None, or a title per roll. title: a heading for the whole picture.
     rows:       the rows to draw (default: those hit in any roll), top to bottom.
+    first_bars: None, or the number of each roll's first bar (default 1).
     """
     rolls = [np.asarray(roll, dtype=bool) for roll in rolls]
     rows = rows_in_use(rolls) if rows is None else [int(row) for row in rows]
@@ -104,8 +107,11 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
     if title:
         elements.append(f'<text class="heading" x="0" y="14" font-size="14" '
                         f'font-weight="bold">{escape(title)}</text>')
-    for roll, roll_velocities, roll_title in zip(rolls, velocities, titles):
-        elements += roll_elements(roll, roll_velocities, rows, lowest_note, roll_title, top)
+    first_bars = first_bars or [1] * len(rolls)
+    for roll, roll_velocities, roll_title, first_bar in zip(rolls, velocities, titles,
+                                                            first_bars):
+        elements += roll_elements(roll, roll_velocities, rows, lowest_note, roll_title, top,
+                                  first_bar)
         top += roll_height(rows, roll_title) + GAP
     width = LABEL_WIDTH + max((roll.shape[1] for roll in rolls), default=0) * STEP_WIDTH + 1
     height = max(top - GAP, 1)
@@ -117,6 +123,25 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
         f'<rect width="{width}" height="{height}" fill="white"/>',
         *elements,
         "</svg>", ""])
+
+
+def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE):
+    """One track (rows, steps) -> SVG text. A track longer than LINE_BARS bars is drawn in
+    lines of LINE_BARS bars, one under the other as in a score, each titled with its bars."""
+    line = LINE_BARS * STEPS_PER_BAR
+    steps = hits.shape[1]
+    if steps <= line:
+        return roll_picture([hits], [velocities], titles=[title], rows=rows,
+                            lowest_note=lowest_note)
+    starts = range(0, steps, line)
+    last_bar = -(-steps // STEPS_PER_BAR)
+    return roll_picture(
+        [hits[:, start:start + line] for start in starts],
+        None if velocities is None else [velocities[:, start:start + line] for start in starts],
+        titles=[f"{title}, bars {start // STEPS_PER_BAR + 1}-"
+                f"{min(last_bar, (start + line) // STEPS_PER_BAR)}" for start in starts],
+        rows=rows, lowest_note=lowest_note,
+        first_bars=[start // STEPS_PER_BAR + 1 for start in starts])
 
 
 def write_svg(path, text):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from drumroll.format import LOWEST_NOTE, NOTE_NAMES, NUM_ROWS
-from drumroll.picture import SOFTEST, roll_picture, write_svg
+from drumroll.picture import LINE_BARS, SOFTEST, roll_picture, track_picture, write_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -79,6 +79,22 @@ def test_several_rolls_stack_with_their_titles_and_the_same_rows():
     assert [e.text for e in of_class(root, "text", "title")] == ["sample 1", "sample 2"]
     assert len(of_class(root, "text", "drum")) == 2 * 3
     assert len(of_class(root, "rect", "hit")) == 112
+
+
+def test_a_long_track_is_drawn_in_lines_of_bars_numbered_on_from_line_to_line():
+    assert LINE_BARS == 16
+    hits = groove(40)
+    root = parse(track_picture(hits, None, "song-01"))
+    assert [e.text for e in of_class(root, "text", "title")] == [
+        "song-01, bars 1-16", "song-01, bars 17-32", "song-01, bars 33-40"]
+    numbers = [int(e.text) for e in of_class(root, "text", "bar-number")]
+    assert numbers == list(range(1, 41))
+    assert len(of_class(root, "rect", "hit")) == hits.sum()
+
+
+def test_a_track_of_one_line_is_one_roll_under_its_own_name():
+    root = parse(track_picture(groove(8), None, "track-01"))
+    assert [e.text for e in of_class(root, "text", "title")] == ["track-01"]
 
 
 def test_titles_are_escaped_so_any_name_stays_valid_xml():
