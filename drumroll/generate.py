@@ -180,7 +180,8 @@ def write_track(folder, stem, pixels, velocities, generation, model, warn, note=
     velocities = track_velocities(hits, velocities, generation)
     write_svg(os.path.join(folder, stem + ".svg"),
               track_picture(hits, velocities, stem, rows=model.rows,
-                            lowest_note=model.lowest_note))
+                            lowest_note=model.lowest_note,
+                            heading=f"{stem}: {note}" if note else None))
     midi_path = os.path.join(folder, stem + ".mid")
     midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
                         name=stem)

@@ -125,14 +125,15 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
         "</svg>", ""])
 
 
-def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE):
+def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, heading=None):
     """One track (rows, steps) -> SVG text. A track longer than LINE_BARS bars is drawn in
-    lines of LINE_BARS bars, one under the other as in a score, each titled with its bars."""
+    lines of LINE_BARS bars, one under the other as in a score, each titled with its bars;
+    heading: an optional line above it all (a song's form)."""
     line = LINE_BARS * STEPS_PER_BAR
     steps = hits.shape[1]
     if steps <= line:
         return roll_picture([hits], [velocities], titles=[title], rows=rows,
-                            lowest_note=lowest_note)
+                            lowest_note=lowest_note, title=heading)
     starts = range(0, steps, line)
     last_bar = -(-steps // STEPS_PER_BAR)
     return roll_picture(
@@ -140,7 +141,7 @@ def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE):
         None if velocities is None else [velocities[:, start:start + line] for start in starts],
         titles=[f"{title}, bars {start // STEPS_PER_BAR + 1}-"
                 f"{min(last_bar, (start + line) // STEPS_PER_BAR)}" for start in starts],
-        rows=rows, lowest_note=lowest_note,
+        rows=rows, lowest_note=lowest_note, title=heading,
         first_bars=[start // STEPS_PER_BAR + 1 for start in starts])
 
 

@@ -92,6 +92,11 @@ def test_a_long_track_is_drawn_in_lines_of_bars_numbered_on_from_line_to_line():
     assert len(of_class(root, "rect", "hit")) == hits.sum()
 
 
+def test_a_tracks_heading_goes_above_all_its_lines():
+    root = parse(track_picture(groove(20), None, "song-01", heading="song-01: form A8 B12"))
+    assert [e.text for e in of_class(root, "text", "heading")] == ["song-01: form A8 B12"]
+
+
 def test_a_track_of_one_line_is_one_roll_under_its_own_name():
     root = parse(track_picture(groove(8), None, "track-01"))
     assert [e.text for e in of_class(root, "text", "title")] == ["track-01"]

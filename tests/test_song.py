@@ -39,6 +39,15 @@ def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp
     assert f"{tmp_path}/song-01.mid: form " in out
 
 
+def test_a_songs_picture_is_headed_by_its_form_and_drawn_in_lines_of_16_bars(song_run, tmp_path,
+                                                                          capsys):
+    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A16 B8", "--no-wav",
+                "--out", tmp_path)
+    svg = (tmp_path / "song-01.svg").read_text()
+    assert "song-01: form A16 B8" in svg
+    assert "song-01, bars 1-16" in svg and "song-01, bars 17-24" in svg
+
+
 def test_a_songs_midi_lasts_exactly_its_bars(song_run, tmp_path, capsys):
     write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A4 B2 A4", "--bpm", "120",
                 "--no-wav", "--out", tmp_path)
