@@ -46,6 +46,9 @@ ROUNDS = 2                 # fresh processes per iteration figure, ours and PyTo
 STEPS = {"bars": 5, "song": 5, "original": 1}   # timed iterations per process, after a warm-up
 GOAL_SHARE = 0.5
 GOAL_RATIO = 2.5
+# a layer faster than this (a dense layer on the 64 latent values) is timed in Python overhead
+# and in the machine's hiccups, not in its products: its backward/forward ratio says nothing
+TIMED_LAYER = 0.5e-3
 GOAL_RSS_GIB = 3.0
 GOAL_TORCH = {"bars": 0.7, "original": 0.75}
 GOAL_SONG = 1.25           # a song-model iteration against a bar-GAN one
@@ -313,7 +316,7 @@ def layer_table(python, threads):
             theirs = []
         for index, (name, text, fwd, bwd, gf_f, gf_b) in enumerate(rows):
             ratio = bwd / fwd
-            if gf_f is not None and ratio > worst:
+            if gf_f is not None and fwd >= TIMED_LAYER and ratio > worst:
                 worst, worst_name = ratio, name
             torch_text = ""
             if index < len(theirs):
@@ -327,7 +330,8 @@ def layer_table(python, threads):
     for title, (ours, theirs) in totals.items():
         print(f"{title + ', all layers':<59} {ours:7.2f} ms (fwd + bwd) {'':<27} "
               f"{theirs:9.2f} {ours / theirs:10.2f}")
-    print(f"\nworst backward/forward of a conv or dense layer: {worst:.2f} ({worst_name}; "
+    print(f"\nworst backward/forward of a conv or dense layer taking {TIMED_LAYER * 1e3:g} ms or "
+          f"more: {worst:.2f} ({worst_name}; "
           f"{'meets' if worst <= GOAL_RATIO else 'MISSES'} the goal <= {GOAL_RATIO})\n")
 
 

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from drumroll.models.bars import BarAwareDiscriminator, BarConfig, BarGAN, BarGenerator
+from drumroll.models.bars import (BarAwareDiscriminator, BarConfig, BarGAN, BarGenerator,
+                                  rotate_windows)
 from tests.gradcheck import numerical_gradient, rel_error, to_float64
 
 
@@ -127,3 +128,11 @@ def test_samples_come_from_the_averaged_generator(tiny_images, tiny_configs):
     np.testing.assert_array_equal(gan.sample(64, rng=np.random.default_rng(9)),
                                   gan.to_rolls(averaged))
     assert not np.array_equal(gan.to_rolls(gan.G.forward(latents)), gan.to_rolls(averaged))
+
+
+def test_rotate_windows_turns_each_window_left_by_its_own_number_of_bars():
+    windows = np.random.default_rng(0).standard_normal((3, 2, 1, 256)).astype(np.float32)
+    shifts = np.array([0, 1, 7])
+    rotated = rotate_windows(windows, shifts)
+    for window, turned, shift in zip(windows, rotated, shifts):
+        np.testing.assert_array_equal(turned, np.roll(window, -32 * shift, axis=2))

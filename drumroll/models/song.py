@@ -27,10 +27,10 @@ import dataclasses
 import numpy as np
 
 from drumroll import dynamics
-from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
+from drumroll.format import NUM_ROWS, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
                                   across_bar_layers, bars_into_batch, bars_into_window,
-                                  batch_into_bars, window_into_bars)
+                                  batch_into_bars, rotate_windows, window_into_bars)
 from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
 from drumroll.phrases import CHANGE, FILL, ROLE_NAMES
@@ -348,10 +348,8 @@ class SongGAN(BarGAN):
     def rotate_bars(self, windows, roles=None):
         """Rotate each window (N, C, 1, 256) and its roles (N, 8) by a random number of bars."""
         shift = self.rng.integers(0, WINDOW_BARS, len(windows))                     # (N,)
-        steps = (np.arange(WINDOW_STEPS)[None, :] + shift[:, None] * STEPS_PER_BAR) % WINDOW_STEPS
         bars = (np.arange(WINDOW_BARS)[None, :] + shift[:, None]) % WINDOW_BARS
-        rotated = np.take_along_axis(windows, steps[:, None, None, :], axis=3)
-        return rotated, np.take_along_axis(roles, bars, axis=1)
+        return rotate_windows(windows, shift), np.take_along_axis(roles, bars, axis=1)
 
     def sample_with_velocities(self, n, rng=None, roles=None, base=None):
         """n rolls (n, 25, 256) in [-1, 1] and their MIDI velocities (n, 25, 256) uint8;
