@@ -19,8 +19,8 @@ from drumroll.songwriter import draw_form, write_song
 from drumroll.training import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
-PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars", "near-copies", "1-NN accuracy",
-           "bars starting a new groove", "bars with a fill", "bars with 2+ tom hits",
+PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
+           "near-copies", "1-NN accuracy", "bars starting a new groove", "bars with a fill", "bars with 2+ tom hits",
            "changes right after a fill", "changes with a crash",
            "bars repeating the bar 4 before", "accented hits"}
 COUNTS = {"windows", "bars"}

@@ -195,7 +195,11 @@ class BarAwareDiscriminator(Layer):
         return self.head.forward(features)                           # (N, 1)
 
     def backward(self, dlogits, input_grad=True):
-        dfeatures = self.head.backward(dlogits)
+        return self.branches_backward(self.head.backward(dlogits), input_grad)
+
+    def branches_backward(self, dfeatures, input_grad):
+        """The gradient of the head's input features (N, F) through both branches -> dx, or
+        None when input_grad is False (the input is data)."""
         dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
         dbars = np.ascontiguousarray(dfeatures[:, self.window_features:])
         dx_window = self.window.backward(dwindow, input_grad)

@@ -211,13 +211,9 @@ class RoleAwareDiscriminator(BarAwareDiscriminator):
         if not self.frozen:
             self.grads["embed"] = np.einsum("nrb,ncb->rc", self.onehot,
                                             self.bar_features * weight)
-        dfeatures = self.head.backward(dlogits)
-        dwindow = np.ascontiguousarray(dfeatures[:, :self.window_features])
-        dbars = dfeatures[:, self.window_features:] + (self.embedded * weight).reshape(
-            len(dlogits), -1)
-        dx_window = self.window.backward(dwindow, input_grad)
-        dx_bars = self.per_bar.backward(dbars, input_grad)
-        return dx_window + dx_bars if input_grad else None
+        dfeatures = self.head.backward(dlogits)                       # (N, F), a new array
+        dfeatures[:, self.window_features:] += (self.embedded * weight).reshape(len(dlogits), -1)
+        return self.branches_backward(dfeatures, input_grad)
 
 
 class RoleSampler:
