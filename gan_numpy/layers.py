@@ -33,6 +33,17 @@ def as_rng(rng):
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
+def channels_last(images):
+    """(N, C, H, W) -> the same images, still indexed (N, C, H, W), with the channels innermost
+    in memory: a transposed view of an (N, H, W, C) array.
+
+    Convolutions work channels-last (kernels.py); an image made this way once, where it is
+    made (a batch of data, a generator's output), reaches every convolution that reads it
+    without a transposing copy, and its gradient comes back in the same layout.
+    """
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
 def init_weights(shape, fan_in, fan_out, init, rng):
     """'glorot' (Keras' glorot_uniform) or 'normal' (N(0, 0.02), as in DCGAN) float32 weights."""
     if init == "glorot":

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from drumroll.models.bars import (BarAwareDiscriminator, BarConfig, BarGAN, BarGenerator,
-                                  rotate_windows)
+                                  bars_into_window, rotate_windows, window_into_bars)
 from tests.gradcheck import numerical_gradient, rel_error, to_float64
 
 
@@ -136,3 +136,32 @@ def test_rotate_windows_turns_each_window_left_by_its_own_number_of_bars():
     rotated = rotate_windows(windows, shifts)
     for window, turned, shift in zip(windows, rotated, shifts):
         np.testing.assert_array_equal(turned, np.roll(window, -32 * shift, axis=2))
+
+
+def channels_innermost(images):
+    """True when (N, C, H, W) images are laid out (N, H, W, C) in memory."""
+    return images.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def test_bars_into_window_puts_bar_after_bar_with_channels_innermost():
+    bars = np.random.default_rng(0).standard_normal((2 * 8, 3, 1, 32)).astype(np.float32)
+    window = bars_into_window(bars, 2)
+    assert window.shape == (2, 3, 1, 256) and channels_innermost(window)
+    for bar in range(8):
+        np.testing.assert_array_equal(window[:, :, 0, 32 * bar:32 * bar + 32],
+                                      bars.reshape(2, 8, 3, 32)[:, bar])
+
+
+def test_window_into_bars_is_the_adjoint_of_bars_into_window():
+    rng = np.random.default_rng(1)
+    bars = rng.standard_normal((2 * 8, 3, 1, 32))
+    dwindow = rng.standard_normal((2, 3, 1, 256))
+    assert np.isclose(np.sum(bars_into_window(bars, 2) * dwindow),
+                      np.sum(bars * window_into_bars(dwindow)))
+
+
+def test_the_discriminator_gets_real_and_generated_windows_channels_last(tiny_images, tiny_configs):
+    gan = BarGAN(*tiny_configs(), data=tiny_images())
+    real = gan.prepare_data(tiny_images())
+    assert channels_innermost(real) and channels_innermost(gan.rotate_bars(real[:4]))
+    assert channels_innermost(gan.G.forward(gan.latents(4)))

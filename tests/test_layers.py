@@ -200,6 +200,13 @@ def test_conv_transpose_is_the_adjoint_of_conv_with_the_same_weights():
     assert np.sum(conv.forward(x) * y) == pytest.approx(np.sum(x * convt.forward(y)), rel=1e-5)
 
 
+def test_channels_last_keeps_the_images_and_puts_the_channels_innermost():
+    images = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    moved = L.channels_last(images)
+    np.testing.assert_array_equal(moved, images)
+    assert moved.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 def test_layers_keep_float32():
     x = np.ones((2, 3, 4, 4), dtype=np.float32)
     for layer in [L.Conv2D(3, 2, 3), L.ConvTranspose2D(3, 2, 3, 2), L.LeakyReLU(), L.Tanh(),

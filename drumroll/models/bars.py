@@ -18,7 +18,8 @@ from drumroll.dataset import as_windows
 from drumroll.models.base import DrumGAN, ModelConfig
 from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
 from gan_numpy.layers import (BatchNorm, Conv2D, ConvTranspose2D, Dense, Flatten, Layer,
-                              LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh)
+                              LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh,
+                              channels_last)
 from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
 from gan_numpy.network import Sequential
 from gan_numpy.optim import EMA
@@ -88,17 +89,21 @@ def batch_into_bars(per_bar, n):
 
 
 def bars_into_window(bars, n):
-    """Decoded bars (N*8, R, 1, 32) -> windows (N, R, 1, 256), bar after bar."""
+    """Decoded bars (N*8, R, 1, 32) -> windows (N, R, 1, 256), bar after bar, channels-last in
+    memory (layers.channels_last) as D's convolutions read them: one copy makes both changes."""
     rows = bars.shape[1]
-    out = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(out).reshape(n, rows, 1, WINDOW_STEPS)
+    window = np.empty((n, WINDOW_BARS, STEPS_PER_BAR, rows), dtype=bars.dtype)
+    window[...] = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 1, 3, 2)
+    return window.reshape(n, 1, WINDOW_STEPS, rows).transpose(0, 3, 1, 2)
 
 
 def window_into_bars(dout):
-    """The adjoint of bars_into_window: (N, R, 1, 256) -> (N*8, R, 1, 32)."""
+    """The adjoint of bars_into_window: (N, R, 1, 256) -> (N*8, R, 1, 32), one copy when dout
+    is channels-last in memory, as D's gradient is."""
     n, rows = dout.shape[:2]
-    dbars = dout.reshape(n, rows, WINDOW_BARS, STEPS_PER_BAR).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(dbars).reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
+    steps = dout.transpose(0, 2, 3, 1).reshape(n, WINDOW_BARS, STEPS_PER_BAR, rows)
+    dbars = np.ascontiguousarray(steps.transpose(0, 1, 3, 2))        # (N, 8, R, 32)
+    return dbars.reshape(n * WINDOW_BARS, rows, 1, STEPS_PER_BAR)
 
 
 def bar_code_layers(config, rng):
@@ -246,7 +251,7 @@ class BarGAN(DrumGAN):
 
     def prepare_data(self, windows):
         unit = pixels_to_unit(as_windows(windows).images)            # (N, 25, 256)
-        return np.ascontiguousarray(unit[:, self.model.rows, None, :])  # (N, R, 1, 256)
+        return channels_last(unit[:, self.model.rows, None, :])      # (N, R, 1, 256)
 
     def to_rolls(self, output):
         rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)

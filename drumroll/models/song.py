@@ -35,7 +35,8 @@ from drumroll.dataset import as_windows
 from drumroll.models.base import SAMPLING_BATCH
 from drumroll.phrases import CHANGE, FILL, ROLE_NAMES
 from gan_numpy.gan import generator_pass
-from gan_numpy.layers import BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, init_weights
+from gan_numpy.layers import (BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, channels_last,
+                              init_weights)
 from gan_numpy.losses import hinge_g_loss
 from gan_numpy.network import Sequential
 
@@ -62,19 +63,23 @@ class HitsAndVelocities(Layer):
 
     def forward(self, x):
         rows = x.shape[1] // 2
-        self.hit = np.tanh(x[:, :rows])
-        self.loudness = np.tanh(x[:, rows:])
+        squashed = np.tanh(x)                        # both halves in one pass
+        self.hit, self.loudness = squashed[:, :rows], squashed[:, rows:]
         self.gate = (1 - self.hit) / 2
-        return np.concatenate([self.hit, self.loudness * self.gate], axis=1)
+        y = np.empty_like(squashed)
+        y[:, :rows] = self.hit
+        np.multiply(self.loudness, self.gate, out=y[:, rows:])
+        return y
 
     def backward(self, dout, input_grad=True):
         rows = dout.shape[1] // 2
         d_hit, d_velocity = dout[:, :rows], dout[:, rows:]
+        dx = np.empty_like(dout)
         # d velocity / d hit = -loudness / 2
         d_hit_total = d_hit - d_velocity * self.loudness / 2
-        da = d_hit_total * (1 - self.hit * self.hit)
-        db = d_velocity * self.gate * (1 - self.loudness * self.loudness)
-        return np.concatenate([da, db], axis=1)
+        np.multiply(d_hit_total, 1 - self.hit * self.hit, out=dx[:, :rows])
+        np.multiply(d_velocity * self.gate, 1 - self.loudness * self.loudness, out=dx[:, rows:])
+        return dx
 
 
 def role_planes(roles):
@@ -293,7 +298,7 @@ class SongGAN(BarGAN):
         roles = (windows.roles if windows.roles is not None
                  else np.zeros((len(hits), WINDOW_BARS), dtype=np.int8))
         x = np.concatenate([hits, velocity], axis=1)[:, :, None, :]
-        return np.ascontiguousarray(x, dtype=np.float32), np.asarray(roles, dtype=np.int8)
+        return channels_last(x.astype(np.float32, copy=False)), np.asarray(roles, dtype=np.int8)
 
     def to_rolls(self, output):
         rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
