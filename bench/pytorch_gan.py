@@ -1,17 +1,19 @@
-"""The two drumgan networks written in PyTorch, for bench_engine.py to time gan_numpy against.
+"""The three drumgan networks written in PyTorch, for bench_engine.py to time gan_numpy against.
 
 Not part of the project: PyTorch is never a dependency. bench_engine.py runs this file with an
 interpreter that has PyTorch (TORCH_PYTHON=/path/to/python) in a process of its own, e.g.
 
-    $TORCH_PYTHON bench/pytorch_gan.py bars --threads 2 --batch 64 --rows 18
+    $TORCH_PYTHON bench/pytorch_gan.py song --threads 2 --batch 64 --rows 18
 
 and reads the one JSON line it prints: {"torch": version, "threads": n, "seconds": best
 iteration}, or with --layers {..., "layers": [[name, forward seconds, backward seconds], ...]}.
 
-The networks are the ones of gan_numpy/dcgan.py, layer for layer: the same sizes, 'same'
-padding (odd padding at the bottom/right, as Keras), spectral norm with one power-iteration
-step per training forward, batch norm, the minibatch-deviation channel, the losses, Adam and the
-EMA of the generator, and the same passes per iteration. It is written as a PyTorch user who
+The networks are the ones of drumroll/models/ (song.py, bars.py, original.py), layer for layer:
+the same sizes, 'same' padding (odd padding at the bottom/right, as Keras), spectral norm with
+one power-iteration step per training forward, batch norm, the minibatch-deviation channel, the
+song model's roles (groove codes, wrapped conv across bars, role projection in D) and its
+hit/velocity head, the losses, Adam and the EMA of the generator, and the same passes per
+iteration (--rows: drum rows; the song model has a hit and a velocity channel for each). It is written as a PyTorch user who
 cares for speed would write it: no autograd graph for the fake batch of D's step, D's weights
 frozen during G's step (their gradients would be thrown away).
 """
@@ -24,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 BARS, STEPS = 8, 32            # drumroll.format: 8 bars of 32 steps per window
-LATENT = {"bars": 64, "original": 50}
+LATENT = {"song": 64, "bars": 64, "original": 50}
 
 
 def sn(module):
@@ -116,6 +118,123 @@ class BarAwareDiscriminator(nn.Module):
         return self.head(torch.cat([self.window(x), self.per_bar(x)], dim=1))
 
 
+# --- the song model (song, the default) -----------------------------------------------------------
+
+ROLES, SEGMENTS, CHANGE = 3, 4, 2      # drumroll/phrases.py and drumroll/models/song.py
+
+
+class HitsAndVelocities(nn.Module):
+    """hit = tanh(a), velocity = tanh(b) * (1 - hit) / 2 for the halves a, b of the channels."""
+
+    def forward(self, x):
+        rows = x.shape[1] // 2
+        squashed = torch.tanh(x)
+        hit, loudness = squashed[:, :rows], squashed[:, rows:]
+        return torch.cat([hit, loudness * (1 - hit) / 2], dim=1)
+
+
+class WrapBars(nn.Module):
+    def forward(self, x):
+        return F.pad(x, (1, 1, 0, 0), mode="circular")
+
+
+def groove_segments(roles):
+    """Roles one-hot (N, 3, 8) -> one-hot (N, SEGMENTS, 8): a CHANGE starts the next groove."""
+    changes = (roles[:, CHANGE, 1:] > 0.5).long()
+    index = torch.cat([torch.zeros(len(roles), 1, dtype=torch.long), changes.cumsum(1)], dim=1)
+    return F.one_hot(index.clamp(max=SEGMENTS - 1), SEGMENTS).transpose(1, 2).to(roles.dtype)
+
+
+class SongGenerator(nn.Module):
+    def __init__(self, rows, width=64, noise=32):
+        super().__init__()
+        wide, hidden = 2 * width, 4 * width
+        self.noise = noise
+        self.latent_size = LATENT["song"] + (noise + ROLES) * BARS
+        self.groove_codes = nn.Sequential(
+            nn.Linear(LATENT["song"], wide * SEGMENTS), Reshape(wide, 1, SEGMENTS),
+            nn.BatchNorm2d(wide), nn.ReLU())
+        self.across_bars = nn.Sequential(
+            WrapBars(), nn.Conv2d(wide + ROLES, wide, (1, 3)), nn.BatchNorm2d(wide), nn.ReLU())
+        self.bar_decoder = nn.Sequential(
+            nn.Linear(wide + noise + ROLES, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+            nn.Linear(hidden, 2 * rows * STEPS), Reshape(2 * rows, 1, STEPS), HitsAndVelocities())
+
+    def units(self):
+        return list(self.groove_codes) + list(self.across_bars) + list(self.bar_decoder)
+
+    def forward(self, z):
+        n, start = len(z), LATENT["song"] + self.noise * BARS
+        noise = z[:, LATENT["song"]:start].reshape(n, self.noise, BARS)
+        roles = z[:, start:].reshape(n, ROLES, BARS)
+        grooves = self.groove_codes(z[:, :LATENT["song"]])[:, :, 0, :]     # (N, 2W, SEGMENTS)
+        codes = torch.einsum("ncs,nsb->ncb", grooves, groove_segments(roles))
+        codes = self.across_bars(torch.cat([codes, roles], dim=1)[:, :, None, :])[:, :, 0, :]
+        joined = torch.cat([codes, noise, roles], dim=1)                   # (N, 2W+B+3, 8)
+        bars = self.bar_decoder(joined.transpose(1, 2).reshape(n * BARS, -1))  # (N*8, 2R, 1, 32)
+        rows = bars.shape[1]
+        return bars.reshape(n, BARS, rows, STEPS).transpose(1, 2).reshape(n, rows, 1, BARS * STEPS)
+
+
+class RoleAwareDiscriminator(BarAwareDiscriminator):
+    """The bar-aware D plus a projection of each bar's features on its role's vector."""
+
+    def __init__(self, channels, width=64):
+        super().__init__(channels, width)
+        self.embed = nn.Parameter(torch.empty(ROLES, 2 * width))
+        nn.init.xavier_uniform_(self.embed)
+        self.roles = None
+
+    def forward(self, x):
+        window = self.window(x)          # before per_bar: the hooks of --layers follow units()
+        bars = self.per_bar(x)
+        logits = self.head(torch.cat([window, bars], dim=1))
+        embedded = torch.einsum("nrb,rc->ncb", self.roles, self.embed)    # (N, 2W, 8)
+        return logits + (embedded * bars.reshape(len(x), -1, BARS)).sum(dim=(1, 2))[:, None]
+
+
+def role_planes(roles):
+    return F.one_hot(roles.long(), ROLES).transpose(1, 2).float()          # (N, 3, 8)
+
+
+def song_latents(G, roles):
+    n = len(roles)
+    noise = torch.randn(n, LATENT["song"] + G.noise * BARS)
+    return torch.cat([noise, role_planes(roles).reshape(n, -1)], dim=1)
+
+
+def song_step(G, D, opt_G, opt_D, shadow, data, batch, step):
+    """As SongGAN.update: real windows drawn in proportion to 1 + their fills, rotated with
+    their roles; G and D told the roles; hinge loss; EMA update."""
+    x, roles, chance = data
+    pick = torch.multinomial(chance, batch, replacement=True)
+    real, real_roles = x[pick], roles[pick]
+    shift = torch.randint(BARS, (batch,))
+    bars = (torch.arange(BARS)[None, :] + shift[:, None]) % BARS
+    index = (torch.arange(BARS * STEPS)[None, :] + shift[:, None] * STEPS) % (BARS * STEPS)
+    real = torch.gather(real, 3, index[:, None, None, :].expand_as(real))
+    real_roles = torch.gather(real_roles, 1, bars)
+    with torch.no_grad():
+        fake = G(song_latents(G, real_roles))
+    D.roles = role_planes(real_roles)
+    opt_D.zero_grad(set_to_none=True)
+    d_loss = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
+    d_loss.backward()
+    opt_D.step()
+
+    D.requires_grad_(False)
+    g_roles = roles[torch.multinomial(chance, batch, replacement=True)]
+    D.roles = role_planes(g_roles)
+    opt_G.zero_grad(set_to_none=True)
+    g_loss = -D(G(song_latents(G, g_roles))).mean()
+    g_loss.backward()
+    opt_G.step()
+    D.requires_grad_(True)
+    with torch.no_grad():
+        ema_update(shadow, list(G.parameters()), step)
+
+
 def ema_update(shadow, params, step):
     decay = min(0.999, (1 + step) / (10 + step))
     torch._foreach_lerp_(shadow, params, 1 - decay)
@@ -187,7 +306,10 @@ def original_step(G, D, opt_G, opt_D, shadow, data, batch, step):
 # --- timing ----------------------------------------------------------------------------------
 
 def build(arch, rows):
-    if arch == "bars":
+    if arch == "song":
+        G, D = SongGenerator(rows), RoleAwareDiscriminator(2 * rows)
+        shape, betas = (2 * rows, 1, BARS * STEPS), (0.0, 0.9)
+    elif arch == "bars":
         G, D = BarGenerator(rows), BarAwareDiscriminator(rows)
         G.latent_size = LATENT["bars"] + G.noise * BARS
         shape, betas = (rows, 1, BARS * STEPS), (0.0, 0.9)
@@ -205,8 +327,11 @@ def build(arch, rows):
 def iteration_seconds(arch, batch, rows, repeats):
     G, D, opt_G, opt_D, shape = build(arch, rows)
     data = torch.rand((256,) + shape) * 2 - 1
+    if arch == "song":
+        roles = torch.randint(ROLES, (256, BARS))
+        data = (data, roles, 1.0 + (roles == 1).sum(1).float())
     shadow = [p.detach().clone() for p in G.parameters()]
-    step_function = bars_step if arch == "bars" else original_step
+    step_function = {"song": song_step, "bars": bars_step, "original": original_step}[arch]
     times = []
     for step in range(repeats + 1):                      # the first is a warm-up
         start = time.perf_counter()
@@ -224,8 +349,12 @@ def layer_seconds(arch, batch, rows, repeats):
     """[name, forward, backward] for every unit of G then D, each timed alone on the input it
     gets inside the network (training mode), the backward with the input's gradient."""
     G, D, _, _, shape = build(arch, rows)
+    if arch == "song":
+        D.roles = role_planes(torch.randint(ROLES, (batch, BARS)))
     rows_out = []
-    for net, x in [(G, torch.randn(batch, G.latent_size)), (D, torch.rand((batch,) + shape) * 2 - 1)]:
+    z = (song_latents(G, torch.randint(ROLES, (batch, BARS))) if arch == "song"
+         else torch.randn(batch, G.latent_size))
+    for net, x in [(G, z), (D, torch.rand((batch,) + shape) * 2 - 1)]:
         inputs = []
         hooks = [unit.register_forward_pre_hook(lambda m, args: inputs.append(args[0].detach()))
                  for unit in net.units()]
@@ -249,7 +378,7 @@ def layer_seconds(arch, batch, rows, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("arch", choices=["bars", "original"])
+    parser.add_argument("arch", choices=["song", "bars", "original"])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rows", type=int, default=18)
