@@ -92,8 +92,8 @@ def bars_into_window(bars, n):
     """Decoded bars (N*8, R, 1, 32) -> windows (N, R, 1, 256), bar after bar, channels-last in
     memory (layers.channels_last) as D's convolutions read them: one copy makes both changes."""
     rows = bars.shape[1]
-    window = np.empty((n, WINDOW_BARS, STEPS_PER_BAR, rows), dtype=bars.dtype)
-    window[...] = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 1, 3, 2)
+    steps = bars.reshape(n, WINDOW_BARS, rows, STEPS_PER_BAR).transpose(0, 1, 3, 2)
+    window = np.ascontiguousarray(steps)                               # (N, 8, 32, R)
     return window.reshape(n, 1, WINDOW_STEPS, rows).transpose(0, 3, 1, 2)
 
 
