@@ -13,9 +13,9 @@ the same sizes, 'same' padding (odd padding at the bottom/right, as Keras), spec
 one power-iteration step per training forward, batch norm, the minibatch-deviation channel, the
 song model's roles (groove codes, wrapped conv across bars, role projection in D) and its
 hit/velocity head, the losses, Adam and the EMA of the generator, and the same passes per
-iteration (--rows: drum rows; the song model has a hit and a velocity channel for each). It is written as a PyTorch user who
-cares for speed would write it: no autograd graph for the fake batch of D's step, D's weights
-frozen during G's step (their gradients would be thrown away).
+iteration (--rows: drum rows; the song model has a hit and a velocity channel for each). It is
+written as a PyTorch user who cares for speed would write it: no autograd graph for the fake
+batch of D's step, D's weights frozen during G's step (their gradients would be thrown away).
 """
 import argparse
 import json
@@ -118,6 +118,46 @@ class BarAwareDiscriminator(nn.Module):
         return self.head(torch.cat([self.window(x), self.per_bar(x)], dim=1))
 
 
+def ema_update(shadow, params, step):
+    decay = min(0.999, (1 + step) / (10 + step))
+    torch._foreach_lerp_(shadow, params, 1 - decay)
+
+
+def rotate_by_bars(windows, shift):
+    """Turn each window (N, C, 1, 256) left by its own number of bars shift (N,)."""
+    index = (torch.arange(BARS * STEPS)[None, :] + shift[:, None] * STEPS) % (BARS * STEPS)
+    return torch.gather(windows, 3, index[:, None, None, :].expand_as(windows))
+
+
+def hinge_step(G, D, opt_G, opt_D, shadow, step, real, d_latents, g_latents, roles=(None, None)):
+    """Hinge loss; one D step on the real batch and G(d_latents), one G step on G(g_latents);
+    EMA update. roles: what D is told in its step and in G's (the song model's role planes)."""
+    with torch.no_grad():
+        fake = G(d_latents)
+    D.roles = roles[0]
+    opt_D.zero_grad(set_to_none=True)
+    d_loss = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
+    d_loss.backward()
+    opt_D.step()
+
+    D.requires_grad_(False)
+    D.roles = roles[1]
+    opt_G.zero_grad(set_to_none=True)
+    g_loss = -D(G(g_latents)).mean()
+    g_loss.backward()
+    opt_G.step()
+    D.requires_grad_(True)
+    with torch.no_grad():
+        ema_update(shadow, list(G.parameters()), step)
+
+
+def bars_step(G, D, opt_G, opt_D, shadow, data, batch, step):
+    """As BarGAN.update: real windows rotated by whole bars; hinge loss; EMA update."""
+    real = rotate_by_bars(data[torch.randint(len(data), (batch,))], torch.randint(BARS, (batch,)))
+    hinge_step(G, D, opt_G, opt_D, shadow, step, real,
+               torch.randn(batch, G.latent_size), torch.randn(batch, G.latent_size))
+
+
 # --- the song model (song, the default) -----------------------------------------------------------
 
 ROLES, SEGMENTS, CHANGE = 3, 4, 2      # drumroll/phrases.py and drumroll/models/song.py
@@ -209,58 +249,13 @@ def song_step(G, D, opt_G, opt_D, shadow, data, batch, step):
     their roles; G and D told the roles; hinge loss; EMA update."""
     x, roles, chance = data
     pick = torch.multinomial(chance, batch, replacement=True)
-    real, real_roles = x[pick], roles[pick]
     shift = torch.randint(BARS, (batch,))
-    bars = (torch.arange(BARS)[None, :] + shift[:, None]) % BARS
-    index = (torch.arange(BARS * STEPS)[None, :] + shift[:, None] * STEPS) % (BARS * STEPS)
-    real = torch.gather(real, 3, index[:, None, None, :].expand_as(real))
-    real_roles = torch.gather(real_roles, 1, bars)
-    with torch.no_grad():
-        fake = G(song_latents(G, real_roles))
-    D.roles = role_planes(real_roles)
-    opt_D.zero_grad(set_to_none=True)
-    d_loss = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
-    d_loss.backward()
-    opt_D.step()
-
-    D.requires_grad_(False)
+    real = rotate_by_bars(x[pick], shift)
+    real_roles = torch.gather(roles[pick], 1, (torch.arange(BARS)[None, :] + shift[:, None]) % BARS)
     g_roles = roles[torch.multinomial(chance, batch, replacement=True)]
-    D.roles = role_planes(g_roles)
-    opt_G.zero_grad(set_to_none=True)
-    g_loss = -D(G(song_latents(G, g_roles))).mean()
-    g_loss.backward()
-    opt_G.step()
-    D.requires_grad_(True)
-    with torch.no_grad():
-        ema_update(shadow, list(G.parameters()), step)
-
-
-def ema_update(shadow, params, step):
-    decay = min(0.999, (1 + step) / (10 + step))
-    torch._foreach_lerp_(shadow, params, 1 - decay)
-
-
-def bars_step(G, D, opt_G, opt_D, shadow, data, batch, step):
-    """Hinge loss; one D step on a real and a generated batch, one G step; EMA update."""
-    real = data[torch.randint(len(data), (batch,))]
-    shift = torch.randint(BARS, (batch,)) * STEPS                  # rotate by whole bars
-    index = (torch.arange(BARS * STEPS)[None, :] + shift[:, None]) % (BARS * STEPS)
-    real = torch.gather(real, 3, index[:, None, None, :].expand_as(real))
-    with torch.no_grad():
-        fake = G(torch.randn(batch, G.latent_size))
-    opt_D.zero_grad(set_to_none=True)
-    d_loss = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
-    d_loss.backward()
-    opt_D.step()
-
-    D.requires_grad_(False)
-    opt_G.zero_grad(set_to_none=True)
-    g_loss = -D(G(torch.randn(batch, G.latent_size))).mean()
-    g_loss.backward()
-    opt_G.step()
-    D.requires_grad_(True)
-    with torch.no_grad():
-        ema_update(shadow, list(G.parameters()), step)
+    hinge_step(G, D, opt_G, opt_D, shadow, step, real,
+               song_latents(G, real_roles), song_latents(G, g_roles),
+               roles=(role_planes(real_roles), role_planes(g_roles)))
 
 
 # --- the original network ------------------------------------------------------------------------
