@@ -34,7 +34,7 @@ HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 A8 B8 A8"; empty = drawn per song (song)
 HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
-HELP_OUT         := folder of the generation, its earlier files replaced (generated, songs)
+HELP_OUT         := folder of the generation, its earlier files replaced (generate, song), or of the toy's picture (toy)
 HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
@@ -48,7 +48,7 @@ ITER_ARG := $(if $(ITER),--iterations $(call q,$(ITER)),)
 # $(call opt,--flag,VALUE): the option only when VALUE is not empty
 opt = $(if $(2),$(1) $(call q,$(2)),)
 
-.PHONY: help setup dataset train generate song evaluate demo test bench listen corpus clean
+.PHONY: help setup toy dataset train generate song evaluate demo test bench listen corpus clean
 
 help:  ## list the targets and the variables
 	@echo "targets:"
@@ -67,6 +67,9 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 setup: $(VENV)/.runtime  ## create .venv from requirements.txt (idempotent)
+
+toy: $(VENV)/.runtime  ## a toy GAN on points in the plane that learns in seconds: start here (OUT)
+	$(PY) examples/toy_gan.py --out $(call q,$(or $(OUT),toy))
 
 dataset: $(VENV)/.runtime  ## MIDI files in MIDI_DIR -> drum-roll PNGs and dataset.npz
 	$(PY) midi2img.py $(call q,$(MIDI_DIR)) --out $(call q,$(DATASET_DIR))
@@ -110,5 +113,5 @@ corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0
 
 clean:  ## remove the environment and everything generated
-	rm -rf $(VENV) build runs generated songs .pytest_cache .hypothesis
+	rm -rf $(VENV) build runs generated songs toy .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

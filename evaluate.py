@@ -75,7 +75,7 @@ def main(argv=None):
         output_file(args.out)              # before the long work, not after it
     dataset = load_dataset(args.data)
     gan, path = load_run(args.run, warn=warn)
-    holdout_songs = gan.train_config.holdout_songs
+    holdout_songs = gan.config.holdout_songs
     held_out = held_out_like_the_run(dataset, gan, args.data, path)
     real = pixels_to_hits(dataset.images)
     train_rolls, held_out_rolls = real[~held_out], real[held_out]

@@ -19,7 +19,7 @@ import numpy as np
 
 from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
 from drumroll.format import hits_to_pixels
-from drumroll.generate import Generation, resolve_tempo, write_generation
+from drumroll.generate import SONG, Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
 from drumroll.models.song import SongGAN
 from drumroll.page import PAGE_NAME
@@ -83,7 +83,7 @@ def song_forms(args, gan, rng):
             raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
                             "give one of them")
         return [sections] * args.num
-    return [draw_form(gan.model.form or {}, args.bars or DEFAULT_BARS, rng)
+    return [draw_form(gan.config.form or {}, args.bars or DEFAULT_BARS, rng)
             for _ in range(args.num)]
 
 
@@ -118,7 +118,7 @@ def main(argv=None):
     bars = max(sum(section.bars for section in sections) for sections in forms)
     generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
-                            replace=args.replace, name="song")
+                            replace=args.replace, name=SONG)
     generation.check()
     resolve_tempo(generation, gan, say=warn)
     written = write_generation(gan, path, args.out, generation,

@@ -6,48 +6,42 @@
     python train_gan.py --out runs/bars --resume --iterations 3000
 
 The run folder gets checkpoints, a sample grid per checkpoint, history.csv and config.json.
+Every option but --data, --arch, --out and --resume is a setting of the network's run
+configuration (drumroll/models: RunConfig and each architecture's own), with its default.
 """
 import argparse
-import dataclasses
 import os
 import shlex
 import sys
+import typing
 
 import numpy as np
 
 from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run
 from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
-from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
-from drumroll.training import DEFAULT_HOLDOUT, choose_holdout, default_run_dir, train
+from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, options
+from drumroll.models.base import limits, setting_problem
+from drumroll.training import choose_holdout, default_run_dir, train
 from gan_numpy.memory import reuse_freed_memory
 
-# options of the run (TrainConfig) and of the networks (each architecture's Config)
-TRAIN_OPTIONS = {"iterations": "total training iterations", "batch": "batch size",
-                 "lr": "Adam learning rate", "seed": "random seed",
-                 "sample_every": "iterations between sample grids",
-                 "checkpoint_every": "iterations between checkpoints"}
-MODEL_OPTIONS = {"latent": "global latent size", "width": "channels of the narrowest layers",
-                 "bar_decoder": "how a bar code becomes 32 steps",
-                 "instance_noise": "std of noise on D's inputs, fading to 0 over the run"}
+
+def settings():
+    """{name: [architectures with it]} of every option of every network, in field order."""
+    found = {}
+    for arch, gan_class in ARCHITECTURES.items():
+        for name in options(gan_class.Config):
+            found.setdefault(name, []).append(arch)
+    return found
 
 
-def field_defaults(cls):
-    return {field.name: field.default for field in dataclasses.fields(cls)}
-
-
-def train_default(name):
-    """'64' when one default holds for every network, else 'bars 64, original 128'."""
-    default = field_defaults(TrainConfig)[name]
-    if default is not None:
-        return f"{default}"
-    return ", ".join(f"{arch} {gan.TRAINING[name]:g}" for arch, gan in ARCHITECTURES.items())
-
-
-def model_default(name):
-    """'bars 64, original 50': the default of each network that has the option."""
-    return ", ".join(f"{arch} {field_defaults(gan.Config)[name]}"
-                     for arch, gan in ARCHITECTURES.items() if name in field_defaults(gan.Config))
+def default_text(name, archs):
+    """'64' when the networks have one default, else 'song 3000, bars 3000, original 6000'."""
+    defaults = {arch: ARCHITECTURES[arch].Config.__dataclass_fields__[name].default
+                for arch in archs}
+    if len(set(defaults.values())) == 1:
+        return f"{next(iter(defaults.values()))}"
+    return ", ".join(f"{arch} {value}" for arch, value in defaults.items())
 
 
 def option(name):
@@ -61,37 +55,40 @@ def parse_args(argv):
                         help="dataset file from midi2img.py (default: %(default)s)")
     parser.add_argument("--arch", choices=list(ARCHITECTURES), default=DEFAULT_ARCH,
                         help="network (default: %(default)s)")
-    for name, what in TRAIN_OPTIONS.items():
-        kind = {"lr": float, "seed": argument_type(parse_seed)}.get(name, int)
-        parser.add_argument(option(name), type=kind,
-                            help=f"{what} (default: {train_default(name)})")
-    for name, what in MODEL_OPTIONS.items():
-        kind = next(type(gan.Config.__dataclass_fields__[name].default)
-                    for gan in ARCHITECTURES.values() if name in field_defaults(gan.Config))
-        parser.add_argument(option(name), type=kind, help=f"{what} (default: {model_default(name)})",
-                            **(dict(choices=("dense", "conv")) if name == "bar_decoder" else {}))
-    parser.add_argument("--holdout", type=float, default=DEFAULT_HOLDOUT,
-                        help="share of songs kept out of training for evaluation "
-                        "(default: %(default)s; 0 trains on every song)")
     parser.add_argument("--out", help="run folder (default: runs/<arch>)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint (a new run "
                         "when there is none; refused if its arch, seed or data differ)")
+    group = parser.add_argument_group("settings of the run (saved in its config.json and "
+                                      "every checkpoint)")
+    for name, archs in settings().items():
+        config_class = ARCHITECTURES[archs[0]].Config
+        meta, kind = limits(config_class, name), typing.get_type_hints(config_class)[name]
+        only = "" if len(archs) == len(ARCHITECTURES) else f"; {', '.join(archs)} only"
+        if name == "seed":
+            kind = argument_type(parse_seed)      # the same words as the other scripts'
+        extra = (dict(action=argparse.BooleanOptionalAction) if kind is bool else
+                 dict(type=kind, choices=meta.get("choices")))
+        group.add_argument(option(name), default=None,
+                           help=f"{meta['help']} (default: {default_text(name, archs)}{only})",
+                           **extra)
     args = parser.parse_args(argv)
-    for name in ("iterations", "batch", "latent", "width", "sample_every", "checkpoint_every"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"{option(name)} must be at least 1")
-    if args.lr is not None and not args.lr > 0:
-        parser.error("--lr must be positive")
-    if not 0 <= args.holdout < 1:
-        parser.error("--holdout must be in [0, 1)")
+    args.config = run_config(args, parser.error)
     return args
 
 
-def given(args, names):
-    """{name: value} of the options given on the command line."""
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+def run_config(args, error):
+    """The run configuration of the chosen network with the options given on the command
+    line; error(message) for an option outside its limits or unknown to that network."""
+    config_class = ARCHITECTURES[args.arch].Config
+    given = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
+    for name, value in given.items():
+        if name not in options(config_class):
+            error(f"{option(name)}: the {args.arch} network has no such option")
+        problem = setting_problem(config_class, name, value)
+        if problem:
+            error(f"{option(name)} {value}: {problem}")
+    return config_class(**given)
 
 
 def continue_command(argv):
@@ -117,27 +114,21 @@ def check_dataset_fits(path, dataset):
 
 def main(argv=None):
     args = parse_args(argv)
-    gan_class = ARCHITECTURES[args.arch]
-    model_options = given(args, MODEL_OPTIONS)
-    for name in model_options:
-        if name not in field_defaults(gan_class.Config):
-            raise UserError(f"{option(name)}: the {args.arch} network has no such option")
+    config = args.config
     out = args.out or default_run_dir(args.arch)
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
-    holdout = choose_holdout(dataset.song, args.holdout)
+    holdout = choose_holdout(dataset.song, config.holdout)
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
     print(f"{args.data}: {plural(int(keep.sum()), 'training window')} from "
           f"{plural(len(set(dataset.song[keep])), 'song')}; held out: "
           f"{', '.join(holdout) or 'none'}")
+    windows = dataset.training_windows(keep)
     reuse_freed_memory()
     try:
-        gan = train(gan_class.Config(lowest_note=dataset.lowest_note, **model_options),
-                    TrainConfig(holdout_songs=holdout, tempo=dataset.median_tempo(keep),
-                                **given(args, TRAIN_OPTIONS)),
-                    dataset.training_windows(keep), out, resume=args.resume)
+        gan = train(config, windows, out, resume=args.resume)
     except KeyboardInterrupt:
         print(f"continue with: {continue_command(argv)}", file=sys.stderr)
         raise

@@ -6,7 +6,7 @@ Prints, all measured in this run:
     the default) at batch 64: forward and backward time, GFLOP/s of the convolutions and dense
     layers, and backward / forward; for the song model and the bar GAN also the same layer in
     PyTorch and the ratio ours / PyTorch, layer by layer and summed;
-  * one full training iteration of each network (`GAN.train_step`) with 1 BLAS thread and with
+  * one full training iteration of each network (`DrumGAN.train_step`) with 1 BLAS thread and with
     one per core: seconds, GFLOP/s, the share of the GEMM peak measured with the same threads,
     peak RSS, and the same iteration in PyTorch (same networks, same threads) with the ratio
     ours / PyTorch. Every iteration runs in a fresh process, so the layer benchmarks above do
@@ -161,15 +161,14 @@ def layer_rows(title, net, x):
 
 def make_gan(arch, batch=None):
     """A GAN of one of the architectures, as the bench measures it."""
-    from drumroll.models import ARCHITECTURES, TrainConfig
+    from drumroll.models import ARCHITECTURES, build_gan
     _, preset_batch, _, extra = NETWORKS[arch]
-    gan_class = ARCHITECTURES[arch]
-    return gan_class(gan_class.Config(**extra), TrainConfig(batch=batch or preset_batch))
+    return build_gan(ARCHITECTURES[arch].Config(batch=batch or preset_batch, **extra))
 
 
 def training_data(gan, count=256, seed=0):
     """Random 8-bar windows with roles and velocities, in the model's own training layout."""
-    from drumroll.dataset import Windows
+    from drumroll.windows import Windows
     rng = np.random.default_rng(seed)
     images = np.where(rng.random((count, 25, 256)) < 0.1, 0, 255).astype(np.uint8)
     velocities = np.where(images == 0, rng.choice([76, 89, 102], images.shape), 0)

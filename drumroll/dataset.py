@@ -30,17 +30,18 @@ import zipfile
 
 import numpy as np
 
-from drumroll.cli import UserError
+from drumroll.cli import UserError, plural
 from drumroll.files import atomic_write
 from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
-    WINDOW_STEPS, pixels_to_hits,
+    WINDOW_STEPS,
 )
 from drumroll.dynamics import velocity_levels
 from drumroll.midi_in import (
     Bars, cut_windows, four_four_runs, read_drum_roll, window_first_bars, window_length_in_bars,
 )
 from drumroll.phrases import bar_roles, form_statistics
+from drumroll.windows import Windows
 
 FORMAT_VERSION = 2
 DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
@@ -113,9 +114,10 @@ class Dataset:
 
     def training_windows(self, keep):
         """The windows selected by the (N,) bool mask `keep` as Windows for a GAN: with their
-        velocities, each one's song's usual level, each bar's role in its song and the form
-        statistics of the songs they come from (roles and forms are read on runs of whole 4/4
-        bars; a bar of another meter breaks a run)."""
+        velocities, each one's song's usual level, each bar's role in its song, the form
+        statistics and median tempo of the songs they come from, and the songs left out
+        (roles and forms are read on runs of whole 4/4 bars; a bar of another meter breaks a
+        run)."""
         songs = sorted(set(self.song_index[keep].tolist()))
         usual = np.zeros(self.num_songs, dtype=np.int64)
         roles = {}                                                  # song -> (bars,) roles
@@ -133,29 +135,9 @@ class Dataset:
                                         self.first_bar[keep].tolist())], dtype=np.int8)
         return Windows(images=self.images[keep], velocities=self.velocities[keep],
                        usual=usual[self.song_index[keep]],
-                       roles=window_roles.reshape(-1, window_bars), form=form_statistics(runs))
-
-
-@dataclasses.dataclass
-class Windows:
-    """What a drum GAN trains on: 8-bar windows and, for each, what its song says about it."""
-    images: np.ndarray               # (N, 25, 256) uint8 drum rolls, 0 = hit
-    velocities: np.ndarray = None    # (N, 25, 256) uint8 MIDI velocities, 0 = no hit
-    usual: np.ndarray = None         # (N,) the usual (most played) velocity of each one's song
-    roles: np.ndarray = None         # (N, 8) int8 role of each bar (see phrases.py)
-    form: dict = None                # how the songs are built (phrases.form_statistics)
-
-    def __len__(self):
-        return len(self.images)
-
-
-def as_windows(data):
-    """Windows, or a plain (N, 25, 256) uint8 image array taken as Windows of images only."""
-    return data if isinstance(data, Windows) else Windows(images=np.asarray(data))
-
-
-def plural(count, word):
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+                       roles=window_roles.reshape(-1, window_bars), form=form_statistics(runs),
+                       lowest_note=self.lowest_note, tempo=self.median_tempo(keep),
+                       held_out=sorted(set(self.song[~keep].tolist())))
 
 
 @dataclasses.dataclass
@@ -540,9 +522,3 @@ def load_dataset(path, height=NUM_ROWS):
     if missing:
         raise UserError(f"{path}: not a dataset file (missing arrays: {', '.join(missing)})")
     return check_arrays(path, arrays, height)
-
-
-def used_rows(images):
-    """Rows hit at least once in (N, rows, steps) uint8 images (0 = hit), as a sorted list."""
-    hit_anywhere = pixels_to_hits(images).any(axis=(0, 2))   # (rows,)
-    return [int(row) for row in np.flatnonzero(hit_anywhere)]

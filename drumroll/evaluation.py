@@ -16,7 +16,7 @@ from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
 from drumroll.phrases import mean_measures, song_measures
 from drumroll.songwriter import draw_form, write_song
-from drumroll.training import data_digest
+from drumroll.models.base import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
 PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
@@ -58,7 +58,7 @@ def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
     UserError when the dataset is not the one the run was trained on (the songs it held out
     are missing, or the other windows are not its training windows) or when it held out none.
     """
-    songs = gan.train_config.holdout_songs
+    songs = gan.config.holdout_songs
     other_data = (f"{data_path}: not the data {checkpoint_path} was trained on "
                   f"({{}}); give that run's dataset with --data")
     missing = sorted(set(songs) - set(dataset.song.tolist()))
@@ -66,7 +66,7 @@ def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
         raise UserError(other_data.format(
             f"the songs it held out are not in it: {', '.join(missing)}"))
     held_out = np.isin(dataset.song, songs)
-    digest = gan.train_config.data_digest
+    digest = gan.config.data_digest
     if digest is not None and data_digest(dataset.images[~held_out]) != digest:
         raise UserError(other_data.format("its training windows differ"))
     if held_out.sum() < 2:
@@ -136,7 +136,7 @@ def generated_song_measures(gan, num, rng, bars=SONG_BARS):
     its training songs."""
     rows = []
     for _ in range(num):
-        hits, velocities, _ = write_song(gan, draw_form(gan.model.form or {}, bars, rng), rng)
+        hits, velocities, _ = write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
         rows.append(song_measures(as_bars(hits), as_bars(velocities)))
     return mean_measures(rows)
 

@@ -26,6 +26,7 @@ from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, L
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
 from drumroll.images import write_png
 from drumroll.kit import SAMPLE_RATE
+from drumroll.models.base import SAMPLING_BATCH
 from drumroll.midi_out import roll_to_midi, write_midi
 from drumroll.page import PAGE_NAME, Track, generation_page
 from drumroll.picture import track_picture, write_svg
@@ -33,9 +34,9 @@ from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
 MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
 MAX_BARS = 1000         # 28 minutes at 140 bpm
-SAMPLING_BATCH = 256    # 8-bar windows sampled at once: memory stays flat for any --num
+TRACK, SONG = "track", "song"     # what a generation writes: <name>-NN.png, .svg, .mid, .wav
 # the files a generation writes: a file of an earlier generation has one of these names
-GENERATION_FILE = re.compile(r"(track|song)-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
+GENERATION_FILE = re.compile(rf"({TRACK}|{SONG})-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
 
 
 def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -107,7 +108,7 @@ class Generation:
     blank_notes: list = dataclasses.field(default_factory=list)
     wav: bool = True
     replace: bool = False       # delete an earlier generation in the folder instead of refusing
-    name: str = "track"         # what is generated: the files are <name>-NN.*
+    name: str = TRACK           # what is generated: the files are <name>-NN.*
 
     def seconds(self):
         """Length of one track's music in seconds (4 beats a bar)."""
@@ -131,7 +132,7 @@ def resolve_tempo(generation, gan, say):
     """Fill in the generation's tempo when none was given: the median tempo of the songs the
     model was trained on (DEFAULT_BPM for a run that does not know it), and say so."""
     if generation.bpm is None:
-        tempo = gan.train_config.tempo
+        tempo = gan.config.tempo
         generation.bpm = round(tempo, 1) if tempo else DEFAULT_BPM
         origin = "the median tempo of its training songs" if tempo else "the default tempo"
         say(f"playing at {generation.bpm:g} bpm, {origin} (--bpm to choose)")
@@ -227,7 +228,7 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
         written = []
         for index, (pixels, velocities, note) in enumerate(tracks, start=1):
             written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", pixels,
-                                       velocities, generation, gan.model, warn, note))
+                                       velocities, generation, gan.config, warn, note))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)

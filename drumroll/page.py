@@ -11,6 +11,7 @@ import os
 import urllib.parse
 
 from drumroll.cli import plural
+from drumroll.training import run_folder
 
 PAGE_NAME = "index.html"
 
@@ -38,12 +39,6 @@ def link(name):
     return html.escape(urllib.parse.quote(name), quote=True)
 
 
-def run_folder(checkpoint):
-    """The run folder of a checkpoint in <run>/checkpoints/, else the checkpoint's folder."""
-    folder = os.path.dirname(os.fspath(checkpoint))
-    return os.path.dirname(folder) if os.path.basename(folder) == "checkpoints" else folder
-
-
 def track_section(track):
     name = html.escape(track.name)
     lines = [f'<section class="track" id="{name}">', f"<h2>{name}</h2>",
@@ -65,11 +60,11 @@ def generation_page(tracks, gan, checkpoint, generation):
     the settings of a generate.Generation."""
     run = html.escape(run_folder(checkpoint) or ".")
     heading = f"{plural(len(tracks), generation.name)} from {run}"
-    finished = gan.step >= gan.train_config.iterations
+    finished = gan.step >= gan.config.iterations
     state = "" if finished else " &mdash; training had not finished"
     origin = (f"run <code>{run}</code> ({html.escape(gan.arch)} network), checkpoint "
               f"<code>{html.escape(os.path.basename(os.fspath(checkpoint)))}</code> at iteration "
-              f"{gan.step:,} of {gan.train_config.iterations:,}{state}; seed {generation.seed}, "
+              f"{gan.step:,} of {gan.config.iterations:,}{state}; seed {generation.seed}, "
               f"{generation.bpm:g} bpm, {plural(generation.bars, 'bar')} per {generation.name}, "
               f"threshold {generation.threshold}, "
               + (f"velocity {generation.velocity}" if generation.velocity is not None

@@ -24,6 +24,7 @@ ALIKE = 0.5                 # Jaccard similarity from which two bars are the sam
 FILL_TOM_HITS = 2           # a bar with this many tom hits is a fill
 ORDINARY, FILL, CHANGE = 0, 1, 2
 ROLE_NAMES = ("ordinary", "fill", "change")
+NUM_ROLES = len(ROLE_NAMES)
 
 
 def rows_of(notes, lowest_note=LOWEST_NOTE):
@@ -165,11 +166,13 @@ def form_statistics(songs):
     songs: list of (B, rows, 32) bool arrays. Returns a JSON-serialisable dict:
       section_lengths  every section's length in bars (an empirical distribution)
       returns          share of sections (after the first) whose letter came before
-      role_transitions 3 x 3 P(role of a bar | role of the bar before), inside sections
+      role_transitions NUM_ROLES x NUM_ROLES: P(role of a bar | role of the bar before),
+                       inside sections
       fill_before_change  share of CHANGE bars (the first bar of a new groove) whose bar
                           before is a FILL: how often he leads into a new groove with a fill
     """
-    lengths, returns, counts, fills_before, changes = [], [], np.ones((3, 3)), 0, 0
+    lengths, returns, fills_before, changes = [], [], 0, 0
+    counts = np.ones((NUM_ROLES, NUM_ROLES))           # every transition seen once: none is 0
     for bars in songs:
         if len(bars) == 0:
             continue

@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from drumroll.format import STEPS_PER_BAR, WINDOW_BARS
-from drumroll.phrases import CHANGE, FILL, ORDINARY, bar_roles
+from drumroll.phrases import CHANGE, FILL, NUM_ROLES, ORDINARY, bar_roles
 
 Section = collections.namedtuple("Section", "letter bars")
 PHRASE = 4                  # bars after which a section's bar noise repeats
@@ -94,7 +94,8 @@ def section_roles(sections, stats, rng, before=None):
     have it (his transitions, the ones into a CHANGE left out). before: the letter of the
     groove playing before the song (a primer's), if any.
     """
-    transitions = np.array(stats.get("role_transitions") or np.eye(3), dtype=np.float64)
+    transitions = np.array(stats.get("role_transitions") or np.eye(NUM_ROLES),
+                           dtype=np.float64)
     transitions[:, CHANGE] = 0                   # a new groove is a new section
     for row in transitions:
         if row.sum() == 0:                       # a habit that only ever changed: carry on
@@ -108,7 +109,7 @@ def section_roles(sections, stats, rng, before=None):
         role = CHANGE if section.letter != previous else ORDINARY
         own = [role]
         for _ in range(section.bars - 1):
-            role = int(rng.choice(3, p=transitions[role]))
+            role = int(rng.choice(NUM_ROLES, p=transitions[role]))
             own.append(role)
         if following is not None and following != section.letter and section.bars > 1:
             own[-1] = FILL if rng.random() < fill_before_change else own[-1]
@@ -128,8 +129,8 @@ def plan_latents(gan, sections, roles, rng, grooves=None):
     latents, spans, first = [], [], 0
     for section in sections:
         if section.letter not in grooves:
-            grooves[section.letter] = rng.standard_normal(gan.model.latent, dtype=np.float32)
-        phrase = rng.standard_normal((PHRASE, gan.model.bar_noise), dtype=np.float32)
+            grooves[section.letter] = rng.standard_normal(gan.config.latent, dtype=np.float32)
+        phrase = rng.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
         for offset in range(0, section.bars, WINDOW_BARS):
             used = min(WINDOW_BARS, section.bars - offset)
             window_roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
@@ -149,7 +150,7 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     grooves: {letter: global latent} to use for those letters; before: the letter of the
     groove playing before the song (a primer), so the song does not open with a change.
     """
-    stats = (gan.model.form or {}) if stats is None else stats
+    stats = (gan.config.form or {}) if stats is None else stats
     roles = section_roles(sections, stats, rng, before)
     latents, spans = plan_latents(gan, sections, roles, rng, grooves)
     rolls, velocities = gan.decode(latents, rng, base)               # (W, 25, 256) each
@@ -187,14 +188,14 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
         raise PrimerError(f"it has {len(bars)} bar(s) of drums; a primer needs at least "
                           f"{MIN_PRIMER_BARS}")
     used = min(WINDOW_BARS, len(bars))
-    rows = gan.model.rows
+    rows = gan.config.rows
     last = np.asarray(bars[-used:], dtype=bool)[:, rows]             # (used, R, 32)
     target = np.where(last, -1.0, 1.0).transpose(1, 0, 2).reshape(len(rows), -1)
     roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
     roles[:used] = bar_roles(bars)[-used:]
 
     generator = gan.sampling_generator()
-    free = gan.model.latent + gan.model.bar_noise * WINDOW_BARS      # what the search moves
+    free = gan.config.latent + gan.config.bar_noise * WINDOW_BARS      # what the search moves
     z = gan.latents(FIT_CANDIDATES, rng, roles=np.repeat(roles[None], FIT_CANDIDATES, axis=0))
     moment, square = np.zeros((FIT_CANDIDATES, free)), np.zeros((FIT_CANDIDATES, free))
     cells = used * STEPS_PER_BAR
@@ -211,7 +212,7 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
     out = generator.forward(z)[:, :len(rows), 0, :cells]
     wrong = ((out < 0) != (target < 0)).mean(axis=(1, 2))              # (K,)
     best = int(wrong.argmin())
-    return z[best, :gan.model.latent].copy(), float(wrong[best])
+    return z[best, :gan.config.latent].copy(), float(wrong[best])
 
 
 def primer_bars(roll, name):

@@ -15,7 +15,6 @@ a run folder: the second one is refused while the first holds the lock.
 import contextlib
 import csv
 import dataclasses
-import hashlib
 import io
 import json
 import os
@@ -36,7 +35,11 @@ from gan_numpy.network import count_params
 DEFAULT_HOLDOUT = 0.25    # share of the songs kept out of training, for evaluation
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
 CHECKPOINTS_KEPT = 3
-LOCK_NAME = "lock"
+# what a run folder holds (see the module docstring)
+CHECKPOINTS, SAMPLES = "checkpoints", "samples"
+HISTORY, CONFIG, LOCK_NAME = "history.csv", "config.json", "lock"
+STEP_PREFIX = "step_"
+CHECKPOINT_GLOB = STEP_PREFIX + "*.npz"
 GRID_SAMPLES = 8
 GRID_SCALE = 2          # pixels per cell in sample grids, so a 25 x 256 roll is easy to see
 GRID_GAP = 4            # grey rows between rolls
@@ -67,9 +70,20 @@ def write_grid(path, rolls, rows=None, title=None):
 
 def write_samples(gan, run_dir):
     """The sample grid of the GAN's current step into the run's samples folder."""
-    write_grid(pathlib.Path(run_dir, "samples", f"step_{gan.step:07d}.png"),
-               gan.sample_fixed(GRID_SAMPLES), rows=gan.model.rows,
+    write_grid(pathlib.Path(run_dir, SAMPLES, step_name(gan.step) + ".png"),
+               gan.sample_fixed(GRID_SAMPLES), rows=gan.config.rows,
                title=f"{run_dir}: {GRID_SAMPLES} samples at iteration {gan.step:,}")
+
+
+def step_name(step):
+    """The stem of a step's checkpoint and sample grid: 'step_0003000'."""
+    return f"{STEP_PREFIX}{step:07d}"
+
+
+def run_folder(checkpoint):
+    """The run folder of a checkpoint in <run>/checkpoints/, else the checkpoint's folder."""
+    folder = os.path.dirname(os.fspath(checkpoint))
+    return os.path.dirname(folder) if os.path.basename(folder) == CHECKPOINTS else folder
 
 
 def default_run_dir(arch):
@@ -88,14 +102,9 @@ def choose_holdout(songs, share, seed=1234):
     return sorted(songs[i] for i in picked)
 
 
-def data_digest(images):
-    """A short fingerprint of the training windows, so a run is never resumed on other data."""
-    return hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
-
-
 def checkpoint_paths(run_dir):
     """The run's checkpoints, oldest first."""
-    return sorted(pathlib.Path(run_dir, "checkpoints").glob("step_*.npz"))
+    return sorted(pathlib.Path(run_dir, CHECKPOINTS).glob(CHECKPOINT_GLOB))
 
 
 def latest_checkpoint(run_dir):
@@ -108,10 +117,10 @@ def latest_checkpoint(run_dir):
         return path
     if not path.exists():
         raise UserError(f"{path}: no such run folder or checkpoint file")
-    found = checkpoint_paths(path) or sorted(path.glob("step_*.npz"))
+    found = checkpoint_paths(path) or sorted(path.glob(CHECKPOINT_GLOB))
     if not found:
         raise UserError(f"{path}: no checkpoint found: give a run folder (with checkpoints/"
-                        "step_*.npz inside) or a checkpoint file; train a run first with "
+                        f"{CHECKPOINT_GLOB} inside) or a checkpoint file; train a run first with "
                         "make train")
     return found[-1]
 
@@ -127,7 +136,7 @@ def load_run(run_dir, warn=None):
         gan = load_gan(path)
     except CheckpointError as error:
         raise UserError(str(error)) from None
-    iterations = gan.train_config.iterations
+    iterations = gan.config.iterations
     if warn is not None and gan.step < iterations:
         warn(f"{path}: iteration {gan.step:,} of the run's {iterations:,}: "
              "training has not finished, the model may not have learned much yet")
@@ -135,7 +144,7 @@ def load_run(run_dir, warn=None):
 
 
 def read_history(run_dir, up_to):
-    path = pathlib.Path(run_dir, "history.csv")
+    path = pathlib.Path(run_dir, HISTORY)
     if not path.exists():
         return []
     with open(path, newline="") as handle:
@@ -150,7 +159,7 @@ def write_history(run_dir, history):
     for row in history:
         writer.writerow({key: (int(row[key]) if key == "iteration" else f"{row[key]:.6g}")
                          for key in HISTORY_FIELDS})
-    with writing(pathlib.Path(run_dir, "history.csv"), "w") as handle:
+    with writing(pathlib.Path(run_dir, HISTORY), "w") as handle:
         handle.write(buffer.getvalue())
 
 
@@ -167,8 +176,7 @@ def save_run_state(gan, run_dir, history):
     last good one (and says so in a one-line error).
     """
     run_dir = pathlib.Path(run_dir)
-    name = f"step_{gan.step:07d}"
-    path = run_dir / "checkpoints" / f"{name}.npz"
+    path = run_dir / CHECKPOINTS / (step_name(gan.step) + ".npz")
     try:
         gan.save(path)
     except OSError as error:
@@ -182,12 +190,12 @@ def save_run_state(gan, run_dir, history):
 
 def prepare_run_dir(gan, run_dir, resume):
     run_dir = pathlib.Path(run_dir)
-    for sub in ("checkpoints", "samples"):
+    for sub in (CHECKPOINTS, SAMPLES):
         output_folder(run_dir / sub)
     if not resume and checkpoint_paths(run_dir):
         raise UserError(f"{run_dir}: already holds a run; use --resume to continue it "
                         "or choose another --out")
-    with writing(run_dir / "config.json", "w") as handle:
+    with writing(run_dir / CONFIG, "w") as handle:
         json.dump(gan.describe(), handle, indent=2)
     return run_dir
 
@@ -250,32 +258,33 @@ def run_lock(run_dir, log):
             path.unlink()
 
 
-def resume_run(run_dir, arch, train_config, log):
-    """The GAN of an existing run, checked to be the same kind of run as the one asked for."""
+def resume_run(run_dir, config, log):
+    """The GAN of an existing run, checked to be the same kind of run as the one asked for
+    (`config`, its settings read from the data)."""
     gan, path = load_run(run_dir)
     differences = []
-    if gan.arch != arch:
-        differences.append(f"the {gan.arch} network, not {arch}")
-    if gan.train_config.seed != train_config.seed:
-        differences.append(f"seed {gan.train_config.seed}, not {train_config.seed}")
-    if gan.train_config.data_digest != train_config.data_digest:
+    if gan.arch != architecture_of(config).arch:
+        differences.append(f"the {gan.arch} network, not {architecture_of(config).arch}")
+    if gan.config.seed != config.seed:
+        differences.append(f"seed {gan.config.seed}, not {config.seed}")
+    if gan.config.data_digest != config.data_digest:
         differences.append("other training windows (another dataset or --holdout)")
     if differences:
         raise UserError(f"{run_dir}: this run was trained with {' and '.join(differences)}; "
                         f"train into another folder (--out, or make train RUN=...) "
                         f"or delete {run_dir} to start afresh")
     # the total length may be extended when resuming; nothing else may change
-    gan.train_config = dataclasses.replace(
-        gan.train_config, iterations=train_config.iterations,
-        sample_every=train_config.sample_every, checkpoint_every=train_config.checkpoint_every)
+    gan.config = dataclasses.replace(
+        gan.config, iterations=config.iterations, sample_every=config.sample_every,
+        checkpoint_every=config.checkpoint_every)
     log(f"resuming {path} at iteration {gan.step}")
     return gan
 
 
-def train(model, train_config, windows, run_dir, resume=False, log=print, stop_after=None):
-    """Train a new GAN of the model configuration `model` (or resume the one in `run_dir`) on
-    `windows` (models.Windows, or images (N, 25, 256) uint8) for train_config.iterations in
-    total; returns the GAN.
+def train(config, windows, run_dir, resume=False, log=print, stop_after=None):
+    """Train a new GAN of the run configuration `config` (or resume the one in `run_dir`) on
+    `windows` (models.Windows, or images (N, 25, 256) uint8) for config.iterations in total;
+    returns the GAN.
 
     The run folder is locked while training (see run_lock). `stop_after` ends the call early
     after that many iterations of this call (used by tests to simulate a killed process);
@@ -283,27 +292,25 @@ def train(model, train_config, windows, run_dir, resume=False, log=print, stop_a
     """
     windows = as_windows(windows)
     with run_lock(run_dir, log):
-        gan = start_or_resume(model, train_config, windows, run_dir, resume, log)
+        gan = start_or_resume(config, windows, run_dir, resume, log)
         try:
             train_loop(gan, windows, run_dir, log, stop_after)
         except KeyboardInterrupt:
             log(f"{run_dir}: stopped at iteration {gan.step:,} of "
-                f"{gan.train_config.iterations:,}; {last_checkpoint_note(run_dir)} "
+                f"{gan.config.iterations:,}; {last_checkpoint_note(run_dir)} "
                 "(resuming continues from there)")
             raise
     return gan
 
 
-def start_or_resume(model, train_config, windows, run_dir, resume, log):
+def start_or_resume(config, windows, run_dir, resume, log):
     """The GAN to train: the run's own when resuming one, else a new one; its folder ready."""
-    gan_class = architecture_of(model)
-    train_config = dataclasses.replace(train_config.resolved(gan_class.TRAINING),
-                                       data_digest=data_digest(windows.images))
+    config = config.with_data(windows)
     if resume and checkpoint_paths(run_dir):
-        gan = resume_run(run_dir, gan_class.arch, train_config, log)
+        gan = resume_run(run_dir, config, log)
     else:
         try:
-            gan = gan_class(model, train_config, windows)
+            gan = architecture_of(config)(config, windows)
         except ModelTooLarge as error:
             raise UserError(f"{error}; choose smaller sizes (--width, --latent)") from None
     prepare_run_dir(gan, run_dir, resume)
@@ -312,7 +319,7 @@ def start_or_resume(model, train_config, windows, run_dir, resume, log):
 
 def train_loop(gan, windows, run_dir, log, stop_after):
     """Train `gan` up to its configured iterations, saving the run state as configured."""
-    config = gan.train_config
+    config = gan.config
     run_dir = pathlib.Path(run_dir)
     log(f"{gan.arch} network: generator {count_params(gan.G):,} parameters, "
         f"discriminator {count_params(gan.D):,}; batch {config.batch}, "

@@ -11,8 +11,9 @@ Contract shared by every layer (an optimizer, a checkpoint or a summary relies o
   SpectralNorm's power-iteration vectors); `layer.training` switches train / eval behaviour.
 * A frozen layer (`freeze()`) still returns dx but computes no parameter gradients and has
   none: a GAN's discriminator while the generator learns through it.
-* Images are NCHW at every boundary: (N, C, H, W). Inside, convolutions work channels-last
-  (see kernels.py), so a returned array may be a transposed view; its shape is always NCHW.
+* Images are (N, C, H, W) everywhere. Convolutions run fast_kernels.py, which works on
+  channels-last memory inside, so a returned array may be a transposed view; its shape is
+  always (N, C, H, W).
 * Weight layouts follow PyTorch: Dense W (in, out), Conv2D W (out, in, kh, kw),
   ConvTranspose2D W (in, out, kh, kw), b (out,).
 
@@ -23,7 +24,7 @@ import math
 
 import numpy as np
 
-from gan_numpy import kernels
+from gan_numpy import fast_kernels, kernels
 
 DTYPE = np.float32
 
@@ -37,7 +38,7 @@ def channels_last(images):
     """(N, C, H, W) -> the same images, still indexed (N, C, H, W), with the channels innermost
     in memory: a transposed view of an (N, H, W, C) array.
 
-    Convolutions work channels-last (kernels.py); an image made this way once, where it is
+    Convolutions work channels-last (fast_kernels.py); an image made this way once, where it is
     made (a batch of data, a generator's output), reaches every convolution that reads it
     without a transposing copy, and its gradient comes back in the same layout.
     """
@@ -148,6 +149,53 @@ class StateDictMismatch(ValueError):
     """Arrays given to load_state_dict do not fit the network (names or shapes differ)."""
 
 
+# --- a network: layers in a row ----------------------------------------------------------------
+
+class Sequential(Layer):
+    """Layers applied one after the other; backward runs them in reverse.
+
+    There is no global graph: a network is layers called in order, and a branching model is
+    written by hand from several Sequentials (call each, combine the outputs, and pass the
+    gradients back to each branch's backward). Parameter names are the layer's position and
+    key, e.g. '0.W', '3.gamma', or '1.2.b' for a Sequential inside a Sequential.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = list(layers)
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def append(self, layer):
+        self.layers.append(layer)
+        return self
+
+    def sublayers(self):
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout, input_grad=True):
+        """Gradients of every layer, last to first; input_grad=False: the first layer's input
+        is data and needs no gradient (returns None if that layer can skip it)."""
+        for layer in reversed(self.layers[1:]):
+            dout = layer.backward(dout)
+        return self.layers[0].backward(dout, input_grad) if self.layers else dout
+
+    def describe(self):
+        return f"Sequential({len(self.layers)} layers)"
+
+
 # --- fully connected ---------------------------------------------------------------------------
 
 class Dense(Layer):
@@ -217,23 +265,21 @@ class Conv2D(Layer):
     def forward(self, x):
         _check_channels(self, x, self.in_channels)
         self.geom = self.geometry(x.shape[2:])
-        self.x = x.transpose(0, 2, 3, 1)                                 # (N, H, W, C)
+        self.x = x
         # cols: the im2col matrix of x, kept for the weight gradient (None if not built whole)
-        y, self.cols = kernels.conv_forward(self.x, self.params["W"], self.geom)  # (N, Ho, Wo, O)
+        y, self.cols = fast_kernels.conv_forward(x, self.params["W"], self.geom)  # (N, O, Ho, Wo)
         if "b" in self.params:
-            y += self.params["b"]
-        return y.transpose(0, 3, 1, 2)                                   # (N, O, Ho, Wo)
+            y += self.params["b"][:, None, None]
+        return y
 
     def backward(self, dout, input_grad=True):
-        dy = dout.transpose(0, 2, 3, 1)                                  # (N, Ho, Wo, O)
         if not self.frozen:
-            self.grads["W"] = kernels.conv_backward_weights(self.x, dy, self.geom, self.cols)
+            self.grads["W"] = fast_kernels.conv_backward_weights(self.x, dout, self.geom, self.cols)
             if "b" in self.params:
-                self.grads["b"] = dy.sum(axis=(0, 1, 2))
+                self.grads["b"] = dout.sum(axis=(0, 2, 3))
         if not input_grad:
             return None
-        dx = kernels.conv_backward_data(dy, self.params["W"], self.geom)  # (N, H, W, C)
-        return dx.transpose(0, 3, 1, 2)
+        return fast_kernels.conv_backward_data(dout, self.params["W"], self.geom)  # (N, C, H, W)
 
     def describe(self):
         return _describe_conv(self)
@@ -269,22 +315,21 @@ class ConvTranspose2D(Layer):
     def forward(self, x):
         _check_channels(self, x, self.in_channels)
         self.geom = self.geometry(x.shape[2:])
-        self.x = x.transpose(0, 2, 3, 1)                                       # (N, H, W, C)
-        y = kernels.conv_backward_data(self.x, self.params["W"], self.geom)   # (N, Ho, Wo, O)
+        self.x = x
+        y = fast_kernels.conv_backward_data(x, self.params["W"], self.geom)   # (N, O, Ho, Wo)
         if "b" in self.params:
-            y += self.params["b"]
-        return y.transpose(0, 3, 1, 2)                                         # (N, O, Ho, Wo)
+            y += self.params["b"][:, None, None]
+        return y
 
     def backward(self, dout, input_grad=True):
-        dy = dout.transpose(0, 2, 3, 1)                                        # (N, Ho, Wo, O)
         if not self.frozen:
-            self.grads["W"] = kernels.conv_backward_weights(dy, self.x, self.geom)
+            self.grads["W"] = fast_kernels.conv_backward_weights(dout, self.x, self.geom)
             if "b" in self.params:
-                self.grads["b"] = dy.sum(axis=(0, 1, 2))
+                self.grads["b"] = dout.sum(axis=(0, 2, 3))
         if not input_grad:
             return None
-        dx, _ = kernels.conv_forward(dy, self.params["W"], self.geom)         # (N, H, W, C)
-        return dx.transpose(0, 3, 1, 2)
+        dx, _ = fast_kernels.conv_forward(dout, self.params["W"], self.geom)  # (N, C, H, W)
+        return dx
 
     def describe(self):
         return _describe_conv(self)

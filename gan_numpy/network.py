@@ -1,55 +1,10 @@
-"""Containers and bookkeeping: Sequential, parameter counting, the one-screen model summary.
+"""Bookkeeping of a network: parameter counting and the one-screen model summary.
 
-There is no global graph: a network is layers called in order, and a branching model is
-written by hand from several Sequentials (call each, combine the outputs, and pass the
-gradients back to each branch's backward).
+(A network itself is layers in a row, layers.Sequential, or layers combined by hand.)
 """
 import numpy as np
 
-from gan_numpy.layers import Layer
-
-
-class Sequential(Layer):
-    """Layers applied one after the other; backward runs them in reverse.
-
-    Parameter names are the layer's position and key, e.g. '0.W', '3.gamma', or '1.2.b' for a
-    Sequential inside a Sequential.
-    """
-
-    def __init__(self, *layers):
-        super().__init__()
-        self.layers = list(layers)
-
-    def __len__(self):
-        return len(self.layers)
-
-    def __getitem__(self, index):
-        return self.layers[index]
-
-    def __iter__(self):
-        return iter(self.layers)
-
-    def append(self, layer):
-        self.layers.append(layer)
-        return self
-
-    def sublayers(self):
-        return [(str(i), layer) for i, layer in enumerate(self.layers)]
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
-
-    def backward(self, dout, input_grad=True):
-        """Gradients of every layer, last to first; input_grad=False: the first layer's input
-        is data and needs no gradient (returns None if that layer can skip it)."""
-        for layer in reversed(self.layers[1:]):
-            dout = layer.backward(dout)
-        return self.layers[0].backward(dout, input_grad) if self.layers else dout
-
-    def describe(self):
-        return f"Sequential({len(self.layers)} layers)"
+from gan_numpy.layers import Sequential
 
 
 def count_params(module):

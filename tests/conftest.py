@@ -1,5 +1,5 @@
 """Shared test setup and helpers: the kit cache in a temporary folder, tiny drum rolls, tiny
-model configurations, a silent log, a tiny dataset.
+run configurations, a silent log, a tiny dataset.
 
 Everything is a fixture; a fixture that builds things with arguments returns a function
 (e.g. `tiny_images(n=6, seed=7)`).
@@ -12,7 +12,7 @@ import pytest
 
 from drumroll.dataset import dataset_from_rolls, save_dataset
 from drumroll.midi_in import DrumRoll
-from drumroll.models import ARCHITECTURES, TrainConfig
+from drumroll.models import ARCHITECTURES
 
 ROWS = [0, 2, 6, 13]    # the drum rows tiny_images hits (bass drum, snare, hi-hat, crash)
 SMALL = dict(latent=6, bar_noise=3, width=4)   # network sizes for fast tests
@@ -49,23 +49,20 @@ def tiny_images():
     return make_tiny_images
 
 
-def make_tiny_configs(arch="bars", **overrides):
-    """(model config, train config) of a small, fast network; overrides go to whichever
-    configuration has the field."""
-    model_class = ARCHITECTURES[arch].Config
-    model_fields = {field.name for field in dataclasses.fields(model_class)}
+def make_tiny_config(arch="bars", **overrides):
+    """The run configuration of a small, fast network of `arch`, with `overrides`."""
+    config_class = ARCHITECTURES[arch].Config
+    fields = {field.name for field in dataclasses.fields(config_class)}
     values = dict(batch=4, iterations=4, seed=3, sample_every=1, checkpoint_every=2)
-    values.update({name: size for name, size in SMALL.items() if name in model_fields})
+    values.update({name: size for name, size in SMALL.items() if name in fields})
     values.update(overrides)
-    model = model_class(**{k: v for k, v in values.items() if k in model_fields})
-    train = TrainConfig(**{k: v for k, v in values.items() if k not in model_fields})
-    return model, train
+    return config_class(**values)
 
 
 @pytest.fixture(scope="session")
-def tiny_configs():
-    """(model config, train config) of a small network, e.g. tiny_configs(iterations=2)."""
-    return make_tiny_configs
+def tiny_config():
+    """The run configuration of a small network, e.g. tiny_config("song", iterations=2)."""
+    return make_tiny_config
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from drumroll.models.bars import (BarAwareDiscriminator, BarConfig, BarGAN, BarGenerator,
+from drumroll.models import build_gan
+from drumroll.models.bars import (BarAwareDiscriminator, BarConfig, BarGenerator,
                                   bars_into_window, rotate_windows, window_into_bars)
 from tests.gradcheck import numerical_gradient, rel_error, to_float64
 
@@ -65,66 +66,63 @@ def test_bar_aware_discriminator_input_gradient_matches_numerical_one(config, ro
 
 
 def test_the_network_only_models_the_rows_the_data_uses(tiny_images, rows):
-    gan = BarGAN(BarConfig(latent=6, bar_noise=3, width=4), data=tiny_images())
-    assert gan.model.rows == rows
+    gan = build_gan(BarConfig(latent=6, bar_noise=3, width=4), tiny_images())
+    assert gan.config.rows == rows
     rolls = gan.sample(5)
     assert rolls.shape == (5, 25, 256)
     unused = [row for row in range(25) if row not in rows]
     assert np.all(rolls[:, unused] == 1.0)            # +1 = no hit
 
 
-def test_its_training_defaults_are_hinge_gan_settings(tiny_images):
-    gan = BarGAN(data=tiny_images())
-    train = gan.train_config
-    assert (train.iterations, train.batch, train.lr, train.beta1, train.beta2) == (
+def test_its_training_defaults_are_hinge_gan_settings():
+    config = BarConfig()
+    assert (config.iterations, config.batch, config.lr, config.beta1, config.beta2) == (
         3000, 64, 2e-4, 0.0, 0.9)
 
 
-def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_configs):
+def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_config):
     images = tiny_images()
-    model, train = tiny_configs(batch=8)
-    gan = BarGAN(model, train, images)
+    gan = build_gan(tiny_config(batch=8), images)
     data = gan.prepare_data(images)
     losses = [gan.train_step(data)["d_loss"] for _ in range(15)]
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
     assert gan.step == 15
 
 
-def test_rotating_bars_moves_whole_bars_and_keeps_every_hit(tiny_images, tiny_configs):
-    gan = BarGAN(*tiny_configs(), data=tiny_images())
-    windows = gan.prepare_data(tiny_images(n=6, seed=7))
-    rotated = gan.rotate_bars(windows)
+def test_rotating_bars_moves_whole_bars_and_keeps_every_hit(tiny_images, tiny_config):
+    gan = build_gan(tiny_config(), tiny_images())
+    windows = gan.prepare_data(tiny_images(n=6, seed=7)).x
+    rotated, roles = gan.rotate_bars(windows)
+    assert roles is None
     for window, turned in zip(windows, rotated):
         bars = [np.roll(window, -32 * k, axis=2) for k in range(8)]
         assert any(np.array_equal(turned, candidate) for candidate in bars)
     assert not np.array_equal(rotated, windows)
 
 
-def test_instance_noise_fades_to_nothing_by_the_end_of_the_run(tiny_images, tiny_configs, rows):
-    gan = BarGAN(*tiny_configs(instance_noise=0.5, iterations=10), data=tiny_images())
+def test_instance_noise_fades_to_nothing_by_the_end_of_the_run(tiny_images, tiny_config, rows):
+    gan = build_gan(tiny_config(instance_noise=0.5, iterations=10), tiny_images())
     x = np.zeros((4, len(rows), 1, 256), dtype=np.float32)
-    early = gan.with_noise(x)
+    early = gan.instance_noise()(x)
     assert early.dtype == np.float32 and 0.4 < early.std() < 0.6
     gan.step = 5
-    assert 0.2 < gan.with_noise(x).std() < 0.3
+    assert 0.2 < gan.instance_noise()(x).std() < 0.3
     gan.step = 10
-    assert np.array_equal(gan.with_noise(x), x)
+    assert gan.instance_noise() is None
 
 
-def test_without_instance_noise_inputs_pass_unchanged(tiny_images, tiny_configs, rows):
-    gan = BarGAN(*tiny_configs(), data=tiny_images())
-    x = np.ones((2, len(rows), 1, 256), dtype=np.float32)
-    assert gan.with_noise(x) is x
+def test_without_instance_noise_inputs_pass_unchanged(tiny_images, tiny_config):
+    assert build_gan(tiny_config(), tiny_images()).instance_noise() is None
 
 
-def test_samples_come_from_the_averaged_generator(tiny_images, tiny_configs):
+def test_samples_come_from_the_averaged_generator(tiny_images, tiny_config):
     images = tiny_images()
-    gan = BarGAN(*tiny_configs(), data=images)
+    gan = build_gan(tiny_config(), images)
     data = gan.prepare_data(images)
     for _ in range(3):
         gan.train_step(data)
     latents = gan.latents(64, np.random.default_rng(9))
-    averaged = gan.ema.copy_to(BarGenerator(gan.model, rng=1)).forward(latents)
+    averaged = gan.ema.copy_to(BarGenerator(gan.config, rng=1)).forward(latents)
     np.testing.assert_array_equal(gan.sample(64, rng=np.random.default_rng(9)),
                                   gan.to_rolls(averaged))
     assert not np.array_equal(gan.to_rolls(gan.G.forward(latents)), gan.to_rolls(averaged))
@@ -160,8 +158,8 @@ def test_window_into_bars_is_the_adjoint_of_bars_into_window():
                       np.sum(bars * window_into_bars(dwindow)))
 
 
-def test_the_discriminator_gets_real_and_generated_windows_channels_last(tiny_images, tiny_configs):
-    gan = BarGAN(*tiny_configs(), data=tiny_images())
-    real = gan.prepare_data(tiny_images())
-    assert channels_innermost(real) and channels_innermost(gan.rotate_bars(real[:4]))
+def test_the_discriminator_gets_real_and_generated_windows_channels_last(tiny_images, tiny_config):
+    gan = build_gan(tiny_config(), tiny_images())
+    real = gan.prepare_data(tiny_images()).x
+    assert channels_innermost(real) and channels_innermost(gan.rotate_bars(real[:4])[0])
     assert channels_innermost(gan.G.forward(gan.latents(4)))

@@ -10,7 +10,7 @@ import pytest
 from gan_numpy import layers as L
 from gan_numpy.checkpoint import (CheckpointError, NotARegularFile, atomic_write, load_checkpoint,
                                   restore, rng_state, save_checkpoint, set_rng_state)
-from gan_numpy.network import Sequential
+from gan_numpy.layers import Sequential
 from gan_numpy.optim import Adam
 
 

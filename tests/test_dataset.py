@@ -4,7 +4,7 @@ import pytest
 
 from drumroll.cli import UserError
 from drumroll.dataset import (FORMAT_VERSION, build_dataset, dataset_arrays, dataset_from_rolls,
-                              load_dataset, save_dataset, used_rows)
+                              load_dataset, save_dataset)
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.midi_in import DrumRoll, read_drum_roll
 from drumroll.midi_out import roll_to_midi
@@ -284,13 +284,6 @@ def test_load_dataset_refuses_pickled_object_arrays(tmp_path, good_arrays):
                        song=np.array(["one", None, "two", "two"], dtype=object))
     with pytest.raises(UserError, match=r"pickled\.npz: not a dataset file"):
         load_dataset(path)
-
-
-def test_used_rows_lists_rows_hit_at_least_once():
-    images = np.full((2, NUM_ROWS, 8), 255, dtype=np.uint8)
-    images[1, 13, 3] = 0
-    images[0, 2, 0] = 0
-    assert used_rows(images) == [2, 13]
 
 
 def test_training_windows_carry_velocities_usual_levels_roles_and_forms():

@@ -15,13 +15,12 @@ from drumroll.training import train
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, write_tiny_dataset, tiny_configs, quiet):
+def trained_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
     folder = tmp_path_factory.mktemp("eval")
     write_tiny_dataset(folder / "data.npz")
     dataset = load_dataset(folder / "data.npz")
     keep = dataset.song != "song3"
-    train(*tiny_configs(iterations=2, holdout_songs=["song3"]), dataset.images[keep],
-          folder / "run", log=quiet)
+    train(tiny_config(iterations=2), dataset.training_windows(keep), folder / "run", log=quiet)
     return folder
 
 
@@ -43,9 +42,9 @@ def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_r
 
 
 def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_dataset,
-                                                        tiny_configs, quiet):
+                                                        tiny_config, quiet):
     write_tiny_dataset(tmp_path / "data.npz")
-    train(*tiny_configs(iterations=1), load_dataset(tmp_path / "data.npz").images,
+    train(tiny_config(iterations=1), load_dataset(tmp_path / "data.npz").images,
           tmp_path / "run", log=quiet)
     with pytest.raises(UserError, match="held out no songs"):
         evaluate.main(["--data", str(tmp_path / "data.npz"), "--run", str(tmp_path / "run")])

@@ -14,15 +14,16 @@ from drumroll.generate import images_to_midi, sample_tracks
 from drumroll.kit import DECAY_TAIL_SECONDS, SAMPLE_RATE
 from drumroll.midi_in import midi_to_roll
 from drumroll.models import load_gan
+from drumroll.windows import Windows
 from drumroll.training import checkpoint_paths
 from drumroll.training import train
 from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, tiny_configs, tiny_images, quiet):
+def run_dir(tmp_path_factory, tiny_config, tiny_images, quiet):
     folder = tmp_path_factory.mktemp("gen") / "run"
-    train(*tiny_configs(iterations=2), tiny_images(), folder, log=quiet)
+    train(tiny_config(iterations=2), tiny_images(), folder, log=quiet)
     return folder
 
 
@@ -192,9 +193,9 @@ def test_the_checkpoints_folder_of_a_run_is_accepted(run_dir, tmp_path):
     assert generate(run_dir / "checkpoints", tmp_path, "--num", "1", "--no-wav") == 0
 
 
-def test_generating_from_an_unfinished_run_warns_with_its_step(tmp_path, tiny_configs,
+def test_generating_from_an_unfinished_run_warns_with_its_step(tmp_path, tiny_config,
                                                                tiny_images, quiet, capsys):
-    train(*tiny_configs(iterations=6), tiny_images(), tmp_path / "run", log=quiet, stop_after=3)
+    train(tiny_config(iterations=6), tiny_images(), tmp_path / "run", log=quiet, stop_after=3)
     generate(tmp_path / "run", tmp_path / "out", "--num", "1", "--no-wav")
     assert "step_0000002.npz: iteration 2 of the run's 6: training has not finished" in \
         capsys.readouterr().err
@@ -235,15 +236,15 @@ def test_without_a_tempo_tracks_play_at_the_training_songs_median_tempo(run_dir,
                                                                         capsys):
     gan = load_gan(checkpoint_paths(run_dir)[-1])
     generate(run_dir, tmp_path, "--num", "1", "--no-wav")
-    tempo = gan.train_config.tempo or 140
+    tempo = gan.config.tempo or 140
     assert mido.MidiFile(tmp_path / "track-01.mid").length == pytest.approx(8 * 4 * 60 / tempo)
     assert "bpm, the " in capsys.readouterr().err
 
 
-def test_a_run_writes_the_notes_of_the_dataset_it_was_cut_from(tmp_path, tiny_configs,
+def test_a_run_writes_the_notes_of_the_dataset_it_was_cut_from(tmp_path, tiny_config,
                                                                tiny_images, quiet, rows):
-    train(*tiny_configs(iterations=1, lowest_note=35), tiny_images(), tmp_path / "run",
-          log=quiet)
+    train(tiny_config(iterations=1), Windows(images=tiny_images(), lowest_note=35),
+          tmp_path / "run", log=quiet)
     generate(tmp_path / "run", tmp_path / "out", "--num", "2", "--no-wav")
     notes = {m.note for i in (1, 2) for m in notes_on(tmp_path / "out" / f"track-0{i}.mid")}
     assert notes and notes <= {35 + row for row in rows}

@@ -4,7 +4,8 @@ import pytest
 
 from gan_numpy import layers as L
 from gan_numpy.losses import bce_with_logits
-from gan_numpy.network import Sequential, count_params, summary
+from gan_numpy.layers import Sequential
+from gan_numpy.network import count_params, summary
 from gan_numpy.optim import Adam
 from tests.gradcheck import check_layer
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gan_numpy.layers import Dense
-from gan_numpy.network import Sequential
+from gan_numpy.layers import Sequential
 from gan_numpy.optim import EMA, Adam
 
 

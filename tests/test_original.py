@@ -1,25 +1,25 @@
 """The original network (`original`): the Keras DCGAN of the hobby project, layer for layer."""
 import numpy as np
 
-from drumroll.models.original import OriginalGAN
+from drumroll.models import build_gan
+from drumroll.models.original import OriginalConfig
 
 
-def test_its_defaults_are_the_keras_notebooks(tiny_images):
-    gan = OriginalGAN(data=tiny_images())
-    train = gan.train_config
-    assert (gan.model.latent, train.batch, train.lr, train.beta1, train.iterations) == (
+def test_its_defaults_are_the_keras_notebooks():
+    config = OriginalConfig()
+    assert (config.latent, config.batch, config.lr, config.beta1, config.iterations) == (
         50, 128, 2e-4, 0.5, 6000)
 
 
 def test_it_maps_a_latent_to_a_whole_roll_and_a_roll_to_one_logit(tiny_images):
-    gan = OriginalGAN(data=tiny_images())
+    gan = build_gan(OriginalConfig(), tiny_images())
     fake = gan.G.forward(gan.latents(2))
     assert fake.shape == (2, 1, 25, 256)
     assert gan.D.forward(fake).shape == (2, 1)
 
 
-def test_a_training_step_trains_both_networks(tiny_images, tiny_configs):
-    gan = OriginalGAN(*tiny_configs("original"), data=tiny_images())
+def test_a_training_step_trains_both_networks(tiny_images, tiny_config):
+    gan = build_gan(tiny_config("original"), tiny_images())
     before_g, before_d = gan.G.state_dict(), gan.D.state_dict()
     stats = gan.train_step(gan.prepare_data(tiny_images()))
     assert np.isfinite([stats["d_loss"], stats["g_loss"]]).all()
@@ -28,8 +28,8 @@ def test_a_training_step_trains_both_networks(tiny_images, tiny_configs):
     assert gan.step == 1
 
 
-def test_rows_the_data_never_uses_are_blank_in_samples(tiny_images, tiny_configs, rows):
-    gan = OriginalGAN(*tiny_configs("original"), data=tiny_images())
+def test_rows_the_data_never_uses_are_blank_in_samples(tiny_images, tiny_config, rows):
+    gan = build_gan(tiny_config("original"), tiny_images())
     rolls = gan.sample(3)
     unused = [row for row in range(25) if row not in rows]
     assert rolls.shape == (3, 25, 256)

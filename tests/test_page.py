@@ -40,9 +40,9 @@ class Tags(html.parser.HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, tiny_configs, tiny_images, quiet):
+def run_dir(tmp_path_factory, tiny_config, tiny_images, quiet):
     folder = tmp_path_factory.mktemp("page") / "run"
-    train(*tiny_configs(iterations=2), tiny_images(), folder, log=quiet)
+    train(tiny_config(iterations=2), tiny_images(), folder, log=quiet)
     return folder
 
 

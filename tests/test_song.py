@@ -13,12 +13,12 @@ from tests.midifiles import meta_track, midi_file, signature
 
 
 @pytest.fixture(scope="module")
-def song_run(tmp_path_factory, write_tiny_dataset, tiny_configs, quiet):
+def song_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
     folder = tmp_path_factory.mktemp("song")
     write_tiny_dataset(folder / "data.npz")
     dataset = load_dataset(folder / "data.npz")
     windows = dataset.training_windows(np.ones(len(dataset), dtype=bool))
-    train(*tiny_configs("song", iterations=2), windows, folder / "run", log=quiet)
+    train(tiny_config("song", iterations=2), windows, folder / "run", log=quiet)
     return folder / "run"
 
 
@@ -124,8 +124,8 @@ def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_configs,
+def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_config,
                                                       tiny_images, quiet):
-    train(*tiny_configs(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
+    train(tiny_config(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
     code, _, err = write_songs(capsys, "--run", tmp_path / "bars", "--out", tmp_path / "out")
     assert code == 1 and "a bars model writes 8-bar patterns, not songs" in err

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from drumroll.dataset import Windows
+from drumroll.models import build_gan
 from drumroll.models.song import (HitsAndVelocities, RoleAwareDiscriminator, SongConfig,
-                                  SongGAN, SongGenerator, WrapBars, groove_segments)
+                                  SongGenerator, WrapBars, groove_segments)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
+from drumroll.windows import Windows
 from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
 
 
@@ -115,19 +116,17 @@ def test_wrapping_bars_gradient_matches_numerical_one():
 def test_the_discriminator_scores_bars_against_their_roles(config, rows):
     critic = RoleAwareDiscriminator(config, rng=0, channels=2 * len(rows)).eval()
     x = np.random.default_rng(5).uniform(-1, 1, (2, 2 * len(rows), 1, 256)).astype(np.float32)
-    critic.roles = np.zeros((2, 8), dtype=np.int8)
-    plain = critic.forward(x)
-    critic.roles = np.full((2, 8), FILL, dtype=np.int8)
-    assert not np.allclose(critic.forward(x), plain)
+    plain = critic.forward(x, np.zeros((2, 8), dtype=np.int8))
+    assert not np.allclose(critic.forward(x, np.full((2, 8), FILL, dtype=np.int8)), plain)
 
 
 def test_the_role_aware_discriminator_gradients_match_numerical_ones(config, rows):
     critic = to_float64(RoleAwareDiscriminator(config, rng=0, channels=2 * len(rows)).eval())
-    critic.roles = np.array([[0, 1, 2, 0, 0, 1, 2, 2], [2, 2, 0, 1, 0, 0, 0, 1]])
+    roles = np.array([[0, 1, 2, 0, 0, 1, 2, 2], [2, 2, 0, 1, 0, 0, 0, 1]])
     x = np.random.default_rng(6).uniform(-1, 1, (2, 2 * len(rows), 1, 256))
-    critic.forward(x)
+    critic.forward(x, roles)
     dx = critic.backward(np.ones((2, 1)))
-    loss = lambda: float(critic.forward(x).sum())   # noqa: E731
+    loss = lambda: float(critic.forward(x, roles).sum())   # noqa: E731
     assert rel_error(dx, numerical_gradient(loss, x)) < 1e-6
     embed = critic.grads["embed"].copy()
     assert rel_error(embed, numerical_gradient(loss, critic.params["embed"])) < 1e-6
@@ -135,37 +134,39 @@ def test_the_role_aware_discriminator_gradients_match_numerical_ones(config, row
 
 def test_training_data_holds_hits_velocities_and_roles(tiny_images, rows):
     windows = tiny_windows(tiny_images)
-    gan = SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
-    x, roles, chance = gan.prepare_data(windows)
+    gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
+    data = gan.prepare_data(windows)
+    x, roles = data.x, data.roles
     assert x.shape == (12, 2 * len(rows), 1, 256)
     assert np.array_equal(roles, windows.roles)
     velocity = x[:, len(rows):]
     assert np.all(velocity[x[:, :len(rows)] > 0] == 0)         # no hit, no velocity
-    assert gan.model.velocity_levels == [0.85, 1.0, 1.15] and gan.model.usual_velocity == 89
+    assert gan.config.velocity_levels == [0.85, 1.0, 1.15] and gan.config.usual_velocity == 89
 
 
 def test_windows_with_more_fills_are_drawn_more_often(tiny_images):
     windows = tiny_windows(tiny_images)
-    gan = SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
-    _, roles, chance = gan.prepare_data(windows)
+    gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
+    data = gan.prepare_data(windows)
+    roles, chance = data.roles, data.chance
     fills = (roles == FILL).sum(axis=1)
     assert chance.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(chance / chance.min(), (1 + fills) / (1 + fills.min()))
 
 
-def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_configs):
+def test_a_training_step_lowers_the_discriminator_loss_on_fixed_data(tiny_images, tiny_config):
     windows = tiny_windows(tiny_images)
-    model, train = tiny_configs("song", batch=8, width=16)   # width 4 learns too slowly
-    gan = SongGAN(model, train, windows)
+    gan = build_gan(tiny_config("song", batch=8, width=16), windows)   # width 4 learns too slowly
     data = gan.prepare_data(windows)
     losses = [gan.train_step(data)["d_loss"] for _ in range(15)]
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
 
 
-def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_configs):
+def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_config):
     windows = tiny_windows(tiny_images)
-    gan = SongGAN(*tiny_configs("song"), data=windows)
-    x, roles, _ = gan.prepare_data(windows)
+    gan = build_gan(tiny_config("song"), windows)
+    data = gan.prepare_data(windows)
+    x, roles = data.x, data.roles
     turned, turned_roles = gan.rotate_bars(x, roles)
     for window, role, t, t_role in zip(x, roles, turned, turned_roles):
         shift = next(k for k in range(8) if np.array_equal(np.roll(window, -32 * k, axis=2), t)
@@ -173,18 +174,18 @@ def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_configs):
         assert 0 <= shift < 8
 
 
-def test_samples_have_velocities_only_on_hits_at_the_drummers_levels(tiny_images, tiny_configs):
+def test_samples_have_velocities_only_on_hits_at_the_drummers_levels(tiny_images, tiny_config):
     windows = tiny_windows(tiny_images)
-    gan = SongGAN(*tiny_configs("song"), data=windows)
+    gan = build_gan(tiny_config("song"), windows)
     rolls, velocities = gan.sample_with_velocities(5, rng=np.random.default_rng(0))
     assert rolls.shape == velocities.shape == (5, 25, 256)
     assert np.all((velocities > 0) == (rolls < 0))
     assert set(np.unique(velocities[velocities > 0])) <= {76, 89, 102}
 
 
-def test_sampling_without_roles_draws_those_of_training_windows(tiny_images, tiny_configs):
+def test_sampling_without_roles_draws_those_of_training_windows(tiny_images, tiny_config):
     windows = tiny_windows(tiny_images)
-    gan = SongGAN(*tiny_configs("song"), data=windows)
+    gan = build_gan(tiny_config("song"), windows)
     z = gan.latents(50, np.random.default_rng(0))
     roles = z[:, -24:].reshape(50, 3, 8).argmax(axis=1)
     known = {tuple(r) for r in windows.roles}

@@ -2,13 +2,14 @@
 import numpy as np
 import pytest
 
-from drumroll.dataset import Windows
-from drumroll.models.song import SongConfig, SongGAN
+from drumroll.midi_in import DrumRoll
+from drumroll.models import build_gan
+from drumroll.models.song import SongConfig
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
                                  fit_primer, form_text, parse_form, plan_latents, primer_bars,
                                  section_roles, write_song)
-from drumroll.midi_in import DrumRoll
+from drumroll.windows import Windows
 
 STATS = {"section_lengths": [1, 4, 8, 8, 16], "returns": 0.5,
          "role_transitions": [[0.9, 0.1, 0.0], [0.2, 0.6, 0.2], [0.8, 0.2, 0.0]],
@@ -21,7 +22,7 @@ def gan(tiny_images):
     roles = np.random.default_rng(0).choice(3, (16, 8)).astype(np.int8)
     windows = Windows(images=images, velocities=np.where(images == 0, 89, 0).astype(np.uint8),
                       usual=np.full(16, 89), roles=roles, form=STATS)
-    return SongGAN(SongConfig(latent=6, bar_noise=3, width=4), data=windows)
+    return build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
 
 
 def test_a_form_is_letters_and_bar_counts():
@@ -81,7 +82,7 @@ def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan)
     roles = section_roles(sections, STATS, np.random.default_rng(2))
     latents, spans = plan_latents(gan, sections, roles, np.random.default_rng(3))
     assert spans == [(0, 8), (8, 8), (16, 8)]
-    size = gan.model.latent
+    size = gan.config.latent
     assert np.array_equal(latents[0, :size], latents[2, :size])
     assert not np.array_equal(latents[0, :size], latents[1, :size])
     assert not np.array_equal(latents[0, size:size + 24], latents[2, size:size + 24])
@@ -90,7 +91,7 @@ def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan)
 def test_bar_noise_repeats_every_four_bars_inside_a_section(gan):
     sections = parse_form("A8")
     latents, _ = plan_latents(gan, sections, np.zeros(8, np.int8), np.random.default_rng(4))
-    noise = latents[0, gan.model.latent:gan.model.latent + 3 * 8].reshape(3, 8)
+    noise = latents[0, gan.config.latent:gan.config.latent + 3 * 8].reshape(3, 8)
     assert np.array_equal(noise[:, :4], noise[:, 4:]) and not np.array_equal(noise[:, 0],
                                                                              noise[:, 1])
 

@@ -15,7 +15,7 @@ from drumroll.dataset import dataset_from_rolls, save_dataset
 from drumroll.midi_in import DrumRoll
 from drumroll.cli import UserError
 from drumroll.format import LOWEST_NOTE, NOTE_NAMES
-from drumroll.models import DrumGAN, load_gan
+from drumroll.models import ARCHITECTURES, load_gan
 from drumroll.models.bars import BarGAN
 from drumroll.training import (TrainingDiverged, checkpoint_paths, choose_holdout,
                                latest_checkpoint, load_run, train)
@@ -32,9 +32,9 @@ def assert_same_weights(a, b):
         np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
 
 
-def test_a_run_writes_checkpoints_sample_grids_history_and_config(tmp_path, tiny_configs,
+def test_a_run_writes_checkpoints_sample_grids_history_and_config(tmp_path, tiny_config,
                                                                   tiny_images, quiet):
-    train(*tiny_configs(), tiny_images(), tmp_path, log=quiet)
+    train(tiny_config(), tiny_images(), tmp_path, log=quiet)
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz",
                                                             "step_0000004.npz"]
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
@@ -44,9 +44,9 @@ def test_a_run_writes_checkpoints_sample_grids_history_and_config(tmp_path, tiny
     assert [int(row["iteration"]) for row in rows] == [1, 2, 3, 4]
 
 
-def test_each_sample_grid_has_a_labelled_picture_of_its_samples(tmp_path, tiny_configs,
+def test_each_sample_grid_has_a_labelled_picture_of_its_samples(tmp_path, tiny_config,
                                                                tiny_images, quiet, rows):
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     root = ET.fromstring((tmp_path / "samples" / "step_0000002.svg").read_bytes())
     texts = {e.get("class"): [] for e in root.iter()}
     for element in root.iter():
@@ -56,82 +56,82 @@ def test_each_sample_grid_has_a_labelled_picture_of_its_samples(tmp_path, tiny_c
     assert texts["heading"] == [f"{tmp_path}: 8 samples at iteration 2"]
 
 
-def test_config_json_shows_the_resolved_configuration(tmp_path, tiny_configs, tiny_images,
+def test_config_json_shows_the_resolved_configuration(tmp_path, tiny_config, tiny_images,
                                                       quiet, rows):
-    train(*tiny_configs(), tiny_images(), tmp_path, log=quiet)
+    train(tiny_config(), tiny_images(), tmp_path, log=quiet)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["arch"] == "bars"
-    assert config["model"]["rows"] == rows
-    assert config["train"]["beta2"] == 0.9 and config["train"]["data_digest"]
+    assert config["config"]["rows"] == rows
+    assert config["config"]["beta2"] == 0.9 and config["config"]["data_digest"]
 
 
-def test_the_same_seed_gives_identical_weights(tmp_path, tiny_configs, tiny_images, quiet):
-    a = train(*tiny_configs(), tiny_images(), tmp_path / "a", log=quiet)
-    b = train(*tiny_configs(), tiny_images(), tmp_path / "b", log=quiet)
+def test_the_same_seed_gives_identical_weights(tmp_path, tiny_config, tiny_images, quiet):
+    a = train(tiny_config(), tiny_images(), tmp_path / "a", log=quiet)
+    b = train(tiny_config(), tiny_images(), tmp_path / "b", log=quiet)
     assert_same_weights(a, b)
 
 
-def test_another_seed_gives_other_weights(tmp_path, tiny_configs, tiny_images, quiet):
-    a = train(*tiny_configs(), tiny_images(), tmp_path / "a", log=quiet)
-    b = train(*tiny_configs(seed=4), tiny_images(), tmp_path / "b", log=quiet)
+def test_another_seed_gives_other_weights(tmp_path, tiny_config, tiny_images, quiet):
+    a = train(tiny_config(), tiny_images(), tmp_path / "a", log=quiet)
+    b = train(tiny_config(seed=4), tiny_images(), tmp_path / "b", log=quiet)
     assert not np.array_equal(a.G.state_dict()["bar_codes.0.W"], b.G.state_dict()["bar_codes.0.W"])
 
 
 def test_a_killed_and_resumed_run_ends_with_the_weights_of_a_straight_run(
-        tmp_path, tiny_configs, tiny_images, quiet):
-    configs = tiny_configs(iterations=6)
-    straight = train(*configs, tiny_images(), tmp_path / "straight", log=quiet)
+        tmp_path, tiny_config, tiny_images, quiet):
+    config = tiny_config(iterations=6)
+    straight = train(config, tiny_images(), tmp_path / "straight", log=quiet)
     # killed after 3 iterations: the checkpoint at 2 survives, iteration 3 is lost
-    train(*configs, tiny_images(), tmp_path / "resumed", log=quiet, stop_after=3)
-    resumed = train(*configs, tiny_images(), tmp_path / "resumed", resume=True, log=quiet)
+    train(config, tiny_images(), tmp_path / "resumed", log=quiet, stop_after=3)
+    resumed = train(config, tiny_images(), tmp_path / "resumed", resume=True, log=quiet)
     assert resumed.step == straight.step == 6
     assert_same_weights(straight, resumed)
     np.testing.assert_array_equal(resumed.opt_G.m["bar_codes.0.W"],
                                   straight.opt_G.m["bar_codes.0.W"])
 
 
-def test_starting_over_a_finished_run_without_resume_is_refused(tmp_path, tiny_configs,
+def test_starting_over_a_finished_run_without_resume_is_refused(tmp_path, tiny_config,
                                                                 tiny_images, quiet):
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     with pytest.raises(Exception, match="--resume"):
-        train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+        train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
-        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
-    real_update = BarGAN.update
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
+    real_step = BarGAN.train_step
 
-    def update_that_diverges(self, data):
-        stats = real_update(self, data)
-        if self.step == 2:       # the third iteration
+    def step_that_diverges(self, data):
+        stats = real_step(self, data)
+        if self.step == 3:       # the third iteration
             stats["d_loss"] = float("nan")
         return stats
 
-    monkeypatch.setattr(BarGAN, "update", update_that_diverges)
+    monkeypatch.setattr(BarGAN, "train_step", step_that_diverges)
     with pytest.raises(TrainingDiverged, match="iteration 3.*step_0000002.npz"):
-        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
+        train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet)
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
 
 
-def test_resuming_on_other_training_data_is_refused(tmp_path, tiny_configs, tiny_images, quiet):
-    train(*tiny_configs(iterations=2), tiny_images(seed=0), tmp_path, log=quiet)
+def test_resuming_on_other_training_data_is_refused(tmp_path, tiny_config, tiny_images, quiet):
+    train(tiny_config(iterations=2), tiny_images(seed=0), tmp_path, log=quiet)
     with pytest.raises(UserError, match="this run was trained with other training windows "
                                         r"\(another dataset or --holdout\)"):
-        train(*tiny_configs(iterations=4), tiny_images(seed=1), tmp_path, resume=True, log=quiet)
+        train(tiny_config(iterations=4), tiny_images(seed=1), tmp_path, resume=True, log=quiet)
 
 
-def test_resuming_with_another_seed_names_both_seeds_in_english(tmp_path, tiny_configs,
+def test_resuming_with_another_seed_names_both_seeds_in_english(tmp_path, tiny_config,
                                                                 tiny_images, quiet):
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     with pytest.raises(UserError, match="this run was trained with seed 3, not 4; train into "
                                         "another folder"):
-        train(*tiny_configs(iterations=4, seed=4), tiny_images(), tmp_path, resume=True,
+        train(tiny_config(iterations=4, seed=4), tiny_images(), tmp_path, resume=True,
               log=quiet)
 
 
-def test_resuming_a_finished_run_changes_nothing(tmp_path, tiny_configs, tiny_images, quiet):
-    done = train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
-    again = train(*tiny_configs(iterations=2), tiny_images(), tmp_path, resume=True, log=quiet)
+def test_resuming_a_finished_run_changes_nothing(tmp_path, tiny_config, tiny_images, quiet):
+    done = train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
+    again = train(tiny_config(iterations=2), tiny_images(), tmp_path, resume=True, log=quiet)
     assert again.step == 2
     assert_same_weights(done, again)
 
@@ -160,9 +160,9 @@ def test_train_gan_script_holds_out_songs_and_trains(tmp_path, capsys, write_tin
                       "--iterations", "2", "--batch", "4", "--latent", "6")
     assert code == 0
     loaded = load_gan(checkpoint_paths(tmp_path / "run")[-1])
-    assert loaded.step == 2 and loaded.model.latent == 6
-    assert len(loaded.train_config.holdout_songs) == 1
-    assert "held out: " + loaded.train_config.holdout_songs[0] in capsys.readouterr().out
+    assert loaded.step == 2 and loaded.config.latent == 6
+    assert len(loaded.config.holdout_songs) == 1
+    assert "held out: " + loaded.config.holdout_songs[0] in capsys.readouterr().out
 
 
 def test_train_gan_script_refuses_an_option_the_network_does_not_have(tmp_path, capsys,
@@ -170,9 +170,21 @@ def test_train_gan_script_refuses_an_option_the_network_does_not_have(tmp_path, 
     write_tiny_dataset(tmp_path / "data.npz")
     code = run_script("--data", str(tmp_path / "data.npz"), "--arch", "original",
                       "--width", "8", "--out", str(tmp_path / "run"))
-    assert code == 1
-    assert capsys.readouterr().err.strip() == \
-        "error: --width: the original network has no such option"
+    assert code == 2                                  # a usage error, as argparse's own
+    assert capsys.readouterr().err.strip().endswith(
+        "error: --width: the original network has no such option")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("option,value,problem", [
+    ("--batch", "0", "--batch 0: must be at least 1"),
+    ("--lr", "0", "--lr 0.0: must be more than 0"),
+    ("--instance-noise", "nan", "--instance-noise nan: must be a finite number"),
+    ("--holdout", "1", "--holdout 1.0: must be at most 0.99")])
+def test_train_gan_script_refuses_a_setting_outside_its_limits(tmp_path, capsys, option, value,
+                                                               problem):
+    code = run_script(option, value, "--out", str(tmp_path / "run"))
+    assert code == 2 and capsys.readouterr().err.strip().endswith(f"error: {problem}")
 
 
 def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys):
@@ -185,8 +197,8 @@ def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys
 # ---------------------------------------------------------------- finding a run's checkpoint
 
 def test_the_newest_checkpoint_is_found_from_the_run_its_checkpoints_folder_or_the_file(
-        tmp_path, tiny_configs, tiny_images, quiet):
-    train(*tiny_configs(), tiny_images(), tmp_path, log=quiet)
+        tmp_path, tiny_config, tiny_images, quiet):
+    train(tiny_config(), tiny_images(), tmp_path, log=quiet)
     newest = tmp_path / "checkpoints" / "step_0000004.npz"
     assert latest_checkpoint(tmp_path) == newest
     assert latest_checkpoint(tmp_path / "checkpoints") == newest
@@ -199,9 +211,9 @@ def test_a_folder_without_checkpoints_says_what_to_give(tmp_path):
         latest_checkpoint(tmp_path)
 
 
-def test_loading_a_run_that_has_not_finished_warns_with_its_step(tmp_path, tiny_configs,
+def test_loading_a_run_that_has_not_finished_warns_with_its_step(tmp_path, tiny_config,
                                                                  tiny_images, quiet):
-    train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet, stop_after=3)
+    train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet, stop_after=3)
     warnings = []
     gan, path = load_run(tmp_path, warn=warnings.append)
     assert gan.step == 2
@@ -209,8 +221,8 @@ def test_loading_a_run_that_has_not_finished_warns_with_its_step(tmp_path, tiny_
                         "model may not have learned much yet"]
 
 
-def test_loading_a_finished_run_warns_of_nothing(tmp_path, tiny_configs, tiny_images, quiet):
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+def test_loading_a_finished_run_warns_of_nothing(tmp_path, tiny_config, tiny_images, quiet):
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     warnings = []
     load_run(tmp_path, warn=warnings.append)
     assert warnings == []
@@ -228,53 +240,53 @@ def other_process():
 
 
 def test_a_running_trainings_lock_refuses_a_second_training_naming_its_pid(
-        tmp_path, other_process, tiny_configs, tiny_images, quiet):
+        tmp_path, other_process, tiny_config, tiny_images, quiet):
     (tmp_path / "lock").write_text(f"{other_process}\n")
     with pytest.raises(UserError, match=f"another training \\(pid {other_process}\\) is using "
                                         "this run folder"):
-        train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+        train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     assert checkpoint_paths(tmp_path) == []
     assert (tmp_path / "lock").read_text() == f"{other_process}\n"      # not taken over
 
 
-def test_a_lock_left_by_a_dead_process_is_taken_over_with_a_note(tmp_path, tiny_configs,
+def test_a_lock_left_by_a_dead_process_is_taken_over_with_a_note(tmp_path, tiny_config,
                                                                  tiny_images):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (tmp_path / "lock").write_text(f"{dead.pid}\n")
     notes = []
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=notes.append)
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=notes.append)
     assert f"{tmp_path}: taking over the lock of pid {dead.pid}, which is no longer running" \
         in notes
     assert len(checkpoint_paths(tmp_path)) == 1
 
 
 def test_the_lock_holds_the_training_process_id_and_is_gone_when_it_ends(
-        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
     seen = []
-    real_update = BarGAN.update
+    real_step = BarGAN.train_step
 
-    def update_looking_at_the_lock(self, data):
+    def step_looking_at_the_lock(self, data):
         seen.append((tmp_path / "lock").read_text())
-        return real_update(self, data)
+        return real_step(self, data)
 
-    monkeypatch.setattr(BarGAN, "update", update_looking_at_the_lock)
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+    monkeypatch.setattr(BarGAN, "train_step", step_looking_at_the_lock)
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     assert seen == [f"{os.getpid()}\n"] * 2
     assert not (tmp_path / "lock").exists()
 
 
-def test_a_failed_training_releases_the_lock(tmp_path, tiny_configs, tiny_images, quiet):
-    train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+def test_a_failed_training_releases_the_lock(tmp_path, tiny_config, tiny_images, quiet):
+    train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     with pytest.raises(UserError, match="already holds a run"):
-        train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
+        train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     assert not (tmp_path / "lock").exists()
 
 
 # ------------------------------------------------------------------ stopping on the way
 
 def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(
-        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
     real_savez = np.savez
 
     def savez_on_a_disk_that_fills_up(handle, **arrays):
@@ -285,28 +297,30 @@ def test_a_full_disk_at_a_checkpoint_is_one_line_and_keeps_the_last_good_one(
     monkeypatch.setattr(np, "savez", savez_on_a_disk_that_fills_up)
     with pytest.raises(UserError, match=r"step_0000004\.npz: cannot save the checkpoint \(No space "
                                         r"left on device\); last good checkpoint: .*step_0000002"):
-        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
+        train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet)
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["step_0000002.npz"]  # no temp file
     assert load_gan(tmp_path / "checkpoints" / "step_0000002.npz").step == 2
 
 
 def interrupt_at_iteration_3(monkeypatch):
-    real_step = DrumGAN.train_step
+    """Every network's training step raises KeyboardInterrupt at its third iteration."""
+    def until_ctrl_c(real_step):
+        def step(self, data):
+            if self.step == 2:
+                raise KeyboardInterrupt
+            return real_step(self, data)
+        return step
 
-    def step_until_ctrl_c(self, data):
-        if self.step == 2:
-            raise KeyboardInterrupt
-        return real_step(self, data)
-
-    monkeypatch.setattr(DrumGAN, "train_step", step_until_ctrl_c)
+    for gan_class in ARCHITECTURES.values():
+        monkeypatch.setattr(gan_class, "train_step", until_ctrl_c(gan_class.train_step))
 
 
 def test_ctrl_c_says_where_training_stopped_and_which_checkpoint_it_resumes_from(
-        tmp_path, monkeypatch, tiny_configs, tiny_images):
+        tmp_path, monkeypatch, tiny_config, tiny_images):
     interrupt_at_iteration_3(monkeypatch)
     notes = []
     with pytest.raises(KeyboardInterrupt):
-        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=notes.append)
+        train(tiny_config(iterations=6), tiny_images(), tmp_path, log=notes.append)
     assert notes[-1] == (f"{tmp_path}: stopped at iteration 2 of 6; last good checkpoint: "
                          f"{tmp_path / 'checkpoints' / 'step_0000002.npz'} "
                          "(resuming continues from there)")
@@ -360,7 +374,7 @@ def test_train_gan_records_the_median_tempo_and_lowest_note_of_its_data(tmp_path
     assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
                       "--iterations", "1", "--batch", "4", "--latent", "6", "--holdout", "0") == 0
     gan = load_gan(checkpoint_paths(tmp_path / "run")[-1])
-    assert gan.train_config.tempo == 135.0 and gan.model.lowest_note == 35
+    assert gan.config.tempo == 135.0 and gan.config.lowest_note == 35
 
 
 def test_train_gan_refuses_windows_the_networks_cannot_take_naming_the_option(tmp_path, capsys):
@@ -377,3 +391,41 @@ def test_train_gan_refuses_a_dataset_of_other_note_rows_naming_the_option(tmp_pa
     save_dataset(tmp_path / "data.npz", dataset_from_rolls(songs, num_rows=5))
     assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run")) == 1
     assert "5 note rows (midi2img --notes)" in capsys.readouterr().err
+
+
+def chain_to_the_first_product_of_ds_backward(argv):
+    """Run train_gan.main(argv) and return the functions called from main down to the first
+    matrix product of the discriminator's backward pass (its output layer's weight gradient),
+    as [(file name, function name)], main excluded."""
+    from gan_numpy.layers import Dense
+    found = []
+
+    def watch(frame, event, arg):
+        if (event == "call" and not found and frame.f_code is Dense.backward.__code__
+                and frame.f_locals["self"].out_features == 1):
+            chain = []
+            while frame.f_code is not train_gan.main.__code__:
+                chain.append((os.path.relpath(frame.f_code.co_filename), frame.f_code.co_name))
+                frame = frame.f_back
+            found.append(chain[::-1])
+
+    sys.setprofile(watch)
+    try:
+        train_gan.main(argv)
+    finally:
+        sys.setprofile(None)
+    return found[0]
+
+
+def test_one_iteration_reaches_a_discriminator_product_in_nine_calls_through_six_files(
+        tmp_path, write_tiny_dataset, capsys):
+    write_tiny_dataset(tmp_path / "data.npz")
+    chain = chain_to_the_first_product_of_ds_backward(
+        ["--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+         "--iterations", "1", "--batch", "4", "--width", "4", "--latent", "6", "--bar-noise", "3"])
+    assert [name for _, name in chain][:4] == ["train", "train_loop", "train_step", "train_step"]
+    assert chain[-1] == ("gan_numpy/layers.py", "backward")
+    assert len(chain) <= 9
+    files = {"train_gan.py"} | {path for path, _ in chain}
+    assert files == {"train_gan.py", "drumroll/training.py", "drumroll/models/song.py",
+                     "gan_numpy/gan.py", "gan_numpy/layers.py"}

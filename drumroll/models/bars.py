@@ -14,32 +14,13 @@ import dataclasses
 import numpy as np
 
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
-from drumroll.dataset import as_windows
-from drumroll.models.base import DrumGAN, ModelConfig
-from gan_numpy.gan import add_gradients, copy_gradients, discriminator_pass, generator_pass
+from drumroll.models.base import DrumGAN, RunConfig, TrainingSet, setting
+from drumroll.windows import as_windows
+from gan_numpy.gan import HINGE, train_step
 from gan_numpy.layers import (BatchNorm, Conv2D, ConvTranspose2D, Dense, Flatten, Layer,
-                              LeakyReLU, MinibatchStdDev, ReLU, Reshape, SpectralNorm, Tanh,
-                              channels_last)
-from gan_numpy.losses import accuracy, hinge_d_loss_fake, hinge_d_loss_real, hinge_g_loss
-from gan_numpy.network import Sequential
+                              LeakyReLU, MinibatchStdDev, ReLU, Reshape, Sequential,
+                              SpectralNorm, Tanh, channels_last)
 from gan_numpy.optim import EMA
-
-
-@dataclasses.dataclass
-class BarConfig(ModelConfig):
-    latent: int = 64              # global latent size
-    bar_noise: int = 32           # noise per bar, joined to each bar code
-    width: int = 64               # channels of the narrowest layers
-    bar_decoder: str = "dense"    # "dense" (knows each step's place in the bar) or
-                                  # "conv" (three stride-2 transposed convs, as findings.md)
-    ema_decay: float = 0.999      # EMA of G's weights for sampling
-    rotate_bars: bool = True      # augment real windows by rotating whole bars
-    instance_noise: float = 0.0   # std of noise added to D's inputs, fading to 0 over the run
-
-    def __post_init__(self):
-        if self.bar_decoder not in BAR_DECODERS:
-            raise ValueError(f"bar_decoder must be one of {sorted(BAR_DECODERS)}, "
-                             f"got {self.bar_decoder!r}")
 
 
 # ------------------------------------------------------------------------------ generator
@@ -75,6 +56,21 @@ def conv_bar_decoder(config, inputs, rows, rng, head=None):
 
 
 BAR_DECODERS = {"dense": dense_bar_decoder, "conv": conv_bar_decoder}
+
+
+@dataclasses.dataclass
+class BarConfig(RunConfig):
+    """A run of the bar GAN: RunConfig's settings and these."""
+    bar_noise: int = setting(32, "noise values per bar, joined to each bar code", low=1)
+    width: int = setting(64, "channels of the narrowest layers", low=1)
+    bar_decoder: str = setting(
+        "dense", "how a bar code becomes 32 steps: dense (every step of a bar has weights of "
+        "its own) or conv (three stride-2 transposed convolutions)", choices=tuple(BAR_DECODERS))
+    ema_decay: float = setting(0.999, "decay of the moving average of G's weights that "
+                                      "sampling uses", low=0, high=0.99999)
+    rotate_bars: bool = setting(True, "augment real windows by rotating them by whole bars")
+    instance_noise: float = setting(0.0, "std of noise added to D's inputs, fading to 0 over "
+                                         "the run", low=0, high=10)
 
 
 def bars_into_batch(joined):
@@ -231,82 +227,70 @@ def rotate_windows(windows, shifts):
 class BarGAN(DrumGAN):
     arch = "bars"
     Config = BarConfig
-    TRAINING = dict(iterations=3000, batch=64, lr=2e-4, beta1=0.0, beta2=0.9)
     Generator = BarGenerator
 
-    def __init__(self, model=None, train=None, data=None):
-        super().__init__(model, train, data)
-        self.ema = EMA(self.G, self.model.ema_decay)
+    def __init__(self, config=None, windows=None):
+        super().__init__(config, windows)
+        self.ema = EMA(self.G, self.config.ema_decay)
         # a generator of the same shape to sample with the averaged weights; they
         # overwrite its own at every sample() call, so its initial weights never matter
-        self.ema_generator = self.Generator(self.model, rng=0)
+        self.ema_generator = self.Generator(self.config, rng=0)
 
     def build(self, rng):
-        return self.Generator(self.model, rng), BarAwareDiscriminator(self.model, rng)
+        return self.Generator(self.config, rng), BarAwareDiscriminator(self.config, rng)
 
     @property
     def latent_size(self):
         """Length of one latent vector: the global latent, then the bar noises."""
-        return self.model.latent + self.model.bar_noise * WINDOW_BARS
+        return self.config.latent + self.config.bar_noise * WINDOW_BARS
 
     def prepare_data(self, windows):
         unit = pixels_to_unit(as_windows(windows).images)            # (N, 25, 256)
-        return channels_last(unit[:, self.model.rows, None, :])      # (N, R, 1, 256)
+        return TrainingSet(channels_last(unit[:, self.config.rows, None, :]))  # (N, R, 1, 256)
 
     def to_rolls(self, output):
         rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
-        rolls[:, self.model.rows] = output[:, :, 0, :]
+        rolls[:, self.config.rows] = output[:, :, 0, :]
         return rolls
 
-    def update(self, data):
-        """Hinge loss; one D step on a real and a generated batch, one G step; EMA update."""
-        batch = self.train_config.batch
-        real = data[self.rng.integers(0, len(data), batch)]
-        if self.model.rotate_bars:
-            real = self.rotate_bars(real)
-        fake = self.G.forward(self.latents(batch))
-        d_stats = self.discriminator_step(real, fake)
-        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch), hinge_g_loss,
-                                   augment=self.with_noise)
-        self.opt_G.step()
+    def train_step(self, data):
+        """A batch of real windows rotated by whole bars; one D and one G update with the hinge
+        loss (gan_numpy.gan.train_step); the EMA of G follows."""
+        batch = self.config.batch
+        real = data.x[data.draw(self.rng, batch)]
+        if self.config.rotate_bars:
+            real, _ = self.rotate_bars(real)
+        stats = train_step(self.G, self.D, self.opt_G, self.opt_D, real, self.latents(batch),
+                           self.latents(batch), HINGE, augment=self.instance_noise())
         self.ema.update()
-        return {**d_stats, "g_loss": g_loss}
+        self.step += 1
+        return stats
 
-    def discriminator_step(self, real, fake):
-        """One hinge-loss step of D on a real and a generated batch -> its loss and accuracies.
-
-        Real and fake go through D separately so the minibatch deviation sees one kind; the
-        two batches' gradients are added before Adam's step.
-        """
-        loss_real, logits_real = discriminator_pass(self.D, self.with_noise(real),
-                                                    hinge_d_loss_real)
-        real_grads = copy_gradients(self.D)
-        loss_fake, logits_fake = discriminator_pass(self.D, self.with_noise(fake),
-                                                    hinge_d_loss_fake)
-        add_gradients(self.D, real_grads)
-        self.opt_D.step()
-        return {"d_loss": loss_real + loss_fake, "d_real_acc": accuracy(logits_real, 1),
-                "d_fake_acc": accuracy(logits_fake, 0)}
-
-    def with_noise(self, x):
-        """x plus Gaussian instance noise whose std fades linearly to 0 over the run.
+    def instance_noise(self):
+        """The function adding instance noise to D's inputs (None when there is none):
+        Gaussian noise whose std fades linearly to 0 over the run.
 
         Real rolls are exactly -1 or +1; a generator unsure about a rare hit outputs values in
         between, which D can spot without judging the music. Noise blurs that tell early on.
         """
-        fade = max(0.0, 1.0 - self.step / self.train_config.iterations)
-        sigma = self.model.instance_noise * fade
+        fade = max(0.0, 1.0 - self.step / self.config.iterations)
+        sigma = self.config.instance_noise * fade
         if sigma == 0:
-            return x
-        return x + (sigma * self.rng.standard_normal(x.shape)).astype(x.dtype)
+            return None
+        return lambda x: x + (sigma * self.rng.standard_normal(x.shape)).astype(x.dtype)
 
-    def rotate_bars(self, windows):
-        """Rotate each window (N, R, 1, 256) by a random number of whole bars.
+    def rotate_bars(self, windows, roles=None):
+        """Rotate each window (N, C, 1, 256), and its roles (N, 8) when given, by a random
+        number of whole bars -> (windows, roles or None).
 
         Windows already start at every bar of a song; rotating adds new orders of the same
         bars, so D cannot simply remember whole windows and G has less reason to copy them.
         """
-        return rotate_windows(windows, self.rng.integers(0, WINDOW_BARS, len(windows)))
+        shift = self.rng.integers(0, WINDOW_BARS, len(windows))                     # (N,)
+        if roles is not None:
+            bars = (np.arange(WINDOW_BARS)[None, :] + shift[:, None]) % WINDOW_BARS
+            roles = np.take_along_axis(roles, bars, axis=1)
+        return rotate_windows(windows, shift), roles
 
     def sampling_generator(self):
         return self.ema.copy_to(self.ema_generator)

@@ -1,35 +1,155 @@
-"""What every drum GAN shares: its two configurations, sampling, checkpoints, the step counter.
+"""What every drum GAN shares: its configuration, sampling, checkpoints, the step counter.
 
-A drum GAN is described by two dataclasses, both saved in every checkpoint:
-
-* its model configuration (one dataclass per architecture, subclassing ModelConfig): what the
-  networks look like and how they learn, e.g. latent size, width, augmentation;
-* the run configuration, TrainConfig: how long, how fast, which seed, which data. Its
-  optimizer settings default to the architecture's own (`DrumGAN.TRAINING`).
+A run is described by ONE dataclass per architecture, saved in every checkpoint: RunConfig
+here holds what every run has (how long and how fast it trains, its seed, and what is read
+from the training data), and each architecture subclasses it with its networks' sizes and its
+own defaults. A setting with help text is a train_gan.py option: the command line is built
+from these dataclasses (`options`), so each default, limit and help text is written once.
+Settings without help text are read from the training data, in one place: `with_data`.
 
 An architecture is one subclass of DrumGAN that says how to build G and D (`build`), how
-training rolls are laid out for its networks (`prepare_data`, `to_rolls`), the size of one
-latent vector and one training iteration (`update`). Everything else lives here.
+training windows are laid out for its networks (`prepare_data` -> TrainingSet, `to_rolls`),
+the size of one latent vector, and one training iteration (`train_step`). Everything else
+lives here.
 """
 import dataclasses
+import hashlib
 import math
+import typing
 
 import numpy as np
 
-from drumroll.dataset import as_windows, used_rows
 from drumroll.format import LOWEST_NOTE, NUM_ROWS
+from drumroll.windows import as_windows, used_rows
 from gan_numpy.checkpoint import restore, rng_state, save_checkpoint, set_rng_state
 from gan_numpy.optim import Adam
 
-CHECKPOINT_FORMAT = "drumgan-checkpoint-2"
-SAMPLING_BATCH = 64     # batch norm uses the statistics of the sampling batch: never fewer
+CHECKPOINT_FORMAT = "drumgan-checkpoint-3"
+MIN_SAMPLING_BATCH = 64  # batch norm uses the statistics of the sampling batch: never fewer
+SAMPLING_BATCH = 256     # windows sampled at once: memory stays flat for any number of them
 MAX_PARAMETERS = 50_000_000   # 200 MB of weights, about 1 GB with gradients, Adam and the EMA;
                               # the default networks have 1 to 2.5 million
 
 
 class ModelTooLarge(ValueError):
-    """A model configuration whose networks would be too large to build."""
+    """A configuration whose networks would be too large to build."""
 
+
+def setting(default, help, low=None, high=None, above=None, choices=None):
+    """A field of a run configuration that is also a train_gan.py option.
+
+    help: the option's help text; low / high: the smallest / largest value allowed, above: a
+    bound the value must exceed; choices: the values allowed (e.g. the bar decoders).
+    """
+    limits = {"low": low, "high": high, "above": above, "choices": choices}
+    return dataclasses.field(default=default, metadata={
+        "help": help, **{key: value for key, value in limits.items() if value is not None}})
+
+
+def from_data(default=None):
+    """A field read from the training data (see RunConfig.with_data), never an option."""
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default))
+    return dataclasses.field(default=default)
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """A run's configuration: what every drum GAN has. Architectures subclass it with their
+    networks' settings and override the defaults they need (a plain `batch: int = 128` keeps
+    the help text and limits given here)."""
+    # how the run trains
+    iterations: int = setting(3000, "total training iterations", low=1)
+    batch: int = setting(64, "batch size", low=1)
+    lr: float = setting(2e-4, "Adam learning rate", above=0)
+    beta1: float = setting(0.0, "Adam's beta1 (momentum)", low=0, high=0.999)
+    beta2: float = setting(0.9, "Adam's beta2", low=0, high=0.9999)
+    seed: int = setting(0, "random seed: initial weights, batches and latents", low=0)
+    holdout: float = setting(0.25, "share of songs kept out of training for evaluation "
+                                   "(0 trains on every song)", low=0, high=0.99)
+    sample_every: int = setting(100, "iterations between sample grids", low=1)
+    checkpoint_every: int = setting(250, "iterations between checkpoints", low=1)
+    # the networks
+    latent: int = setting(64, "size of the latent vector G starts from (the song and bar "
+                              "models: the global latent, beside the bar noise)", low=1)
+    # read from the training data (with_data)
+    rows: list = from_data(list(range(NUM_ROWS)))   # drum rows the training data uses; rows
+                                        # outside them are blank in every output
+    lowest_note: int = from_data(LOWEST_NOTE)   # the MIDI note of row 0, as the dataset was cut
+    holdout_songs: list = from_data([])  # the songs kept out of training
+    data_digest: str = from_data()      # fingerprint of the training windows, checked on resume
+    tempo: float = from_data()          # median tempo of the training songs: generation's default
+
+    def __post_init__(self):
+        check_settings(self)
+
+    def with_data(self, windows):
+        """A copy with every setting that comes from the training windows filled in: the one
+        place a configuration is derived from the data. Architectures add their own."""
+        windows = as_windows(windows)
+        return dataclasses.replace(
+            self, rows=used_rows(windows.images), lowest_note=windows.lowest_note,
+            holdout_songs=list(windows.held_out), data_digest=data_digest(windows.images),
+            tempo=windows.tempo)
+
+
+def data_digest(images):
+    """A short fingerprint of the training windows, so a run is never resumed on other data."""
+    return hashlib.sha1(np.ascontiguousarray(images).tobytes()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------- options and their limits
+
+def options(config_class):
+    """{name: field} of a configuration's settings that are options, in field order."""
+    return {field.name: field for field in dataclasses.fields(config_class)
+            if limits(config_class, field.name) is not None}
+
+
+def limits(config_class, name):
+    """The metadata (help, limits) of setting `name`: the nearest class in config_class's
+    ancestry that gives it help text (an override of a default keeps its parent's), or None
+    for a field read from the data."""
+    for cls in config_class.__mro__:
+        field = getattr(cls, "__dataclass_fields__", {}).get(name)
+        if field is not None and "help" in field.metadata:
+            return field.metadata
+    return None
+
+
+def setting_problem(config_class, name, value):
+    """Why `value` cannot be the setting `name` (a short phrase), or None when it can."""
+    meta = limits(config_class, name)
+    kind = typing.get_type_hints(config_class)[name]
+    if kind is bool:
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                kind is int and not float(value).is_integer()):
+            return f"must be {'a whole number' if kind is int else 'a number'}"
+        if not math.isfinite(value):
+            return "must be a finite number"
+    if "choices" in meta and value not in meta["choices"]:
+        return f"must be one of {', '.join(map(str, meta['choices']))}"
+    if "low" in meta and value < meta["low"]:
+        return f"must be at least {meta['low']:g}"
+    if "high" in meta and value > meta["high"]:
+        return f"must be at most {meta['high']:g}"
+    if "above" in meta and not value > meta["above"]:
+        return f"must be more than {meta['above']:g}"
+    return None
+
+
+def check_settings(config):
+    """ValueError naming the first setting of `config` outside its limits."""
+    for name in options(type(config)):
+        problem = setting_problem(type(config), name, getattr(config, name))
+        if problem:
+            raise ValueError(f"{name} {getattr(config, name)!r}: {problem}")
+    return config
+
+
+# ------------------------------------------------------------------------------ weights
 
 class CountingGenerator(np.random.Generator):
     """A numpy Generator that counts the random values drawn from it and stops at a budget.
@@ -62,62 +182,42 @@ class CountingGenerator(np.random.Generator):
 
 
 @dataclasses.dataclass
-class ModelConfig:
-    """Base of the architectures' model configurations."""
-    rows: list = None       # drum rows the training data uses (None: read from the data);
-                            # rows outside it are blank in every output
-    lowest_note: int = LOWEST_NOTE   # the MIDI note of row 0, as the dataset was cut
+class TrainingSet:
+    """Training windows in a model's own input layout (`prepare_data`), what train_step draws
+    its batches from."""
+    x: np.ndarray                 # (N, C, H, W) float32, the networks' input layout
+    roles: np.ndarray = None      # (N, 8) int8 role of every bar, for models told the roles
+    chance: np.ndarray = None     # (N,) chance of each window to be drawn; None: all alike
 
+    def __len__(self):
+        return len(self.x)
 
-@dataclasses.dataclass
-class TrainConfig:
-    """How a run trains. None means: the architecture's own default (DrumGAN.TRAINING)."""
-    iterations: int = None
-    batch: int = None
-    lr: float = None            # Adam
-    beta1: float = None
-    beta2: float = None
-    seed: int = 0
-    holdout_songs: list = dataclasses.field(default_factory=list)
-    data_digest: str = None     # fingerprint of the training windows, checked on resume
-    tempo: float = None         # median tempo of the training songs: generation's default
-    sample_every: int = 100     # iterations between sample grids
-    checkpoint_every: int = 250
-
-    def resolved(self, defaults):
-        """A copy with every None replaced by the value in `defaults` (a dict)."""
-        return dataclasses.replace(self, **{
-            name: value for name, value in defaults.items() if getattr(self, name) is None})
+    def draw(self, rng, batch):
+        """Indices of a batch of windows: `batch` draws with replacement, by chance."""
+        if self.chance is None:
+            return rng.integers(0, len(self.x), batch)
+        return rng.choice(len(self.x), batch, p=self.chance)
 
 
 class DrumGAN:
     """Generator, discriminator, their optimizers, the random stream and the step counter.
 
-    Subclasses set `arch` (the name in checkpoints and on the command line), `Config` (their
-    ModelConfig dataclass) and `TRAINING` (their defaults for TrainConfig's None fields).
+    Subclasses set `arch` (the name in checkpoints and on the command line) and `Config`
+    (their RunConfig dataclass).
     """
     arch = None
-    Config = ModelConfig
-    TRAINING = {}
+    Config = RunConfig
 
-    def __init__(self, model=None, train=None, data=None):
-        """data: the training Windows (or images), from which settings left None are read."""
-        model = model if model is not None else self.Config()
-        if model.rows is None:
-            rows = used_rows(as_windows(data).images) if data is not None else list(range(NUM_ROWS))
-            model = dataclasses.replace(model, rows=rows)
-        self.model = model
-        self.train_config = (train if train is not None else TrainConfig()).resolved(self.TRAINING)
-        self.rng = np.random.default_rng(self.train_config.seed)   # batches and latents
-        init = CountingGenerator([self.train_config.seed, 1], MAX_PARAMETERS)  # initial weights
+    def __init__(self, config=None, windows=None):
+        """config: the run's configuration, complete (see RunConfig.with_data); windows: the
+        training Windows, for models that keep something of them (the song model's roles)."""
+        self.config = config if config is not None else self.Config()
+        self.rng = np.random.default_rng(self.config.seed)          # batches and latents
+        init = CountingGenerator([self.config.seed, 1], MAX_PARAMETERS)  # initial weights
         self.G, self.D = self.build(init)
-        self.opt_G = Adam(self.G, *self.adam_settings())
-        self.opt_D = Adam(self.D, *self.adam_settings())
+        adam = (self.config.lr, self.config.beta1, self.config.beta2)
+        self.opt_G, self.opt_D = Adam(self.G, *adam), Adam(self.D, *adam)
         self.step = 0
-
-    def adam_settings(self):
-        config = self.train_config
-        return config.lr, config.beta1, config.beta2
 
     # ---- what an architecture defines
     def build(self, rng):
@@ -129,23 +229,19 @@ class DrumGAN:
         raise NotImplementedError
 
     def prepare_data(self, windows):
-        """Windows -> what `update` takes: the networks' input layout, float32 in [-1, 1]."""
+        """Windows -> TrainingSet: the networks' input layout, float32 in [-1, 1]."""
         raise NotImplementedError
 
     def to_rolls(self, output):
         """Generator output -> (N, 25, 256) float in [-1, 1]; unmodelled rows empty (+1)."""
         raise NotImplementedError
 
-    def update(self, data):
-        """One training iteration on data in the model layout -> dict of losses/accuracies."""
+    def train_step(self, data):
+        """One training iteration on a TrainingSet -> {'d_loss', 'g_loss', 'd_real_acc',
+        'd_fake_acc'}; counts the step."""
         raise NotImplementedError
 
     # ---- shared
-    def train_step(self, data):
-        stats = self.update(data)
-        self.step += 1
-        return stats
-
     def latents(self, n, rng=None):
         rng = self.rng if rng is None else rng
         return rng.standard_normal((n, self.latent_size), dtype=np.float32)
@@ -154,17 +250,17 @@ class DrumGAN:
         """The network samples come from (architectures with an EMA of G return that)."""
         return self.G
 
-    def sample(self, n, rng=None, batch=256):
+    def sample(self, n, rng=None):
         """n generated rolls (n, 25, 256) in [-1, 1] (hit = -1).
 
         Batch norm uses the statistics of the sampling batch, as in training, so samples are
-        drawn in batches of at least SAMPLING_BATCH even when fewer are asked for.
+        drawn in batches of at least MIN_SAMPLING_BATCH even when fewer are asked for.
         """
         generator = self.sampling_generator()
-        rng = np.random.default_rng(self.train_config.seed + 1) if rng is None else rng
+        rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         out = []
-        for start in range(0, n, batch):
-            size = max(min(batch, n - start), SAMPLING_BATCH)
+        for start in range(0, n, SAMPLING_BATCH):
+            size = max(min(SAMPLING_BATCH, n - start), MIN_SAMPLING_BATCH)
             out.append(self.to_rolls(generator.forward(self.latents(size, rng)))[:n - start])
         return np.concatenate(out)[:n]
 
@@ -175,7 +271,7 @@ class DrumGAN:
 
     def sample_fixed(self, n):
         """The same n latent points at every call: for grids showing training progress."""
-        return self.sample(n, rng=np.random.default_rng(self.train_config.seed + 2))
+        return self.sample(n, rng=np.random.default_rng(self.config.seed + 2))
 
     # ---- checkpoints
     def parts(self):
@@ -183,9 +279,8 @@ class DrumGAN:
         return {"G": self.G, "D": self.D, "opt_G": self.opt_G, "opt_D": self.opt_D}
 
     def describe(self):
-        """The JSON-serialisable description of this model and run (checkpoint, config.json)."""
-        return {"arch": self.arch, "model": dataclasses.asdict(self.model),
-                "train": dataclasses.asdict(self.train_config)}
+        """The JSON-serialisable description of this run (checkpoint, config.json)."""
+        return {"arch": self.arch, "config": dataclasses.asdict(self.config)}
 
     def save(self, path):
         arrays = {}

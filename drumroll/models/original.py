@@ -7,16 +7,20 @@ on 128 latents, as in the original notebook.
 import dataclasses
 
 from drumroll.format import NUM_ROWS, pixels_to_unit
-from drumroll.dataset import as_windows
-from drumroll.models.base import DrumGAN, ModelConfig
-from gan_numpy.gan import discriminator_pass, generator_pass
-from gan_numpy.layers import Conv2D, ConvTranspose2D, Dense, Flatten, LeakyReLU, Reshape, Tanh
-from gan_numpy.losses import accuracy, bce_with_logits
-from gan_numpy.network import Sequential
+from drumroll.models.base import DrumGAN, RunConfig, TrainingSet
+from drumroll.windows import as_windows
+from gan_numpy.gan import NON_SATURATING, train_step
+from gan_numpy.layers import (Conv2D, ConvTranspose2D, Dense, Flatten, LeakyReLU, Reshape,
+                              Sequential, Tanh)
 
 
 @dataclasses.dataclass
-class OriginalConfig(ModelConfig):
+class OriginalConfig(RunConfig):
+    """The original project's settings: Adam(2e-4, 0.5), batch 128, 6,000 iterations."""
+    iterations: int = 6000
+    batch: int = 128
+    beta1: float = 0.5
+    beta2: float = 0.999
     latent: int = 50
 
 
@@ -42,49 +46,33 @@ def original_discriminator(rng):
     )
 
 
-def real_loss(logits):
-    return bce_with_logits(logits, 1.0)
-
-
-def fake_loss(logits):
-    return bce_with_logits(logits, 0.0)
-
-
 class OriginalGAN(DrumGAN):
     arch = "original"
     Config = OriginalConfig
-    TRAINING = dict(iterations=6000, batch=128, lr=2e-4, beta1=0.5, beta2=0.999)
 
     def build(self, rng):
-        return original_generator(self.model, rng), original_discriminator(rng)
+        return original_generator(self.config, rng), original_discriminator(rng)
 
     @property
     def latent_size(self):
-        return self.model.latent
+        return self.config.latent
 
     def prepare_data(self, windows):
-        return pixels_to_unit(as_windows(windows).images)[:, None, :, :]   # (N, 1, 25, 256)
+        return TrainingSet(pixels_to_unit(as_windows(windows).images)[:, None, :, :])  # (N, 1, 25, 256)
 
     def to_rolls(self, output):
         rolls = output[:, 0].copy()                                  # (N, 25, 256)
-        unused = [row for row in range(NUM_ROWS) if row not in self.model.rows]
+        unused = [row for row in range(NUM_ROWS) if row not in self.config.rows]
         rolls[:, unused] = 1.0
         return rolls
 
-    def update(self, data):
-        """As the Keras notebook: D on half a batch of real, D on half of fake, G on a batch."""
-        half = self.train_config.batch // 2
-        real = data[self.rng.integers(0, len(data), half)]
-        loss_real, logits_real = discriminator_pass(self.D, real, real_loss)
-        self.opt_D.step()
-
-        fake = self.G.forward(self.latents(half))
-        loss_fake, logits_fake = discriminator_pass(self.D, fake, fake_loss)
-        self.opt_D.step()
-
-        # G learns through a frozen D: D's gradients are computed but never applied
-        g_loss, _ = generator_pass(self.G, self.D, self.latents(self.train_config.batch),
-                                   real_loss)
-        self.opt_G.step()
-        return {"d_loss": 0.5 * (loss_real + loss_fake), "g_loss": g_loss,
-                "d_real_acc": accuracy(logits_real, 1), "d_fake_acc": accuracy(logits_fake, 0)}
+    def train_step(self, data):
+        """As the Keras notebook: binary cross-entropy, D's update on half a batch of real rolls
+        and then (another optimizer step) on half a batch of generated ones, G's update on a
+        whole batch through D."""
+        half, batch = self.config.batch // 2, self.config.batch
+        real = data.x[data.draw(self.rng, half)]
+        stats = train_step(self.G, self.D, self.opt_G, self.opt_D, real, self.latents(half),
+                           self.latents(batch), NON_SATURATING, separate_d_updates=True)
+        self.step += 1
+        return stats

@@ -30,25 +30,34 @@ from drumroll import dynamics
 from drumroll.format import NUM_ROWS, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
                                   across_bar_layers, bars_into_batch, bars_into_window,
-                                  batch_into_bars, rotate_windows, window_into_bars)
-from drumroll.dataset import as_windows
-from drumroll.models.base import SAMPLING_BATCH
-from drumroll.phrases import CHANGE, FILL, ROLE_NAMES
-from gan_numpy.gan import generator_pass
-from gan_numpy.layers import (BatchNorm, Dense, Layer, ReLU, Reshape, as_rng, channels_last,
-                              init_weights)
-from gan_numpy.losses import hinge_g_loss
-from gan_numpy.network import Sequential
-
-ROLES = len(ROLE_NAMES)
+                                  batch_into_bars, window_into_bars)
+from drumroll.models.base import MIN_SAMPLING_BATCH, SAMPLING_BATCH, TrainingSet, from_data
+from drumroll.phrases import CHANGE, FILL, NUM_ROLES
+from drumroll.windows import as_windows
+from gan_numpy.gan import HINGE, train_step
+from gan_numpy.layers import (BatchNorm, Dense, Layer, ReLU, Reshape, Sequential, as_rng,
+                              channels_last, init_weights)
 
 
 @dataclasses.dataclass
 class SongConfig(BarConfig):
-    usual_velocity: int = 89      # the output's usual level: median of the training songs'
-    velocity_levels: list = None  # ratios to the usual level the drummer plays (from the data)
-    velocity_shares: list = None  # how often he plays each of them
-    form: dict = None             # how his songs are built (phrases.form_statistics)
+    """A run of the song model: the bar GAN's settings, and the drummer's dynamics and forms
+    read from the training data."""
+    usual_velocity: int = from_data(89)   # the output's usual level: median of the songs'
+    velocity_levels: list = from_data()   # ratios to the usual level the drummer plays
+    velocity_shares: list = from_data()   # how often he plays each of them
+    form: dict = from_data()              # how his songs are built (phrases.form_statistics)
+
+    def with_data(self, windows):
+        """RunConfig.with_data, and the drummer's velocity levels and song forms."""
+        config = super().with_data(windows)
+        if windows.velocities is not None:
+            levels, shares = dynamics.ratio_levels(windows.velocities, windows.usual)
+            config = dataclasses.replace(config, velocity_levels=levels, velocity_shares=shares,
+                                         usual_velocity=int(np.median(windows.usual)))
+        if windows.form is not None:
+            config = dataclasses.replace(config, form=windows.form)
+        return config
 
 
 # ------------------------------------------------------------------------------ layers
@@ -85,7 +94,7 @@ class HitsAndVelocities(Layer):
 def role_planes(roles):
     """Roles (N, 8) int -> one-hot (N, 3, 8) float32."""
     roles = np.asarray(roles)
-    return (roles[:, None, :] == np.arange(ROLES)[None, :, None]).astype(np.float32)
+    return (roles[:, None, :] == np.arange(NUM_ROLES)[None, :, None]).astype(np.float32)
 
 
 SEGMENTS = 4                # grooves one window can hold: its first and up to 3 changes
@@ -141,9 +150,9 @@ class SongGenerator(Layer):
             Dense(config.latent, wide * SEGMENTS, rng=rng),
             Reshape((wide, 1, SEGMENTS)), BatchNorm(wide), ReLU())  # (N, 2W, 1, SEGMENTS)
         self.across_bars = Sequential(WrapBars(),                      # (N, 2W+3, 1, 10)
-                                      *across_bar_layers(wide + ROLES, wide, rng, "valid"))
+                                      *across_bar_layers(wide + NUM_ROLES, wide, rng, "valid"))
         self.bar_decoder = BAR_DECODERS[config.bar_decoder](
-            config, wide + self.noise + ROLES, 2 * rows, rng, head=HitsAndVelocities())
+            config, wide + self.noise + NUM_ROLES, 2 * rows, rng, head=HitsAndVelocities())
 
     def sublayers(self):
         return [("groove_codes", self.groove_codes), ("across_bars", self.across_bars),
@@ -154,7 +163,7 @@ class SongGenerator(Layer):
         n, start = len(z), self.global_size + self.noise * WINDOW_BARS
         return (z[:, :self.global_size],
                 z[:, self.global_size:start].reshape(n, self.noise, WINDOW_BARS),
-                z[:, start:].reshape(n, ROLES, WINDOW_BARS))
+                z[:, start:].reshape(n, NUM_ROLES, WINDOW_BARS))
 
     def forward(self, z):
         n = len(z)
@@ -181,33 +190,32 @@ class SongGenerator(Layer):
         if not input_grad:
             return None
         dnoise = djoined[:, wide:wide + self.noise].reshape(n, -1)
-        droles = np.zeros((n, ROLES * WINDOW_BARS), dtype=dglobal.dtype)
+        droles = np.zeros((n, NUM_ROLES * WINDOW_BARS), dtype=dglobal.dtype)
         return np.concatenate([dglobal, dnoise, droles], axis=1)
 
 
 class RoleAwareDiscriminator(BarAwareDiscriminator):
     """The bar-aware discriminator, told each bar's role by projection (Miyato & Koyama 2018):
-    x (N, C, 1, 256) -> logits (N, 1).
+    x (N, C, 1, 256) and roles (N, 8) -> logits (N, 1).
 
         logit = head(window features, bar features) + sum over bars b of <E[role_b], f_b>
 
     f_b (2W,) are the per-bar branch's features of bar b and E (3, 2W) one learned vector per
-    role, so D scores how well each bar plays its role. Set `roles` (N, 8) before a pass.
+    role, so D scores how well each bar plays its role.
     """
 
     def __init__(self, config, rng=None, channels=None):
         super().__init__(config, rng, channels)
         self.bar_channels = 2 * config.width
-        self.params["embed"] = init_weights((ROLES, self.bar_channels), ROLES, self.bar_channels,
-                                            "glorot", as_rng(rng))
-        self.roles = None
+        self.params["embed"] = init_weights((NUM_ROLES, self.bar_channels), NUM_ROLES,
+                                            self.bar_channels, "glorot", as_rng(rng))
 
-    def forward(self, x):
+    def forward(self, x, roles):
         window = self.window.forward(x)                              # (N, 4W*8)
         bars = self.per_bar.forward(x)                               # (N, 2W*8)
         logits = self.head.forward(np.concatenate([window, bars], axis=1))
         self.bar_features = bars.reshape(len(x), self.bar_channels, WINDOW_BARS)
-        self.onehot = role_planes(self.roles).astype(x.dtype)        # (N, 3, 8)
+        self.onehot = role_planes(roles).astype(x.dtype)             # (N, 3, 8)
         self.embedded = np.einsum("nrb,rc->ncb", self.onehot, self.params["embed"])  # (N, 2W, 8)
         return logits + (self.embedded * self.bar_features).sum(axis=(1, 2))[:, None]
 
@@ -250,46 +258,44 @@ class SongGAN(BarGAN):
     Config = SongConfig
     Generator = SongGenerator
 
-    def __init__(self, model=None, train=None, data=None):
-        windows = as_windows(data) if data is not None else None
-        model = model if model is not None else SongConfig()
-        if windows is not None and windows.velocities is not None and model.velocity_levels is None:
-            levels, shares = dynamics.ratio_levels(windows.velocities, windows.usual)
-            model = dataclasses.replace(model, velocity_levels=levels, velocity_shares=shares,
-                                        usual_velocity=int(np.median(windows.usual)))
-        if windows is not None and windows.form is not None and model.form is None:
-            model = dataclasses.replace(model, form=windows.form)
-        super().__init__(model, train, data)
-        has_roles = windows is not None and windows.roles is not None
-        self.role_sampler = RoleSampler(windows.roles if has_roles else None)
+    def __init__(self, config=None, windows=None):
+        """windows: the training Windows, whose role sequences 8-bar samples draw from."""
+        super().__init__(config, windows)
+        roles = windows.roles if windows is not None and windows.roles is not None else None
+        self.role_sampler = RoleSampler(roles)
 
     def build(self, rng):
-        rows = len(self.model.rows)
-        return (self.Generator(self.model, rng),
-                RoleAwareDiscriminator(self.model, rng, channels=2 * rows))
+        rows = len(self.config.rows)
+        return (self.Generator(self.config, rng),
+                RoleAwareDiscriminator(self.config, rng, channels=2 * rows))
 
     @property
     def latent_size(self):
-        return self.model.latent + (self.model.bar_noise + ROLES) * WINDOW_BARS
+        return self.config.latent + (self.config.bar_noise + NUM_ROLES) * WINDOW_BARS
 
     def latents(self, n, rng=None, roles=None):
         """n latent vectors; roles (n, 8) int, drawn from the training windows when None."""
         rng = self.rng if rng is None else rng
-        noise_size = self.model.latent + self.model.bar_noise * WINDOW_BARS
+        noise_size = self.config.latent + self.config.bar_noise * WINDOW_BARS
         noise = rng.standard_normal((n, noise_size), dtype=np.float32)
         if roles is None:
             roles = self.role_sampler.draw(n, rng)
-        return np.concatenate([noise, role_planes(roles).reshape(n, ROLES * WINDOW_BARS)], axis=1)
+        return np.concatenate([noise, role_planes(roles).reshape(n, NUM_ROLES * WINDOW_BARS)],
+                              axis=1)
 
     def compose_latent(self, global_latent, noise, roles):
         """One latent vector from its parts: (latent,), (8, bar_noise), (8,) roles."""
         return np.concatenate([global_latent, noise.T.ravel(),
                                role_planes(roles[None])[0].ravel()]).astype(np.float32)
 
-    def window_arrays(self, windows):
-        """Windows -> x (N, 2R, 1, 256): hits then velocities, and roles (N, 8)."""
+    def prepare_data(self, windows):
+        """Windows -> TrainingSet: x (N, 2R, 1, 256), hits then velocities; the roles (N, 8);
+        each window's chance to be drawn, in proportion to 1 + its fill bars: fills are what
+        the drummer plays least and what a GAN drops first, and since G and D are told the
+        roles, drawing more of one kind changes what they practise, not what a role should
+        sound like."""
         windows = as_windows(windows)
-        rows = self.model.rows
+        rows = self.config.rows
         hits = pixels_to_unit(windows.images)[:, rows]                   # (N, R, 256)
         if windows.velocities is not None:
             velocity = dynamics.to_unit(windows.velocities[:, rows], windows.usual)
@@ -297,78 +303,60 @@ class SongGAN(BarGAN):
             velocity = np.zeros_like(hits)
         roles = (windows.roles if windows.roles is not None
                  else np.zeros((len(hits), WINDOW_BARS), dtype=np.int8))
-        x = np.concatenate([hits, velocity], axis=1)[:, :, None, :]
-        return channels_last(x.astype(np.float32, copy=False)), np.asarray(roles, dtype=np.int8)
+        roles = np.asarray(roles, dtype=np.int8)
+        x = np.concatenate([hits, velocity], axis=1)[:, :, None, :]      # (N, 2R, 1, 256)
+        weights = 1.0 + (roles == FILL).sum(axis=1)
+        return TrainingSet(channels_last(x.astype(np.float32, copy=False)), roles,
+                           weights / weights.sum())
 
     def to_rolls(self, output):
         rolls = np.ones((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
-        rolls[:, self.model.rows] = output[:, :len(self.model.rows), 0, :]
+        rolls[:, self.config.rows] = output[:, :len(self.config.rows), 0, :]
         return rolls
 
     def to_velocities(self, output, rolls, base=None):
         """Model output and its rolls -> MIDI velocities (N, 25, 256) uint8 at the
         drummer's levels around `base` (default: the training songs' usual level)."""
         unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
-        unit[:, self.model.rows] = output[:, len(self.model.rows):, 0, :]
-        return dynamics.from_unit(unit, rolls < 0, base or self.model.usual_velocity,
-                                  self.model.velocity_levels or [1.0],
-                                  self.model.velocity_shares or [1.0])
+        unit[:, self.config.rows] = output[:, len(self.config.rows):, 0, :]
+        return dynamics.from_unit(unit, rolls < 0, base or self.config.usual_velocity,
+                                  self.config.velocity_levels or [1.0],
+                                  self.config.velocity_shares or [1.0])
 
-    def prepare_data(self, windows):
-        """Windows -> (x (N, 2R, 1, 256): hits then velocities, roles (N, 8), the chance of
-        each window to be drawn into a batch (N,))."""
-        x, roles = self.window_arrays(windows)
-        weights = 1.0 + (roles == FILL).sum(axis=1)
-        return x, roles, weights / weights.sum()
-
-    def update(self, data):
-        """As the bar GAN, with the real batch's roles given to G and D for its fake batch.
-
-        Windows are drawn in proportion to 1 + their fill bars: fills are what the drummer
-        plays least and what a GAN drops first, and since G and D are told the roles, drawing
-        more of one kind of role changes what they practise, not what a role should sound like.
-        """
-        x, roles, chance = data
-        batch = self.train_config.batch
-        pick = self.rng.choice(len(x), batch, p=chance)
-        real, real_roles = x[pick], roles[pick]
-        if self.model.rotate_bars:
+    def train_step(self, data):
+        """As the bar GAN, with roles: the real batch's roles are the generated batch's and
+        D's labels in D's update; G's update plays the roles of other training windows."""
+        batch = self.config.batch
+        pick = data.draw(self.rng, batch)
+        real, real_roles = data.x[pick], data.roles[pick]
+        if self.config.rotate_bars:
             real, real_roles = self.rotate_bars(real, real_roles)
-        fake = self.G.forward(self.latents(batch, roles=real_roles))
-
-        self.D.roles = real_roles
-        d_stats = self.discriminator_step(real, fake)
-
-        self.D.roles = roles[self.rng.choice(len(x), batch, p=chance)]
-        g_loss, _ = generator_pass(self.G, self.D, self.latents(batch, roles=self.D.roles),
-                                   hinge_g_loss, augment=self.with_noise)
-        self.opt_G.step()
+        z_fake = self.latents(batch, roles=real_roles)
+        gen_roles = data.roles[data.draw(self.rng, batch)]
+        stats = train_step(self.G, self.D, self.opt_G, self.opt_D, real, z_fake,
+                           self.latents(batch, roles=gen_roles), HINGE, labels=real_roles,
+                           gen_labels=gen_roles, augment=self.instance_noise())
         self.ema.update()
-        return {**d_stats, "g_loss": g_loss}
-
-    def rotate_bars(self, windows, roles=None):
-        """Rotate each window (N, C, 1, 256) and its roles (N, 8) by a random number of bars."""
-        shift = self.rng.integers(0, WINDOW_BARS, len(windows))                     # (N,)
-        bars = (np.arange(WINDOW_BARS)[None, :] + shift[:, None]) % WINDOW_BARS
-        return rotate_windows(windows, shift), np.take_along_axis(roles, bars, axis=1)
+        self.step += 1
+        return stats
 
     def sample_with_velocities(self, n, rng=None, roles=None, base=None):
         """n rolls (n, 25, 256) in [-1, 1] and their MIDI velocities (n, 25, 256) uint8;
         roles (n, 8) or None (drawn from the training windows)."""
-        rng = np.random.default_rng(self.train_config.seed + 1) if rng is None else rng
+        rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         return self.decode(self.latents(n, rng, roles=roles), rng, base)
 
-    def decode(self, latents, rng, base=None, batch=256):
+    def decode(self, latents, rng, base=None):
         """Given latent vectors (n, latent_size) -> (rolls, velocities) as sample_with_velocities.
 
         Batch norm takes its statistics from the batch, as in training, so a batch smaller than
-        SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
+        MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
         """
         generator = self.sampling_generator()
         rolls, velocities = [], []
-        for start in range(0, len(latents), batch):
-            chunk = latents[start:start + batch]
-            filler = self.latents(max(0, SAMPLING_BATCH - len(chunk)), rng)
+        for start in range(0, len(latents), SAMPLING_BATCH):
+            chunk = latents[start:start + SAMPLING_BATCH]
+            filler = self.latents(max(0, MIN_SAMPLING_BATCH - len(chunk)), rng)
             output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
             rolls.append(self.to_rolls(output))
             velocities.append(self.to_velocities(output, rolls[-1], base))
