@@ -52,6 +52,12 @@ def hit(bar, note, step, velocity=NORMAL):
     bar[row, step] = max(bar[row, step], velocity)
 
 
+def hits(bar, note, steps, velocity=NORMAL):
+    """hit() on every step of `steps`."""
+    for step in steps:
+        hit(bar, note, step, velocity)
+
+
 # ---- grooves: one bar each, `cymbal` is the time-keeping note ----
 
 def traditional_blast(cymbal):
@@ -81,22 +87,17 @@ def gravity_blast(cymbal):
     bar = new_bar()
     for step in range(STEPS_PER_BAR):
         hit(bar, SNARE, step, NORMAL if step % 2 == 0 else SOFT)
-    for step in range(0, STEPS_PER_BAR, EIGHTH):
-        hit(bar, KICK, step)
-    for step in range(0, STEPS_PER_BAR, BEAT):
-        hit(bar, cymbal, step, SOFT)
+    hits(bar, KICK, range(0, STEPS_PER_BAR, EIGHTH))
+    hits(bar, cymbal, range(0, STEPS_PER_BAR, BEAT), SOFT)
     return bar
 
 
 def double_bass(cymbal):
     """Kick on every 16th under a snare backbeat on 2 and 4, cymbal on 8ths."""
     bar = new_bar()
-    for step in range(0, STEPS_PER_BAR, SIXTEENTH):
-        hit(bar, KICK, step)
-    for step in (BEAT, 3 * BEAT):
-        hit(bar, SNARE, step)
-    for step in range(0, STEPS_PER_BAR, EIGHTH):
-        hit(bar, cymbal, step, SOFT)
+    hits(bar, KICK, range(0, STEPS_PER_BAR, SIXTEENTH))
+    hits(bar, SNARE, (BEAT, 3 * BEAT))
+    hits(bar, cymbal, range(0, STEPS_PER_BAR, EIGHTH), SOFT)
     return bar
 
 
@@ -114,20 +115,16 @@ def skank_beat(cymbal):
 def d_beat(cymbal):
     """Kick 1, snare 2, kick 2-and and 3, snare 4; cymbal on 8ths."""
     bar = new_bar()
-    for step in (0, BEAT + EIGHTH, 2 * BEAT):
-        hit(bar, KICK, step)
-    for step in (BEAT, 3 * BEAT):
-        hit(bar, SNARE, step)
-    for step in range(0, STEPS_PER_BAR, EIGHTH):
-        hit(bar, cymbal, step, SOFT)
+    hits(bar, KICK, (0, BEAT + EIGHTH, 2 * BEAT))
+    hits(bar, SNARE, (BEAT, 3 * BEAT))
+    hits(bar, cymbal, range(0, STEPS_PER_BAR, EIGHTH), SOFT)
     return bar
 
 
 def half_time(cymbal):
     """Slow and heavy: kick on 1 and 2-and, snare on 3, cymbal on beats, pedal hat between."""
     bar = new_bar()
-    for step in (0, BEAT + EIGHTH):
-        hit(bar, KICK, step)
+    hits(bar, KICK, (0, BEAT + EIGHTH))
     hit(bar, SNARE, 2 * BEAT, ACCENT)
     for step in range(0, STEPS_PER_BAR, BEAT):
         hit(bar, cymbal, step, SOFT)

@@ -247,17 +247,8 @@ class Conv2D(Layer):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="same",
                  init="glorot", bias=True, rng=None):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = kernels.pair(kernel_size, "kernel_size")
-        self.stride = kernels.pair(stride, "stride")
-        self.padding = padding
-        kernels.resolve_padding(padding, (1, 1), self.kernel_size, self.stride)  # validate early
-        kh, kw = self.kernel_size
-        rng = as_rng(rng)
-        self.params["W"] = init_weights((out_channels, in_channels, kh, kw), in_channels * kh * kw,
-                                        out_channels * kh * kw, init, rng)
-        if bias:
-            self.params["b"] = np.zeros(out_channels, dtype=DTYPE)
+        _convolution_parameters(self, in_channels, out_channels, kernel_size, stride, padding,
+                                init, bias, rng, weights=(out_channels, in_channels))
 
     def geometry(self, image):
         return kernels.conv_geometry(image, self.kernel_size, self.stride, self.padding)
@@ -296,17 +287,8 @@ class ConvTranspose2D(Layer):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding="same",
                  init="glorot", bias=True, rng=None):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = kernels.pair(kernel_size, "kernel_size")
-        self.stride = kernels.pair(stride, "stride")
-        self.padding = padding
-        kernels.resolve_padding(padding, (1, 1), self.kernel_size, self.stride)
-        kh, kw = self.kernel_size
-        rng = as_rng(rng)
-        self.params["W"] = init_weights((in_channels, out_channels, kh, kw), out_channels * kh * kw,
-                                        in_channels * kh * kw, init, rng)
-        if bias:
-            self.params["b"] = np.zeros(out_channels, dtype=DTYPE)
+        _convolution_parameters(self, in_channels, out_channels, kernel_size, stride, padding,
+                                init, bias, rng, weights=(in_channels, out_channels))
 
     def geometry(self, image):
         """The geometry of the Conv2D from this layer's output image back to its input."""
@@ -333,6 +315,23 @@ class ConvTranspose2D(Layer):
 
     def describe(self):
         return _describe_conv(self)
+
+
+def _convolution_parameters(layer, in_channels, out_channels, kernel_size, stride, padding,
+                            init, bias, rng, weights):
+    """What Conv2D and ConvTranspose2D keep: their sizes, and W of shape weights + (kh, kw)
+    ((O, C) for a convolution, (C, O) for a transposed one; the fans follow the first two axes,
+    as in Keras) and b (O,)."""
+    layer.in_channels, layer.out_channels = in_channels, out_channels
+    layer.kernel_size = kernels.pair(kernel_size, "kernel_size")
+    layer.stride = kernels.pair(stride, "stride")
+    layer.padding = padding
+    kernels.resolve_padding(padding, (1, 1), layer.kernel_size, layer.stride)  # validate early
+    kh, kw = layer.kernel_size
+    layer.params["W"] = init_weights(weights + (kh, kw), weights[1] * kh * kw,
+                                     weights[0] * kh * kw, init, as_rng(rng))
+    if bias:
+        layer.params["b"] = np.zeros(out_channels, dtype=DTYPE)
 
 
 def _check_channels(layer, x, channels):

@@ -1,10 +1,10 @@
-"""The textbook convolutions (gan_numpy.kernels): the plain-loop definition against hand-computed
-answers and its own adjoint identities, im2col's three products against the loops, and Keras /
-PyTorch output sizes."""
+"""The convolutions' definition (gan_numpy.kernels): the plain loops against hand-computed answers
+and their own adjoint identities; im2col's three products and the fast ones the layers run
+(fast_kernels) against the loops; Keras / PyTorch output sizes."""
 import numpy as np
 import pytest
 
-from gan_numpy import kernels
+from gan_numpy import fast_kernels, kernels
 
 CASES = [  # image, channels in/out, kernel, stride, padding
     ((7, 9), 3, 4, (3, 3), (1, 1), "same"),
@@ -47,25 +47,28 @@ def test_plain_loop_backward_weights_is_the_derivative_of_the_plain_loop_forward
     assert lhs == pytest.approx(np.sum(W * kernels.loop_conv_backward_weights(x, dy, geom)), rel=1e-10)
 
 
-@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
-def test_im2col_forward_matches_the_plain_loops(image, c, o, kernel, stride, padding):
-    geom, x, _, W = case_arrays(image, c, o, kernel, stride, padding)
-    np.testing.assert_allclose(kernels.conv_forward(x, W, geom),
-                               kernels.loop_conv_forward(x, W, geom), atol=1e-10)
+# The two ways the engine computes what the loops define: the textbook's (im2col, this module)
+# and the one the layers run (fast_kernels.py); each must equal the loops.
+IMPLEMENTATIONS = {
+    "im2col": (kernels.conv_forward, kernels.conv_backward_data, kernels.conv_backward_weights),
+    "fast": (lambda x, W, geom: fast_kernels.conv_forward(x, W, geom)[0],
+             fast_kernels.conv_backward_data, fast_kernels.conv_backward_weights),
+}
+COMPUTATIONS = ("forward", "backward_data", "backward_weights")
+LOOPS = (kernels.loop_conv_forward, kernels.loop_conv_backward_data,
+         kernels.loop_conv_backward_weights)
 
 
-@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
-def test_im2col_backward_data_matches_the_plain_loops(image, c, o, kernel, stride, padding):
-    geom, _, dy, W = case_arrays(image, c, o, kernel, stride, padding)
-    np.testing.assert_allclose(kernels.conv_backward_data(dy, W, geom),
-                               kernels.loop_conv_backward_data(dy, W, geom), atol=1e-10)
-
-
-@pytest.mark.parametrize("image,c,o,kernel,stride,padding", CASES)
-def test_im2col_backward_weights_matches_the_plain_loops(image, c, o, kernel, stride, padding):
-    geom, x, dy, _ = case_arrays(image, c, o, kernel, stride, padding)
-    np.testing.assert_allclose(kernels.conv_backward_weights(x, dy, geom),
-                               kernels.loop_conv_backward_weights(x, dy, geom), atol=1e-10)
+@pytest.mark.parametrize("implementation,computation,image,c,o,kernel,stride,padding",
+                         [(name, computation, *case) for name in IMPLEMENTATIONS
+                          for computation in COMPUTATIONS for case in CASES])
+def test_each_computation_matches_the_plain_loops(implementation, computation, image, c, o,
+                                                  kernel, stride, padding):
+    geom, x, dy, W = case_arrays(image, c, o, kernel, stride, padding)
+    which = COMPUTATIONS.index(computation)
+    inputs = ((x, W), (dy, W), (x, dy))[which]                  # what each one takes
+    np.testing.assert_allclose(IMPLEMENTATIONS[implementation][which](*inputs, geom),
+                               LOOPS[which](*inputs, geom), atol=1e-10)
 
 
 BOTH_FORWARDS = pytest.mark.parametrize(
