@@ -2,9 +2,12 @@
 """Score generated drum rolls against real ones and print a table (`make evaluate`).
 
 Columns: real windows of the songs the run held out of training (what unseen real music
-scores), optionally the original project's published patterns (--original), then the
-samples of the trained model (--run), then any folders of MIDI/PNG rolls (--samples).
-Every column is judged against the training windows; see drumroll/metrics.py for each measure.
+scores), the training windows and the range of their style over the training songs (the
+spread of the drummer's own songs), optionally the original project's published patterns
+(--original), then the samples of the trained model (--run), then any folders of MIDI/PNG
+rolls (--samples). Every column is judged against the training windows; see
+drumroll/metrics.py for each measure. A second table scores songs: held-out and training
+real songs, the model's songs and its 8-bar samples chained.
 
     python evaluate.py --run runs/bars
     python evaluate.py --run runs/bars --original ../shared/data/original-generated
@@ -59,9 +62,11 @@ def parse_args(argv):
 
 
 def song_columns(args, dataset, gan, holdout_songs):
-    """The song measures: held-out real songs, the model's songs (a song model only) and its
-    8-bar samples chained into songs."""
-    columns = {"real songs, held out": real_song_measures(dataset, holdout_songs)}
+    """The song measures: held-out and training real songs, the model's songs (a song model
+    only) and its 8-bar samples chained into songs."""
+    training = sorted(set(dataset.song_names.tolist()) - set(holdout_songs))
+    columns = {"real songs, held out": real_song_measures(dataset, holdout_songs),
+               "real songs, training": real_song_measures(dataset, training)}
     rng = np.random.default_rng(args.seed)
     if isinstance(gan, SongGAN):
         columns[f"songs ({gan.arch})"] = generated_song_measures(gan, args.songs, rng)
@@ -96,7 +101,7 @@ def main(argv=None):
             read_rolls(folder, args.threshold), train_rolls, None)
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
-    text = table(score_sets(sets, reference))
+    text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
     if args.songs:
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs))
     print(text)

@@ -21,6 +21,7 @@ from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural,
 from drumroll.format import hits_to_pixels
 from drumroll.generate import SONG, Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
+from drumroll.phrases import ALIKE
 from drumroll.models.song import SongGAN
 from drumroll.page import PAGE_NAME
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
@@ -45,7 +46,8 @@ def parse_args(argv):
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="the same seed writes the same songs (default: %(default)s)")
     parser.add_argument("--bpm", type=float,
-                        help="tempo (default: the median tempo of the run's training songs)")
+                        help="tempo (default: the primer's, else the median tempo of the run's "
+                             "training songs)")
     parser.add_argument("--primer", metavar="MIDI",
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
@@ -94,18 +96,23 @@ def songs(gan, forms, rng, primer):
         if primer is None:
             hits, velocities, _ = write_song(gan, sections, rng)
         else:
-            hits, velocities, wrong = continue_song(gan, primer, sections, rng)
-            note += (f", after the primer's {plural(len(primer[0]), 'bar')} "
-                     f"({wrong:.0%} of its cells missed by the model's closest window)")
+            hits, velocities, fit = continue_song(gan, primer, sections, rng)
+            note += (f", after the primer's {plural(len(primer[0]), 'bar')} (the model's "
+                     f"closest window plays them {fit.alike:.2f} alike)")
+            if fit.alike < ALIKE:
+                warn(f"the model cannot play the primer's groove closely: its closest window "
+                     f"is {fit.alike:.2f} alike the primer's last bars, where {ALIKE} is one "
+                     "groove; the song goes on in a groove of the model's own")
         yield hits_to_pixels(hits), velocities, note
 
 
 def main(argv=None):
     args = parse_args(argv)
-    primer = None
+    primer, primer_bpm = None, None
     if args.primer:
+        roll = read_drum_roll(args.primer)
         try:
-            primer = primer_bars(read_drum_roll(args.primer), args.primer)
+            primer, primer_bpm = primer_bars(roll, args.primer), roll.bpm
         except PrimerError as error:
             raise UserError(str(error)) from None
     gan, path = load_run(args.run, warn=warn)
@@ -120,7 +127,7 @@ def main(argv=None):
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
                             replace=args.replace, name=SONG)
     generation.check()
-    resolve_tempo(generation, gan, say=warn)
+    resolve_tempo(generation, gan, say=warn, primer_bpm=primer_bpm)
     written = write_generation(gan, path, args.out, generation,
                                progress=Progress(args.num, label="song "), warn=warn,
                                tracks=songs(gan, forms, rng, primer))

@@ -22,8 +22,10 @@ from drumroll.models.base import data_digest
 PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
            "near-copies", "1-NN accuracy", "bars starting a new groove", "bars with a fill", "bars with 2+ tom hits",
            "changes right after a fill", "changes with a crash",
-           "bars repeating the bar 4 before", "accented hits"}
-COUNTS = {"windows", "bars"}
+           "bars repeating the bar 4 before", "bars repeating the bar 8 before",
+           "sections starting on a 4-bar line", "sections starting on an 8-bar line",
+           "accented hits"}
+COUNTS = {"windows", "bars", "sections"}
 SONG_BARS = 64              # length of the generated songs scored
 MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
 
@@ -76,18 +78,38 @@ def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
     return held_out
 
 
-def score_sets(sets, reference):
+def score_sets(sets, reference, training=None):
     """{name: (rolls, windows that count for copying, song of each window or None)} ->
-    {name: {measure: value}}, with each column's style error against the first column."""
+    {name: {measure: value}}, with each column's style error against the first column.
+
+    training: (rolls, song of each) of the training windows, or None. With it, two columns
+    follow the first: the training windows' style statistics and their range over the
+    training songs (each song's value, lowest to highest: the spread of the drummer's own
+    songs), and every column gets its style error against the training windows too.
+    """
     columns = {name: metrics.evaluate_set(rolls, copies_of, reference, songs)
                for name, (rolls, copies_of, songs) in sets.items()}
     first = next(iter(columns.values()))
-    for row in columns.values():
-        row["style error"] = metrics.style_error(row, first)
+    if training is not None:
+        rolls, songs = training
+        trained = metrics.style_statistics(rolls)
+        per_song = [metrics.style_statistics(rolls[songs == song]) for song in np.unique(songs)]
+        spread = {name: (min(row[name] for row in per_song), max(row[name] for row in per_song))
+                  for name in trained if name != "windows"}
+        names = list(columns)
+        columns = {names[0]: columns[names[0]], "real, training": trained,
+                   "training songs, range": spread, **{name: columns[name] for name in names[1:]}}
+    for name, row in columns.items():
+        if name != "training songs, range":
+            row["style error"] = metrics.style_error(row, first)
+            if training is not None:
+                row["style error vs training"] = metrics.style_error(row, trained)
     return columns
 
 
 def format_value(name, value):
+    if isinstance(value, tuple):                     # a range, lowest to highest
+        return "–".join(format_value(name, part) for part in value)
     if name in PERCENT:
         return f"{100 * value:.1f}%"
     if name in COUNTS:

@@ -128,13 +128,18 @@ class Generation:
                             "faster tempo or --no-wav")
 
 
-def resolve_tempo(generation, gan, say):
-    """Fill in the generation's tempo when none was given: the median tempo of the songs the
-    model was trained on (DEFAULT_BPM for a run that does not know it), and say so."""
+def resolve_tempo(generation, gan, say, primer_bpm=None):
+    """Fill in the generation's tempo when none was given, and say so: a primer's own tempo
+    (primer_bpm, the music goes on from it), else the median tempo of the songs the model was
+    trained on (DEFAULT_BPM for a run that does not know it)."""
     if generation.bpm is None:
-        tempo = gan.config.tempo
-        generation.bpm = round(tempo, 1) if tempo else DEFAULT_BPM
-        origin = "the median tempo of its training songs" if tempo else "the default tempo"
+        if primer_bpm:
+            generation.bpm, origin = round(primer_bpm, 2), "the primer's tempo"
+        elif gan.config.tempo:
+            generation.bpm = round(gan.config.tempo, 1)
+            origin = "the median tempo of its training songs"
+        else:
+            generation.bpm, origin = DEFAULT_BPM, "the default tempo"
         say(f"playing at {generation.bpm:g} bpm, {origin} (--bpm to choose)")
     return generation
 

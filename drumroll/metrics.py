@@ -232,13 +232,9 @@ class Reference:
         self.features = features(self.rolls)
 
 
-def evaluate_set(rolls, train_rolls, reference, groups=None):
-    """Every measure for one set of rolls, as an ordered {name: value} dict.
-
-    `train_rolls` are the windows a model learned from (for copying), `reference` a Reference
-    of the real windows the set is judged against (for diversity and distribution scores);
-    `groups` names the song of each of `rolls`, when they have one.
-    """
+def style_statistics(rolls):
+    """The style statistics of a set of rolls, as an ordered {name: value} dict (with the
+    number of windows first)."""
     rolls = as_rolls(rolls)
     row = {"windows": float(len(rolls)), "hits per bar": hits_per_bar(rolls)}
     for piece, rate in hits_per_step(rolls).items():
@@ -247,6 +243,18 @@ def evaluate_set(rolls, train_rolls, reference, groups=None):
     row.update(grid_shares(rolls))
     row["bar-to-bar similarity"] = bar_consistency(rolls)
     row["empty beats"] = empty_beats(rolls)
+    return row
+
+
+def evaluate_set(rolls, train_rolls, reference, groups=None):
+    """Every measure for one set of rolls, as an ordered {name: value} dict.
+
+    `train_rolls` are the windows a model learned from (for copying), `reference` a Reference
+    of the real windows the set is judged against (for diversity and distribution scores);
+    `groups` names the song of each of `rolls`, when they have one.
+    """
+    rolls = as_rolls(rolls)
+    row = style_statistics(rolls)
     row["diversity"] = diversity_against(rolls, reference.mean_distance)
     row["verbatim bars"] = verbatim_bars(rolls, train_rolls)
     row["near-copies"] = near_copy_share(rolls, train_rolls)

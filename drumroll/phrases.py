@@ -89,8 +89,7 @@ def song_measures(bars, velocities=None):
     changed = np.flatnonzero(changes)                       # bars with a bar before them
     starts = 1 + len(changed)                               # the first bar starts a groove too
     crash_on_downbeat = bars[:, CRASH_ROWS, 0].any(axis=1)
-    heard = flat[4:].any(axis=1) | flat[:-4].any(axis=1)           # two silent bars say nothing
-    repeats = (flat[4:] == flat[:-4]).all(axis=1)[heard]
+    sections = np.flatnonzero(lasting_changes(bars))[1:]     # section starts after the first
     row = {
         "bars": float(len(bars)),
         "bars starting a new groove": starts / len(bars),
@@ -99,7 +98,13 @@ def song_measures(bars, velocities=None):
         "bars with 2+ tom hits": float((bars[:, TOM_ROWS].sum(axis=(1, 2)) >= FILL_TOM_HITS).mean()),
         "changes right after a fill": float(is_fill[changed - 1].mean()) if len(changed) else 0.0,
         "changes with a crash": float(crash_on_downbeat[changed].mean()) if len(changed) else 0.0,
-        "bars repeating the bar 4 before": float(repeats.mean()) if len(repeats) else 0.0,
+        "bars repeating the bar 4 before": repeating(flat, 4),
+        "bars repeating the bar 8 before": repeating(flat, 8),
+        "sections": float(1 + len(sections)),
+        "sections starting on a 4-bar line": float(np.mean(sections % 4 == 0)) if len(sections)
+        else 0.0,
+        "sections starting on an 8-bar line": float(np.mean(sections % 8 == 0)) if len(sections)
+        else 0.0,
     }
     if velocities is not None:
         levels, usual = velocity_levels(velocities)
@@ -109,12 +114,28 @@ def song_measures(bars, velocities=None):
     return row
 
 
+COUNTED = ("bars", "sections")     # measures that add up over songs; the rest are shares
+PER_SECTION = ("sections starting on a 4-bar line", "sections starting on an 8-bar line")
+
+
+def repeating(flat, distance):
+    """Share of bars (B, cells) equal to the bar `distance` before them (two silent bars say
+    nothing: they are left out)."""
+    heard = flat[distance:].any(axis=1) | flat[:-distance].any(axis=1)
+    repeats = (flat[distance:] == flat[:-distance]).all(axis=1)[heard]
+    return float(repeats.mean()) if len(repeats) else 0.0
+
+
 def mean_measures(rows):
-    """The measures of several songs together: shares weighted by the songs' bars, and the
-    mean groove length of all their bars (bars / grooves)."""
-    weights = np.array([row["bars"] for row in rows])
-    mean = {name: (float(weights.sum()) if name == "bars" else
-                   float(np.average([row[name] for row in rows], weights=weights)))
+    """The measures of several songs together: counts added up, shares weighted by the songs'
+    bars (those of section starts by their section starts), and the mean groove length of all
+    their bars (bars / grooves)."""
+    def weight(name):
+        return [row["sections"] - 1 if name in PER_SECTION else row["bars"] for row in rows]
+
+    mean = {name: (float(sum(row[name] for row in rows)) if name in COUNTED else
+                   float(np.average([row[name] for row in rows], weights=weight(name)))
+                   if sum(weight(name)) else 0.0)
             for name in rows[0]}
     mean["mean groove length (bars)"] = 1.0 / mean["bars starting a new groove"]
     return mean
@@ -123,6 +144,9 @@ def mean_measures(rows):
 # --------------------------------------------------------------------------- song forms
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+HOLD = 4                    # bars a new groove holds for its change to start a section
+PHRASE_GRID = 8             # bars of the phrase grid sections start on (4- and 8-bar lines)
+OPENING, INSIDE, CLOSING = 0, 1, 2   # where a section is in its song
 
 
 def representative(bars, roles, start, stop):
@@ -133,16 +157,42 @@ def representative(bars, roles, start, stop):
     return bars[start]
 
 
-def song_sections(bars, roles=None):
-    """A run of bars -> its form: [(letter, first bar, bars)], e.g. [('A', 0, 12), ('B', 12, 5)].
+def lasting_changes(bars, roles=None):
+    """(B,) bool: the groove changes that start a section as a musician hears one.
 
-    A groove runs from a CHANGE bar to the next; it takes the letter of the first earlier
-    groove it is alike (its representative bars are alike), else a new letter, and a groove
-    with the letter of the one before it joins that one.
+    A change starts a section when the new groove holds for HOLD bars (no change in the
+    HOLD - 1 bars after it) and is unlike the groove of the section playing: a fill, a one-bar
+    variation or a break that returns to the section's groove does not end the section. The
+    first bar starts the first section. A change too near the end to hold HOLD bars counts
+    when nothing changes after it.
     """
     bars = np.asarray(bars, dtype=bool)
     roles = bar_roles(bars) if roles is None else np.asarray(roles)
-    starts = [0] + [i for i in range(1, len(bars)) if roles[i] == CHANGE]
+    changes = roles == CHANGE
+    starts = np.zeros(len(bars), dtype=bool)
+    if not len(bars):
+        return starts
+    starts[0] = True
+    face = representative(bars, roles, 0, len(bars)).reshape(1, -1)
+    for index in np.flatnonzero(changes[1:]) + 1:
+        holds = not changes[index + 1:index + HOLD].any()
+        new = bars[index].reshape(1, -1)
+        if holds and jaccard(new, face)[0] < ALIKE:
+            starts[index] = True
+            face = representative(bars, roles, index, len(bars)).reshape(1, -1)
+    return starts
+
+
+def song_sections(bars, roles=None):
+    """A run of bars -> its form as a musician hears it: [(letter, first bar, bars)], e.g.
+    [('A', 0, 12), ('B', 12, 8)].
+
+    Sections start at the lasting changes (lasting_changes); a section takes the letter of the
+    first earlier section it is alike (their representative bars are alike), else a new one.
+    """
+    bars = np.asarray(bars, dtype=bool)
+    roles = bar_roles(bars) if roles is None else np.asarray(roles)
+    starts = np.flatnonzero(lasting_changes(bars, roles)).tolist()
     known = []                                           # (letter, representative bar)
     sections = []
     for start, stop in zip(starts, starts[1:] + [len(bars)]):
@@ -152,11 +202,7 @@ def song_sections(bars, roles=None):
         if letter is None:
             letter = LETTERS[len(known) % len(LETTERS)]
             known.append((letter, face))
-        if sections and sections[-1][0] == letter:
-            first, length = sections[-1][1], sections[-1][2]
-            sections[-1] = (letter, first, length + stop - start)
-        else:
-            sections.append((letter, start, stop - start))
+        sections.append((letter, start, stop - start))
     return sections
 
 
@@ -164,33 +210,37 @@ def form_statistics(songs):
     """What the song writer draws forms and roles from, learned from runs of real bars.
 
     songs: list of (B, rows, 32) bool arrays. Returns a JSON-serialisable dict:
-      section_lengths  every section's length in bars (an empirical distribution)
+      sections         [where on the phrase grid it starts (first bar mod PHRASE_GRID),
+                        its length in bars, OPENING / INSIDE / CLOSING] of every section
+                        (song_sections): how long his sections are, where they fall, and
+                        which open and close his songs (a one-bar intro, a last hit)
+      section_lengths  the lengths alone
       returns          share of sections (after the first) whose letter came before
       role_transitions NUM_ROLES x NUM_ROLES: P(role of a bar | role of the bar before),
                        inside sections
-      fill_before_change  share of CHANGE bars (the first bar of a new groove) whose bar
-                          before is a FILL: how often he leads into a new groove with a fill
+      fill_before_change  share of section starts (after the first) whose bar before is a
+                          FILL: how often he leads into a new section with a fill
     """
-    lengths, returns, fills_before, changes = [], [], 0, 0
+    sections, returns, fills_before = [], [], []
     counts = np.ones((NUM_ROLES, NUM_ROLES))           # every transition seen once: none is 0
     for bars in songs:
         if len(bars) == 0:
             continue
         roles = bar_roles(bars)
-        sections = song_sections(bars, roles)
         seen = set()
-        for index, (letter, start, length) in enumerate(sections):
-            lengths.append(length)
+        form = song_sections(bars, roles)
+        for index, (letter, start, length) in enumerate(form):
+            place = OPENING if index == 0 else CLOSING if index == len(form) - 1 else INSIDE
+            sections.append([start % PHRASE_GRID, length, place])
             if index:
                 returns.append(letter in seen)
+                fills_before.append(roles[start - 1] == FILL)
             seen.add(letter)
             for before, after in zip(roles[start:start + length - 1],
                                      roles[start + 1:start + length]):
                 counts[before, after] += 1
-        after_change = np.flatnonzero(roles[1:] == CHANGE)                  # bar before a change
-        changes += len(after_change)
-        fills_before += int(np.count_nonzero(roles[after_change] == FILL))
-    return {"section_lengths": [int(n) for n in lengths],
+    return {"sections": [[int(value) for value in section] for section in sections],
+            "section_lengths": [int(length) for _, length, _ in sections],
             "returns": float(np.mean(returns)) if returns else 0.0,
             "role_transitions": (counts / counts.sum(axis=1, keepdims=True)).round(4).tolist(),
-            "fill_before_change": fills_before / changes if changes else 0.0}
+            "fill_before_change": float(np.mean(fills_before)) if fills_before else 0.0}

@@ -21,7 +21,8 @@ import re
 import numpy as np
 
 from drumroll.format import STEPS_PER_BAR, WINDOW_BARS
-from drumroll.phrases import CHANGE, FILL, NUM_ROLES, ORDINARY, bar_roles
+from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
+                              bar_roles, jaccard)
 
 Section = collections.namedtuple("Section", "letter bars")
 PHRASE = 4                  # bars after which a section's bar noise repeats
@@ -59,19 +60,36 @@ def form_text(sections):
 
 
 def draw_form(stats, bars, rng):
-    """A form of exactly `bars` bars drawn from the training songs' statistics (form_statistics):
-    section lengths from their lengths, a return to an earlier groove as often as theirs.
+    """A form of exactly `bars` bars drawn from the training songs' statistics (form_statistics).
 
-    His songs run for hundreds of bars and some sections for fifty; a section of a shorter
-    song is at most half of it (and at least 8 bars long at most), so it has a form. (A
-    quarter, tried first, cut his grooves short: 2.8 bars per groove in 64-bar songs against
-    3.3 with a half, and fewer fills leading into changes.)
+    The first section is one of the ones he opens his songs with; every next one is a section
+    he plays inside a song that starts where this one would on his phrase grid (the bar's
+    place modulo PHRASE_GRID, else modulo 4, else anywhere), so his 4- and 8-bar lines, and
+    where he leaves them, come out as often as in his songs; a section returns to an earlier
+    groove as often as his do. His songs run for hundreds of bars and some sections for fifty:
+    a section of a shorter song lasts at most half of it (at least 8 bars). No stub is left at
+    the end: when what remains is shorter than any section he plays inside a song, the last
+    section plays to the end. (Statistics without phrase places, from runs trained before
+    them, draw every section from the lengths alone.)
     """
-    lengths = stats.get("section_lengths") or [WINDOW_BARS]
+    lengths = [max(1, int(length)) for length in stats.get("section_lengths") or [WINDOW_BARS]]
+    entries = stats.get("sections") or [[0, length, INSIDE] for length in lengths]
+    entries = [(int(phase), max(1, int(length)), int(place)) for phase, length, place in entries]
+    inside = [(phase, length) for phase, length, place in entries if place == INSIDE] or [
+        (phase, length) for phase, length, _ in entries]
+    openings = [length for _, length, place in entries if place == OPENING]
     longest = max(WINDOW_BARS, bars // 2)
+    shortest = min(min(length for _, length in inside), longest)
     sections, letters, total = [], [], 0
     while total < bars:
-        length = min(int(rng.choice(lengths)), longest, bars - total)
+        phase = total % PHRASE_GRID
+        pool = (openings if not sections and openings else
+                [length for start, length in inside if start == phase]
+                or [length for start, length in inside if start % 4 == phase % 4]
+                or [length for _, length in inside])
+        length = min(int(rng.choice(pool)), longest, bars - total)
+        if bars - total - length < shortest:
+            length = bars - total
         earlier = [letter for letter in letters if not sections or letter != sections[-1].letter]
         if earlier and rng.random() < stats.get("returns", 0.0):
             letter = str(rng.choice(earlier))
@@ -119,23 +137,27 @@ def section_roles(sections, stats, rng, before=None):
 
 
 
-def plan_latents(gan, sections, roles, rng, grooves=None):
+def plan_latents(gan, sections, roles, rng, grooves=None, phrases=None):
     """Latent vectors of the 8-bar windows that play the song, and which bars each one plays.
 
     Returns (latents (W, latent_size), [(first bar in the song, bars used)] per window).
-    `grooves` may give a letter's global latent (e.g. a primer's); others are drawn.
+    `grooves` may give a letter's global latent and `phrases` the bar noise (P, bar_noise) of
+    its first section, played bar after bar and again from its start (a primer's); the
+    others are drawn, a phrase of PHRASE bars per section.
     """
-    grooves = dict(grooves or {})
+    grooves, phrases = dict(grooves or {}), dict(phrases or {})
     latents, spans, first = [], [], 0
     for section in sections:
         if section.letter not in grooves:
             grooves[section.letter] = rng.standard_normal(gan.config.latent, dtype=np.float32)
-        phrase = rng.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
+        phrase = phrases.pop(section.letter, None)
+        if phrase is None:
+            phrase = rng.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
         for offset in range(0, section.bars, WINDOW_BARS):
             used = min(WINDOW_BARS, section.bars - offset)
             window_roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
             window_roles[:used] = roles[first + offset:first + offset + used]
-            window_noise = phrase[(offset + np.arange(WINDOW_BARS)) % PHRASE]   # (8, B)
+            window_noise = phrase[(offset + np.arange(WINDOW_BARS)) % len(phrase)]   # (8, B)
             latents.append(gan.compose_latent(grooves[section.letter], window_noise,
                                               window_roles))
             spans.append((first + offset, used))
@@ -143,16 +165,18 @@ def plan_latents(gan, sections, roles, rng, grooves=None):
     return np.stack(latents), spans
 
 
-def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None):
+def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
+               phrases=None):
     """A song from a song model -> (hits (25, bars*32) bool, velocities uint8, roles).
 
     stats: form statistics (default: the model's own, learned from its training songs);
-    grooves: {letter: global latent} to use for those letters; before: the letter of the
-    groove playing before the song (a primer), so the song does not open with a change.
+    grooves / phrases: {letter: global latent} / {letter: bar noise} to use for those letters
+    (plan_latents); before: the letter of the groove playing before the song (a primer's), so
+    the song does not open with a change.
     """
     stats = (gan.config.form or {}) if stats is None else stats
     roles = section_roles(sections, stats, rng, before)
-    latents, spans = plan_latents(gan, sections, roles, rng, grooves)
+    latents, spans = plan_latents(gan, sections, roles, rng, grooves, phrases)
     rolls, velocities = gan.decode(latents, rng, base)               # (W, 25, 256) each
     total = sum(section.bars for section in sections)
     hits = np.zeros((rolls.shape[1], total * STEPS_PER_BAR), dtype=bool)
@@ -176,13 +200,18 @@ class PrimerError(ValueError):
     """A primer that cannot be continued (too short, not 4/4, ...)."""
 
 
+PrimerFit = collections.namedtuple("PrimerFit", "groove phrase alike")
+
+
 def fit_primer(gan, bars, rng, steps=FIT_STEPS):
-    """The global latent whose window best plays the primer's last bars, and its error.
+    """The latent whose window best plays the primer's last bars -> PrimerFit: its global
+    latent (latent,), its bar noise (used, bar_noise) and how alike its bars are to the
+    primer's (the Jaccard similarity of their hits: ALIKE and above is one groove).
 
     bars: (B, 25, 32) bool, the primer's 4/4 bars, B >= MIN_PRIMER_BARS. The last
-    min(B, 8) bars, with their roles, are the target of a window's first bars; gradient
+    used = min(B, 8) bars, with their roles, are the target of a window's first bars; gradient
     descent on FIT_CANDIDATES latents at once (Adam, through the generator, which stays
-    fixed) keeps the one that replays them best. Returns (global latent, share of cells wrong).
+    fixed) keeps the one that replays them best.
     """
     if len(bars) < MIN_PRIMER_BARS:
         raise PrimerError(f"it has {len(bars)} bar(s) of drums; a primer needs at least "
@@ -200,7 +229,7 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
     moment, square = np.zeros((FIT_CANDIDATES, free)), np.zeros((FIT_CANDIDATES, free))
     cells = used * STEPS_PER_BAR
     for step in range(1, steps + 1):
-        full = generator.forward(z)                                   # (K, 2R, 1, 256)
+        full = generator.forward(z)                                   # (K, C, 1, 256)
         error = full[:, :len(rows), 0, :cells] - target               # (K, R, cells)
         dout = np.zeros_like(full)
         dout[:, :len(rows), 0, :cells] = 2 * error / error[0].size
@@ -209,10 +238,12 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
         square = 0.999 * square + 0.001 * grad * grad
         z[:, :free] -= (FIT_RATE * (moment / (1 - 0.9 ** step))
                         / (np.sqrt(square / (1 - 0.999 ** step)) + 1e-8)).astype(np.float32)
-    out = generator.forward(z)[:, :len(rows), 0, :cells]
-    wrong = ((out < 0) != (target < 0)).mean(axis=(1, 2))              # (K,)
-    best = int(wrong.argmin())
-    return z[best, :gan.config.latent].copy(), float(wrong[best])
+    played = generator.forward(z)[:, :len(rows), 0, :cells] < 0       # (K, R, cells)
+    alike = jaccard(played.reshape(FIT_CANDIDATES, -1),
+                    np.repeat((target < 0).reshape(1, -1), FIT_CANDIDATES, axis=0))
+    best = int(alike.argmax())
+    noise = z[best, gan.config.latent:free].reshape(gan.config.bar_noise, WINDOW_BARS).T
+    return PrimerFit(z[best, :gan.config.latent].copy(), noise[:used].copy(), float(alike[best]))
 
 
 def primer_bars(roll, name):
@@ -239,15 +270,24 @@ def primer_bars(roll, name):
 
 
 def continue_song(gan, primer, sections, rng, base=None):
-    """A song that goes on from a primer: (hits, velocities) of the primer's bars followed by
-    the new ones. primer: (bars, velocities) from primer_bars. The new song's first section
-    plays the primer's groove (its letter), found by fit_primer; returns also the fit error."""
+    """A song that goes on from a primer -> (hits, velocities) of the primer's bars followed
+    by the new ones, and the PrimerFit. primer: (bars, velocities) from primer_bars.
+
+    The new song's first section plays the primer's groove: the global latent and the bar
+    noise of the model's window closest to the primer's last bars (fit_primer), its noise
+    played on bar after bar, so the section goes on as the primer's phrase did. A primer that
+    ends on a fill leads into a new groove instead: the first section then starts with a
+    change, as the drummer's do after a fill.
+    """
     bars, velocities = primer
-    groove, wrong = fit_primer(gan, bars, rng)
+    fit = fit_primer(gan, bars, rng)
     first = sections[0].letter
-    hits, loud, _ = write_song(gan, sections, rng, base=base, grooves={first: groove},
-                               before=first)
+    if bar_roles(bars)[-1] == FILL:
+        hits, loud, _ = write_song(gan, sections, rng, base=base)
+    else:
+        hits, loud, _ = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
+                                   phrases={first: fit.phrase}, before=first)
     old_hits = bars.transpose(1, 0, 2).reshape(bars.shape[1], -1)
     old_loud = velocities.transpose(1, 0, 2).reshape(bars.shape[1], -1)
     return (np.concatenate([old_hits, hits], axis=1), np.concatenate([old_loud, loud], axis=1),
-            wrong)
+            fit)

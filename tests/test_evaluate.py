@@ -36,8 +36,13 @@ def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_r
                           "--out", str(trained_run / "table.md")])
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "| measure | real, held out | ours (bars, 2 it.) | pngs |"
-    assert "| windows | 4 | 8 | 3 |" in lines
+    assert lines[0] == ("| measure | real, held out | real, training | training songs, range | "
+                        "ours (bars, 2 it.) | pngs |")
+    assert "| windows | 4 | 12 | - | 8 | 3 |" in lines
+    hits = next(line for line in lines if line.startswith("| hits per bar |")).split(" | ")
+    low, high = (float(value) for value in hits[3].split("–"))
+    assert low <= float(hits[2]) <= high            # the training windows lie in their range
+    assert any(line.startswith("| style error vs training |") for line in lines)
     assert (trained_run / "table.md").read_text().splitlines() == lines
 
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from drumroll.phrases import (CHANGE, FILL, ORDINARY, bar_roles, fills, form_statistics,
-                              groove_changes, mean_measures, similarity_to_previous,
-                              song_measures, song_sections)
+from drumroll.phrases import (CHANGE, CLOSING, FILL, INSIDE, OPENING, ORDINARY, bar_roles, fills,
+                              form_statistics, groove_changes, lasting_changes, mean_measures,
+                              similarity_to_previous, song_measures, song_sections)
 
 KICK, SNARE, TOM, CRASH, RIDE = 0, 2, 9, 13, 15
 
@@ -65,6 +65,26 @@ def test_a_bar_repeating_the_bar_four_before_counts_unless_both_are_silent():
     assert song_measures(bars)["bars repeating the bar 4 before"] == pytest.approx(1 / 3)
 
 
+def test_a_bar_repeating_the_bar_eight_before_counts():
+    bars = np.stack([BLAST, BEAT] * 4 + [BLAST, TOM_FILL])
+    assert song_measures(bars)["bars repeating the bar 8 before"] == pytest.approx(1 / 2)
+
+
+def test_song_measures_say_where_sections_start_on_the_phrase_grid():
+    bars = np.stack([BLAST] * 8 + [BEAT] * 6 + [BLAST] * 4)   # sections at bars 0, 8, 14
+    row = song_measures(bars)
+    assert row["sections"] == 3
+    assert row["sections starting on a 4-bar line"] == pytest.approx(1 / 2)
+    assert row["sections starting on an 8-bar line"] == pytest.approx(1 / 2)
+
+
+def test_section_shares_of_several_songs_are_weighted_by_their_section_starts():
+    rows = [{"bars": 100.0, "sections": 2.0, "sections starting on a 4-bar line": 1.0},
+            {"bars": 10.0, "sections": 4.0, "sections starting on a 4-bar line": 0.0}]
+    mean = mean_measures([{**row, "bars starting a new groove": 0.5} for row in rows])
+    assert mean["sections"] == 6 and mean["sections starting on a 4-bar line"] == 0.25
+
+
 def test_velocity_measures_count_levels_and_accents_above_the_usual_level():
     bars = np.stack([BLAST] * 5)
     velocities = np.where(bars, 89, 0).astype(np.uint8)
@@ -85,8 +105,8 @@ def test_mean_measures_weight_songs_by_their_bars():
 
 
 def test_sections_letter_grooves_that_come_back():
-    bars = np.stack([BLAST] * 4 + [BEAT] * 2 + [BLAST] * 3)
-    assert song_sections(bars) == [("A", 0, 4), ("B", 4, 2), ("A", 6, 3)]
+    bars = np.stack([BLAST] * 4 + [BEAT] * 4 + [BLAST] * 5)
+    assert song_sections(bars) == [("A", 0, 4), ("B", 4, 4), ("A", 8, 5)]
 
 
 def test_a_fill_stays_in_the_section_it_ends():
@@ -94,18 +114,30 @@ def test_a_fill_stays_in_the_section_it_ends():
     assert song_sections(bars) == [("A", 0, 7)]
 
 
-def test_form_statistics_learn_lengths_returns_and_role_habits():
-    song = np.stack([BLAST] * 4 + [BEAT] * 2 + [BLAST] * 3)
+def test_a_short_break_that_returns_to_the_groove_does_not_end_the_section():
+    bars = np.stack([BLAST] * 4 + [BEAT] * 2 + [BLAST] * 6)
+    assert song_sections(bars) == [("A", 0, 12)]
+
+
+def test_a_new_groove_starts_a_section_once_it_holds_four_bars():
+    bars = np.stack([BLAST] * 4 + [TOM_FILL, BEAT, TOM_FILL] + [BEAT] * 5)
+    assert lasting_changes(bars).tolist() == [True] + [False] * 6 + [True] + [False] * 4
+    assert song_sections(bars) == [("A", 0, 7), ("B", 7, 5)]
+
+
+def test_form_statistics_learn_lengths_places_returns_and_role_habits():
+    song = np.stack([BLAST] * 4 + [BEAT] * 4 + [BLAST] * 5)
     stats = form_statistics([song])
-    assert stats["section_lengths"] == [4, 2, 3]
+    assert stats["section_lengths"] == [4, 4, 5]
+    assert stats["sections"] == [[0, 4, OPENING], [4, 4, INSIDE], [0, 5, CLOSING]]
     assert stats["returns"] == pytest.approx(0.5)
     transitions = np.array(stats["role_transitions"])
     assert transitions.shape == (3, 3) and np.allclose(transitions.sum(axis=1), 1, atol=1e-3)
     assert transitions[ORDINARY, ORDINARY] > transitions[ORDINARY, FILL]
 
 
-def test_form_statistics_learn_how_often_a_fill_leads_into_a_change():
-    led = np.stack([BLAST] * 3 + [TOM_FILL] + [BEAT] * 3)
-    unled = np.stack([BLAST] * 3 + [BEAT] * 3)
+def test_form_statistics_learn_how_often_a_fill_leads_into_a_new_section():
+    led = np.stack([BLAST] * 3 + [TOM_FILL] + [BEAT] * 4)
+    unled = np.stack([BLAST] * 3 + [BEAT] * 4)
     assert form_statistics([led])["fill_before_change"] == 1.0
     assert form_statistics([led, unled])["fill_before_change"] == 0.5

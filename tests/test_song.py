@@ -102,10 +102,20 @@ def test_a_primer_is_kept_at_the_start_and_the_song_goes_on(song_run, tmp_path, 
     primer = write_primer(tmp_path / "primer.mid", 3)
     code, out, _ = write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1",
                                "--bars", "8", "--no-wav", "--out", tmp_path / "out")
-    assert code == 0 and "after the primer's 3 bars" in out
+    assert code == 0 and "after the primer's 3 bars (the model's closest window plays" in out
     written = read_drum_roll(tmp_path / "out" / "song-01.mid").velocities
     assert written.shape[1] == 11 * 32
     assert np.array_equal(written[:, :96] > 0, read_drum_roll(primer).velocities > 0)
+
+
+def test_a_song_after_a_primer_plays_at_the_primers_tempo(song_run, tmp_path, capsys):
+    hits = np.zeros((25, 3 * 32), dtype=bool)
+    hits[0, ::8] = True
+    roll_to_midi(hits, bpm=152).save(tmp_path / "primer.mid")
+    code, _, err = write_songs(capsys, "--run", song_run, "--primer", tmp_path / "primer.mid",
+                               "--num", "1", "--bars", "8", "--no-wav", "--out", tmp_path / "o")
+    assert code == 0 and "playing at 152 bpm, the primer's tempo" in err
+    assert mido.MidiFile(tmp_path / "o" / "song-01.mid").length == pytest.approx(11 * 4 * 60 / 152)
 
 
 @pytest.mark.parametrize("make, message", [

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
+from drumroll import songwriter
+
 from drumroll.midi_in import DrumRoll
 from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
-from drumroll.phrases import CHANGE, FILL, ORDINARY
+from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS
 from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
                                  fit_primer, form_text, parse_form, plan_latents, primer_bars,
                                  section_roles, write_song)
@@ -51,8 +53,26 @@ def test_a_drawn_form_has_exactly_the_bars_asked_for_and_sections_that_return():
 
 def test_a_drawn_section_is_at_most_half_the_song():
     rng = np.random.default_rng(0)
-    forms = [draw_form({**STATS, "section_lengths": [50]}, 64, rng) for _ in range(10)]
-    assert {s.bars for form in forms for s in form} == {32}
+    forms = [draw_form({**STATS, "section_lengths": [50, 50]}, 64, rng) for _ in range(10)]
+    assert all(form[0].bars == 32 for form in forms)
+
+
+def test_drawn_sections_start_where_his_start_on_the_phrase_grid():
+    # he opens with one bar, then plays 8-bar sections from bar 1 of his phrase grid
+    stats = {**STATS, "sections": [[0, 1, 0], [1, 8, 1], [1, 8, 1], [1, 16, 1], [1, 8, 2]]}
+    form = draw_form({**stats, "returns": 0.0}, 41, np.random.default_rng(2))
+    assert form[0].bars == 1 and all(s.bars in (8, 16) for s in form[1:])
+
+
+def test_no_stub_is_left_at_the_end_of_a_drawn_form():
+    stats = {**STATS, "sections": [[0, 8, 0], [0, 8, 1], [0, 8, 2]], "returns": 0.0}
+    form = draw_form(stats, 19, np.random.default_rng(0))
+    assert [s.bars for s in form] == [8, 11]
+
+
+def test_statistics_without_lengths_above_zero_still_draw_a_form():
+    form = draw_form({"section_lengths": [0, 0]}, 16, np.random.default_rng(0))
+    assert sum(s.bars for s in form) == 16
 
 
 def test_sections_open_with_a_change_and_end_with_a_fill_before_another_groove():
@@ -136,9 +156,54 @@ def test_a_primer_of_one_bar_is_too_short():
 def test_the_primer_search_finds_a_latent_that_replays_it_better_than_chance(gan):
     bars = gan.sample(1, rng=np.random.default_rng(8))[0] < 0          # (25, 256)
     primer = bars.reshape(25, 8, 32).transpose(1, 0, 2)
-    _, wrong = fit_primer(gan, primer, np.random.default_rng(9), steps=30)
-    _, wrong_without_search = fit_primer(gan, primer, np.random.default_rng(9), steps=0)
-    assert wrong < wrong_without_search
+    fit = fit_primer(gan, primer, np.random.default_rng(9), steps=30)
+    unsearched = fit_primer(gan, primer, np.random.default_rng(9), steps=0)
+    assert fit.alike > unsearched.alike
+    assert fit.groove.shape == (gan.config.latent,)
+    assert fit.phrase.shape == (8, gan.config.bar_noise)           # one noise per primer bar
+
+
+def test_a_short_primer_gives_a_phrase_as_long_as_it_is(gan):
+    fit = fit_primer(gan, primer_bars(primer_roll(3), "p.mid")[0], np.random.default_rng(0),
+                     steps=2)
+    assert fit.phrase.shape == (3, gan.config.bar_noise)
+
+
+def test_a_fitted_phrase_is_played_bar_after_bar_and_again(gan):
+    phrase = np.arange(3 * gan.config.bar_noise, dtype=np.float32).reshape(3, -1)
+    latents, _ = plan_latents(gan, parse_form("A8"), np.zeros(8, np.int8),
+                              np.random.default_rng(4), phrases={"A": phrase})
+    size, noise = gan.config.latent, gan.config.bar_noise
+    played = latents[0, size:size + noise * 8].reshape(noise, 8).T         # (8 bars, B)
+    assert np.array_equal(played, phrase[[0, 1, 2, 0, 1, 2, 0, 1]])
+
+
+def recorded_song(monkeypatch, gan, primer):
+    """continue_song's call of write_song, recorded: its keyword arguments."""
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append(kwargs)
+        return np.zeros((25, 8 * 32), bool), np.zeros((25, 8 * 32), np.uint8), None
+
+    monkeypatch.setattr(songwriter, "write_song", record)
+    continue_song(gan, primer, parse_form("A8"), np.random.default_rng(1))
+    return calls[0]
+
+
+def test_a_continued_song_plays_the_primers_groove_and_phrase(gan, monkeypatch):
+    bars, velocities = primer_bars(primer_roll(4, seed=3), "p.mid")
+    bars[:, TOM_ROWS] = False                                          # no toms: no fill
+    call = recorded_song(monkeypatch, gan, (bars, velocities))
+    assert call["before"] == "A" and set(call["grooves"]) == set(call["phrases"]) == {"A"}
+    assert call["phrases"]["A"].shape == (4, gan.config.bar_noise)
+
+
+def test_a_primer_ending_on_a_fill_is_followed_by_a_new_groove(gan, monkeypatch):
+    bars, velocities = primer_bars(primer_roll(4, seed=3), "p.mid")
+    bars[-1, 9, ::4] = True                                            # a tom run: a fill
+    call = recorded_song(monkeypatch, gan, (bars, velocities))
+    assert not call.get("grooves") and call.get("before") is None
 
 
 def test_a_continued_song_starts_with_the_primer_bars_unchanged(gan):
