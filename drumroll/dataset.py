@@ -403,11 +403,10 @@ def concatenate_bars(bars):
 def concatenate_extra_hits(extras, song_steps):
     """[ExtraHits] of songs laid end to end ([their lengths in steps]) -> one ExtraHits, steps
     counted from the first song's start."""
-    first_steps = offsets(song_steps)[:-1]
-    fields = [field.name for field in dataclasses.fields(ExtraHits)]
-    joined = {field: np.concatenate([getattr(ExtraHits.none(), field)]
-                                    + [getattr(extra, field) for extra in extras])
-              for field in fields}
+    first_steps, empty = offsets(song_steps)[:-1], ExtraHits.none()
+    joined = {field.name: np.concatenate([getattr(empty, field.name)]
+                                         + [getattr(extra, field.name) for extra in extras])
+              for field in dataclasses.fields(ExtraHits)}
     joined["step"] = joined["step"] + np.repeat(first_steps, [len(extra) for extra in extras])
     return ExtraHits(**joined)
 

@@ -30,9 +30,9 @@ stays 22 on the closed hi-hat's row) and its timing offset from the cell's grid 
 outside the roll's range, is dropped and counted. When several onsets land in one cell of one
 row, the loudest is kept with its offset and note (of equally loud ones the earliest); the
 others are counted as hits sharing a cell and kept beside the roll (ExtraHits), so that nothing
-is lost: a drummer's double strokes, flams and e-kit double triggers fall within one 32nd. The song's ticks per beat, the tick of every bar line
-and its tempo map are kept too, so the song can be written back as it was played
-(midi_out.performance_to_midi).
+is lost: a drummer's double strokes, flams and e-kit double triggers fall within one 32nd. The
+song's ticks per beat, the tick of every bar line and its tempo map are kept too, so the song
+can be written back as it was played (midi_out.performance_to_midi).
 
 The whole read is one pass over the messages plus NumPy work, so it is linear in the number of
 events; mido's own parsing dominates.
@@ -158,15 +158,14 @@ class DrumRoll:
     bpm: float = mido.tempo2bpm(MIDI_DEFAULT_TEMPO)
     offsets: np.ndarray = None
     notes: np.ndarray = None
+    # per played note: dropped counts the onsets left out (no row in the map, or a row outside
+    # the roll), unmapped those of them without a row, played the onsets kept (before merging)
     unmapped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     played: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     ticks_per_beat: int = MIDI_TICKS_PER_BEAT
     bar_ticks: np.ndarray = None
     tempos: list = dataclasses.field(default_factory=list)
     extra: ExtraHits = dataclasses.field(default_factory=ExtraHits.none)
-    # dropped: onsets left out per played note (unmapped ones and those whose row is outside
-    # the roll); unmapped: the ones the drum map has no row for; played: onsets kept per
-    # played note, before merging
 
     def __post_init__(self):
         if self.bars is None:
@@ -434,8 +433,9 @@ def cell_offsets(ticks, cells, lines, ticks_per_beat):
     rounding to the nearest tick gives the original tick back.
     """
     cells = np.asarray(cells, dtype=np.int64)
-    bar = np.searchsorted(lines.start, cells, side="right") - 1   # the cell's bar (never a
-    grid = lines.subticks[bar] + (cells - lines.start[bar]) * ticks_per_beat    # 0-step one)
+    # the cell's bar: the last line starting at or before it (so never a bar of 0 steps)
+    bar = np.searchsorted(lines.start, cells, side="right") - 1
+    grid = lines.subticks[bar] + (cells - lines.start[bar]) * ticks_per_beat    # subticks
     since_grid = SUBTICKS_PER_TICK * np.asarray(ticks, dtype=np.int64) - grid   # subticks
     # round(OFFSET_UNITS * since_grid / ticks_per_beat), halves up, exact in integers
     units = (2 * OFFSET_UNITS * since_grid + ticks_per_beat) // (2 * ticks_per_beat)
