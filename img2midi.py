@@ -61,9 +61,12 @@ def build_parser():
                     "dark = hit) into MIDI\ndrum tracks, or write new tracks (PNG, SVG, MIDI, "
                     "WAV and an index.html page) from a trained\nrun with --checkpoint. A "
                     "generation goes into a new or empty --out folder, or replaces the\n"
-                    "earlier generation there with --replace: it never mixes with another.",
+                    "earlier generation there with --replace: it never mixes with another.\n"
+                    "Given a dataset.npz (or its folder), write its songs back as MIDI as they "
+                    "were played\n(their timing offsets, notes, velocities, tempos and meters).",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
-               "          python img2midi.py --checkpoint runs/bars --num 8 --out generated",
+               "          python img2midi.py --checkpoint runs/bars --num 8 --out generated\n"
+               "          python img2midi.py build/dataset/dataset.npz --out songs-midi",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="*",
                         help="PNG files, folders of PNGs or glob patterns; or one dataset.npz "
