@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Drum-roll images -> MIDI files that any sequencer loads; or new tracks from a trained GAN.
+"""Drum-roll images -> MIDI files that any sequencer loads; new tracks from a trained GAN; or
+a dataset's songs back as they were played.
 
     python img2midi.py build/dataset/*.png --out converted --bpm 160
     python img2midi.py --checkpoint runs/bars --num 8 --out generated   (make generate)
+    python img2midi.py build/dataset/dataset.npz --out songs-midi
+
+Given a dataset.npz (or the folder holding one), every song in it becomes `<song>.mid` as it was
+played: type 1 at the song's own ticks per beat, its tempo map and time signatures, every hit at
+its cell moved by its offset, with the note played and its exact velocity, drums on channel 10.
+--out must be new or empty, or --replace deletes the MIDI files in it first.
 
 With --checkpoint, the generator writes --num tracks into --out, each as `track-NN.png` (the
 dataset format), `.svg` (a labelled picture), `.mid` and `.wav`, and an `index.html` to see
@@ -18,6 +25,7 @@ import os
 import sys
 
 from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.dataset import DATASET_NAME, load_dataset
 from drumroll.files import output_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
@@ -28,7 +36,11 @@ from drumroll.generate import (MAX_BARS, MAX_TRACKS, Generation, images_to_midi,
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
 from drumroll.page import PAGE_NAME
+from drumroll.roundtrip import write_songs
 from drumroll.training import load_run
+
+DEFAULT_OUT = "generated"
+SONGS_FOLDER = "midi"       # where a dataset's songs go without --out: beside its dataset.npz
 
 
 def note_list(text):
@@ -49,12 +61,16 @@ def build_parser():
                     "dark = hit) into MIDI\ndrum tracks, or write new tracks (PNG, SVG, MIDI, "
                     "WAV and an index.html page) from a trained\nrun with --checkpoint. A "
                     "generation goes into a new or empty --out folder, or replaces the\n"
-                    "earlier generation there with --replace: it never mixes with another.",
+                    "earlier generation there with --replace: it never mixes with another.\n"
+                    "Given a dataset.npz (or its folder), write its songs back as MIDI as they "
+                    "were played\n(their timing offsets, notes, velocities, tempos and meters).",
         epilog="examples: python img2midi.py build/dataset/*_0.png --out converted --bpm 160\n"
-               "          python img2midi.py --checkpoint runs/bars --num 8 --out generated",
+               "          python img2midi.py --checkpoint runs/bars --num 8 --out generated\n"
+               "          python img2midi.py build/dataset/dataset.npz --out songs-midi",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="*",
-                        help="PNG files, folders of PNGs or glob patterns")
+                        help="PNG files, folders of PNGs or glob patterns; or one dataset.npz "
+                             "(or the folder holding it): its songs as they were played")
     generation = parser.add_argument_group("generating new tracks from a trained model")
     generation.add_argument("--checkpoint", metavar="RUN",
                             help="run folder (its newest checkpoint), its checkpoints folder "
@@ -72,9 +88,11 @@ def build_parser():
     generation.add_argument("--replace", action="store_true",
                             help=f"--out holds an earlier generation: delete its track-* files "
                                  f"and {PAGE_NAME} and write the new one (without it a "
-                                 "non-empty --out is refused)")
-    parser.add_argument("--out", default="generated",
-                        help="output folder (default: %(default)s)")
+                                 "non-empty --out is refused); for a dataset's songs: delete the "
+                                 "MIDI files in --out first")
+    parser.add_argument("--out",
+                        help=f"output folder (default: {DEFAULT_OUT}; for a dataset's songs: "
+                             f"the folder {SONGS_FOLDER} beside the dataset)")
     parser.add_argument("--bpm", type=float,
                         help="tempo written into the MIDI file (default: with --checkpoint the "
                              f"median tempo of the run's training songs, else {DEFAULT_BPM})")
@@ -106,6 +124,33 @@ def check_options(args):
                         "--notes is for converting images")
 
 
+def dataset_path(paths):
+    """The dataset.npz (or folder holding one) given instead of images, else None."""
+    def is_dataset(path):
+        return path.endswith(".npz") or os.path.isfile(os.path.join(path, DATASET_NAME))
+
+    datasets = [path for path in paths if is_dataset(path)]
+    if datasets and len(paths) > 1:
+        raise UserError(f"{datasets[0]}: give one dataset, or images, not both")
+    return datasets[0] if datasets else None
+
+
+def write_dataset_songs(path, args):
+    """Write every song of the dataset at `path` back to MIDI as it was played."""
+    for option, value in (("--bpm", args.bpm), ("--velocity", args.velocity),
+                          ("--notes", args.notes), ("--blank", args.blank)):
+        if value:
+            raise UserError(f"{option}: a dataset's songs are written as they were played (their "
+                            f"own tempo, notes and velocities)")
+    dataset = load_dataset(path, height=None)
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    out = args.out or os.path.join(folder, SONGS_FOLDER)
+    written = write_songs(dataset, out, replace=args.replace,
+                          progress=Progress(dataset.num_songs, label="songs "))
+    print(f"{path}: wrote {plural(len(written), 'song')} as played to {out}")
+    return 0
+
+
 def generate(args):
     """Write a generation of args.num tracks from a checkpoint into args.out."""
     generation = Generation(num=args.num, bars=args.bars, seed=args.seed, bpm=args.bpm,
@@ -129,9 +174,14 @@ def main(argv=None):
     if args.checkpoint:
         if args.images:
             raise UserError("give either images or --checkpoint, not both")
+        args.out = args.out or DEFAULT_OUT
         return generate(args)
     if not args.images:
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
+    dataset = dataset_path(args.images)
+    if dataset:
+        return write_dataset_songs(dataset, args)
+    args.out = args.out or DEFAULT_OUT
     paths = find_images(args.images)
     output_folder(args.out)
     lowest_note, num_rows = args.notes or (LOWEST_NOTE, NUM_ROWS)

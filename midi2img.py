@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """MIDI drum tracks -> drum-roll PNGs and the trainer's dataset.npz (`make dataset`).
 
-Reads every *.mid / *.midi under the given folders, quantizes the drums (MIDI channel 10) to
-32nd notes on the bars of each file's time-signature map, cuts each song into windows (8 whole
-4/4 bars, one starting at every bar by default; bars in other meters are never in a window) and
-writes one PNG per window with a hit, plus dataset.npz holding them and the whole songs. Bad
-files, and songs without 8 bars of 4/4 in a row, are reported and skipped; the exit code is
-non-zero only when nothing usable was found.
+Reads every *.mid / *.midi under the given folders, puts the drums (MIDI channel 10) on the
+rows of a drum map and on 32nd-note cells on the bars of each file's time-signature map, cuts
+each song into windows (8 whole 4/4 bars, one starting at every bar by default; bars in other
+meters are never in a window) and writes one PNG per window with a hit, plus dataset.npz
+holding them and the whole songs with how every hit was played (its timing offset from its
+cell, velocity and note; `img2midi.py DATASET --out DIR` writes the songs back). Bad files, and
+songs without 8 bars of 4/4 in a row, are reported and skipped; the exit code is non-zero only
+when nothing usable was found.
 """
 import argparse
 import contextlib
@@ -17,6 +19,7 @@ from drumroll.cli import Progress, UserError, argument_type, run
 from drumroll.files import output_folder
 from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
                               save_dataset)
+from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
 from drumroll.images import write_pngs
 from drumroll.midi_in import find_midi_files, parse_note_range
@@ -52,6 +55,12 @@ def build_parser():
                         default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         help=f"MIDI notes kept, one image row each; others are dropped and "
                              f"counted (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")
+    parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
+                        help="which row each played note lands on: gm (General MIDI), roland "
+                             "(the Roland TD kits of the Groove MIDI Dataset), or a text file of "
+                             "lines `NOTE ROW_NOTE [name]` (`NOTE -` drops it) changing gm; "
+                             "auto: roland when a file plays note 22 or 26 (e-kit hi-hat "
+                             "edges), else gm (default: %(default)s)")
     parser.add_argument("--no-png", action="store_true",
                         help="write only dataset.npz, not one PNG per window")
     return parser
@@ -86,13 +95,16 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
     check_window(args.window)
+    if args.drum_map != AUTO:
+        choose_drum_map(args.drum_map)       # a bad map file fails now, before the work
     files = find_midi_files(args.midi)
     check_output_folder(args.out)            # before the work; made only once there is output
 
     progress = Progress(len(files), label="MIDI files ")
     progress.update(0)
     dataset, report = build_dataset(files, window=args.window, hop=args.hop,
-                                    lowest_note=lowest_note, num_rows=num_rows, progress=progress)
+                                    lowest_note=lowest_note, num_rows=num_rows, progress=progress,
+                                    drum_map=args.drum_map)
     if len(dataset) == 0:
         print("\n".join(report.lines()), file=sys.stderr)
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "

@@ -1,10 +1,13 @@
 """The trainer's dataset: every non-empty window of every song, and the songs themselves.
 
 dataset.npz holds plain arrays only (it loads with allow_pickle=False). N windows, S songs,
-B bars of all songs together, T steps of all songs together:
+B bars of all songs together, T steps of all songs together, K tempo changes of all songs,
+E extra hits of all songs:
   version          () int64                  FORMAT_VERSION; files without it are refused
   images           (N, rows, window) uint8   drum-roll pictures, 0 = hit, 255 = none (as the PNGs)
   velocities       (N, rows, window) uint8   MIDI velocity of each hit, 0 where none
+  offsets          (N, rows, window) int8    each hit's timing offset from its cell's grid line
+                                             in 1/OFFSET_UNITS (256) of a step, 0 where none
   song             (N,) unicode              the window's song name (= song_names[song_index])
   start            (N,) int64                first step of the window in its song
   song_index       (N,) int64                the window's song, an index into the song arrays
@@ -18,10 +21,29 @@ B bars of all songs together, T steps of all songs together:
                                              when cut short by a change of meter or the song's end)
   song_step_offsets (S + 1,) int64           song s's roll is rolls[:, off[s]:off[s + 1]]
   rolls            (rows, T) uint8           every song's whole velocity roll, one after another
+  roll_offsets     (rows, T) int8            every song's offsets, as `offsets` (0 where no hit)
+  roll_notes       (rows, T) uint8           the MIDI note each hit played, before the drum map
+                                             put it on its row (0 where no hit)
+  extra_step, extra_row (E,) int64           the cell (a column of rolls, a row) of each hit
+                                             that shares its cell with a louder one (the roll
+                                             holds one hit a cell), by step, row and time
+  extra_offset     (E,) int8                 its offset from the cell's grid line, as offsets
+  extra_velocity, extra_note (E,) uint8      its velocity and played note
+  song_ticks_per_beat (S,) int64             each song's MIDI resolution
+  bar_tick         (B,) float64              the tick of each bar line (a whole number of
+                                             eighths of a tick, so exact)
+  song_tempo_offsets (S + 1,) int64          song s's tempo map is tempo_*[off[s]:off[s + 1]]
+  tempo_tick, tempo_us (K,) int64            a tempo (microseconds per beat) from a tick on; a
+                                             song plays at 120 bpm until its first one
+  drum_map_name    () unicode                the drum map the hits went onto rows with
+  drum_map         (128,) int16              the row note of each played MIDI note, -1 = none
+  row_names        (rows,) unicode           the map's name of each row's note
   hop_bars, window, lowest_note () int64     bars between windows, window length in steps,
                                              which note row 0 is
 Windows are cut from whole 4/4 bars only (see drumroll.midi_in); the songs keep every bar, so
-later work can cut longer contexts or look at the bars around a window.
+later work can cut longer contexts or look at the bars around a window. With the offsets, the
+played notes, the bar ticks and the tempo maps, every song can be written back as it was
+played (song_performance, drumroll.roundtrip).
 """
 import collections
 import dataclasses
@@ -31,24 +53,33 @@ import zipfile
 import numpy as np
 
 from drumroll.cli import UserError, plural
+from drumroll.drum_maps import (AUTO, MIDI_NOTES, NOT_MAPPED, DrumMap, choose_drum_map, gm_map,
+                                map_from_arrays)
 from drumroll.files import atomic_write
 from drumroll.format import (
-    DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
+    DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR,
     WINDOW_STEPS,
 )
 from drumroll.dynamics import velocity_levels
 from drumroll.midi_in import (
-    Bars, cut_windows, four_four_runs, read_drum_roll, window_first_bars, window_length_in_bars,
+    Bars, DrumRoll, ExtraHits, cut_windows, events_to_roll, four_four_runs, read_midi, scan_midi,
+    window_first_bars, window_length_in_bars, windows_at,
 )
 from drumroll.phrases import bar_roles, form_statistics
 from drumroll.windows import Windows
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
-WINDOW_ARRAYS = ("images", "velocities", "song", "start", "song_index", "first_bar")
+WINDOW_ARRAYS = ("images", "velocities", "offsets", "song", "start", "song_index", "first_bar")
 SONG_ARRAYS = ("song_names", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
-               "bar_denominator", "bar_steps", "song_step_offsets", "rolls")
+               "bar_denominator", "bar_steps", "song_step_offsets", "rolls", "roll_offsets",
+               "roll_notes", "song_ticks_per_beat", "bar_tick", "song_tempo_offsets",
+               "tempo_tick", "tempo_us", "extra_step", "extra_row", "extra_offset",
+               "extra_velocity", "extra_note")
+MAP_ARRAYS = ("drum_map_name", "drum_map", "row_names")
 META = ("version", "hop_bars", "window", "lowest_note")
+MAX_TICKS_PER_BEAT = 0x7FFF      # a MIDI file's resolution is 15 bits
+MAX_TEMPO = 0xFFFFFF             # a MIDI tempo is 24 bits of microseconds per beat
 
 
 @dataclasses.dataclass
@@ -70,6 +101,25 @@ class Dataset:
     hop_bars: int = DEFAULT_HOP_BARS
     window: int = WINDOW_STEPS
     lowest_note: int = LOWEST_NOTE
+    offsets: np.ndarray = None             # (N, rows, window) int8
+    roll_offsets: np.ndarray = None        # (rows, T) int8
+    roll_notes: np.ndarray = None          # (rows, T) uint8
+    song_ticks_per_beat: np.ndarray = None  # (S,) int64
+    bar_tick: np.ndarray = None            # (B,) float64
+    song_tempo_offsets: np.ndarray = None  # (S + 1,) int64
+    tempo_tick: np.ndarray = None          # (K,) int64
+    tempo_us: np.ndarray = None            # (K,) int64
+    drum_map: DrumMap = None               # its name, table and row names as stored
+    extra: ExtraHits = None                # (E,) each, step counted in rolls' columns
+
+    @property
+    def row_names(self):
+        """(rows,) unicode: the drum map's name of each row."""
+        return self.drum_map.row_names(self.lowest_note, self.rolls.shape[0])
+
+    def note_names(self):
+        """{note: name} of the rows, for pictures (drumroll.picture) and reports."""
+        return {self.lowest_note + row: name for row, name in enumerate(self.row_names.tolist())}
 
     def __len__(self):
         return len(self.images)
@@ -97,6 +147,24 @@ class Dataset:
         return Bars(start=self.bars.start[first:end], numerator=self.bars.numerator[first:end],
                     denominator=self.bars.denominator[first:end], steps=self.bars.steps[first:end])
 
+
+    def song_performance(self, index):
+        """Song `index` as it was played: a DrumRoll with its velocities, offsets and played
+        notes, bars and bar ticks, ticks per beat and tempo map (midi_out.performance_to_midi
+        writes it back)."""
+        steps = slice(self.song_step_offsets[index], self.song_step_offsets[index + 1])
+        bars = slice(self.song_bar_offsets[index], self.song_bar_offsets[index + 1])
+        tempos = slice(self.song_tempo_offsets[index], self.song_tempo_offsets[index + 1])
+        extra = slice(*np.searchsorted(self.extra.step, [steps.start, steps.stop]).tolist())
+        return DrumRoll(
+            velocities=self.rolls[:, steps], offsets=self.roll_offsets[:, steps],
+            notes=self.roll_notes[:, steps], lowest_note=self.lowest_note,
+            bars=self.song_bars(index), bpm=float(self.song_bpm[index]),
+            ticks_per_beat=int(self.song_ticks_per_beat[index]), bar_ticks=self.bar_tick[bars],
+            tempos=list(zip(self.tempo_tick[tempos].tolist(), self.tempo_us[tempos].tolist())),
+            extra=ExtraHits(step=self.extra.step[extra] - steps.start, row=self.extra.row[extra],
+                            offset=self.extra.offset[extra],
+                            velocity=self.extra.velocity[extra], note=self.extra.note[extra]))
 
     def four_four_runs(self, index):
         """Song `index`'s runs of whole 4/4 bars: [(first bar, velocities (bars, rows, 32))]."""
@@ -134,7 +202,7 @@ class Dataset:
                                  in zip(self.song_index[keep].tolist(),
                                         self.first_bar[keep].tolist())], dtype=np.int8)
         return Windows(images=self.images[keep], velocities=self.velocities[keep],
-                       usual=usual[self.song_index[keep]],
+                       offsets=self.offsets[keep], usual=usual[self.song_index[keep]],
                        roles=window_roles.reshape(-1, window_bars), form=form_statistics(runs),
                        lowest_note=self.lowest_note, tempo=self.median_tempo(keep),
                        held_out=sorted(set(self.song[~keep].tolist())))
@@ -203,10 +271,14 @@ class Report:
     songs: list = dataclasses.field(default_factory=list)      # SongMeters of each song read
     windows: int = 0
     onsets: int = 0
-    moved: int = 0
-    merged: int = 0
+    moved: int = 0             # onsets off the grid (kept as offsets)
+    merged: int = 0            # hits sharing a cell with a louder one
     dropped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     notes_per_row: np.ndarray = None
+    drum_map: DrumMap = dataclasses.field(default_factory=gm_map)
+    drum_map_reason: str = ""  # why that map (drum_maps.choose_drum_map)
+    unmapped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    played: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
     def meter_lines(self):
         """Songs with bars in other meters, and what those bars cost."""
@@ -233,33 +305,56 @@ class Report:
                          f"the song's roll, never in a window)")
         return lines
 
+    def played_on_row(self, note):
+        """'  (notes 22 x29,947, 42 x20,366)' when other notes than the row's own landed on it."""
+        notes = {played: count for played, count in sorted(self.played.items())
+                 if self.drum_map.table[played] == note}
+        if set(notes) <= {note}:
+            return ""
+        return "  (notes " + ", ".join(f"{played} x{count:,}" for played, count
+                                       in notes.items()) + ")"
+
     def lines(self):
         """The report as text lines."""
         lines = [f"files read: {len(self.read)}, skipped: {len(self.skipped)}"]
         lines += [f"  skipped {reason}" for path, reason in self.skipped]
         lines += [f"  {path}: song name {name!r} (its stem was already taken)"
                   for path, name in self.renamed]
+        lines.append(f"drum map: {self.drum_map.name}"
+                     + (f" ({self.drum_map_reason})" if self.drum_map_reason else ""))
         lines += self.meter_lines()
         lines.append(f"windows written: {self.windows}")
-        moved_share = 100.0 * self.moved / self.onsets if self.onsets else 0.0
-        lines.append(f"drum onsets: {self.onsets}, moved by quantization: {self.moved} "
-                     f"({moved_share:.1f}%), merged into an already hit cell: {self.merged}")
-        last = self.lowest_note + self.num_rows - 1
-        dropped = ", ".join(f"note {note} x{count}" for note, count in sorted(self.dropped.items()))
-        lines.append(f"notes dropped outside {self.lowest_note}..{last}: "
-                     f"{sum(self.dropped.values())}" + (f" ({dropped})" if dropped else ""))
+        off_grid_share = 100.0 * self.moved / self.onsets if self.onsets else 0.0
+        lines.append(f"drum onsets: {self.onsets:,}; off the grid: {self.moved:,} "
+                     f"({off_grid_share:.1f}%, kept as offsets); hits sharing a cell: "
+                     f"{self.merged:,} (the loudest in the roll, the others kept beside it)")
+        lines.append(f"notes without a row in the {self.drum_map.name} map (dropped): "
+                     + note_counts(self.unmapped))
+        outside = self.dropped - self.unmapped
+        if outside:
+            last = self.lowest_note + self.num_rows - 1
+            lines.append(f"notes on rows outside {self.lowest_note}..{last} (dropped): "
+                         + note_counts(outside))
         if self.notes_per_row is not None:
             lines.append("onsets per row:")
             for row, count in enumerate(self.notes_per_row.tolist()):
                 if count:
                     note = self.lowest_note + row
-                    lines.append(f"  row {row:2d}  note {note:3d}  {NOTE_NAMES.get(note, ''):14s}"
-                                 f" {count:8d}")
+                    lines.append(f"  row {row:2d}  note {note:3d}  "
+                                 f"{self.drum_map.row_name(note):14s} {count:8,d}"
+                                 + self.played_on_row(note))
             unused = [str(self.lowest_note + row)
                       for row, count in enumerate(self.notes_per_row.tolist()) if not count]
             if unused:
                 lines.append(f"  unused notes: {' '.join(unused)}")
         return lines
+
+
+def note_counts(counts):
+    """Counter {note: count} -> '3 (note 0 x2, note 21 x1)', or '0'."""
+    total = sum(counts.values())
+    listed = ", ".join(f"note {note} x{count:,}" for note, count in sorted(counts.items()))
+    return f"{total:,}" + (f" ({listed})" if listed else "")
 
 
 def unique_song_name(stem, taken):
@@ -286,22 +381,35 @@ def concatenate_bars(bars):
                    for field in fields})
 
 
+def concatenate_extra_hits(extras, song_steps):
+    """[ExtraHits] of songs laid end to end ([their lengths in steps]) -> one ExtraHits, steps
+    counted from the first song's start."""
+    first_steps, empty = offsets(song_steps)[:-1], ExtraHits.none()
+    joined = {field.name: np.concatenate([getattr(empty, field.name)]
+                                         + [getattr(extra, field.name) for extra in extras])
+              for field in dataclasses.fields(ExtraHits)}
+    joined["step"] = joined["step"] + np.repeat(first_steps, [len(extra) for extra in extras])
+    return ExtraHits(**joined)
+
+
 def offsets(lengths):
     """[lengths] -> (len + 1,) int64 offsets of pieces laid end to end."""
     return np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64)
 
 
 def dataset_from_rolls(songs, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_note=LOWEST_NOTE,
-                       num_rows=NUM_ROWS):
+                       num_rows=NUM_ROWS, drum_map=None):
     """[(song name, DrumRoll)] -> Dataset: every song, and its windows that hold a hit.
 
+    drum_map: the DrumMap the rolls were read with (default General MIDI), stored with them.
     ValueError when window is not a whole number of 4/4 bars.
     """
-    images, velocities, starts, first_bars, song_index = [], [], [], [], []
+    images, velocities, timings, starts, first_bars, song_index = [], [], [], [], [], []
     for index, (_, roll) in enumerate(songs):
         # (W,), (W,), (W, rows, window)
         song_first_bars, song_starts, windows = cut_windows(roll.velocities, roll.bars, window, hop)
         velocities.append(windows)
+        timings.append(windows_at(roll.offsets, song_starts, window))
         images.append(velocities_to_pixels(windows))
         starts.append(song_starts)
         first_bars.append(song_first_bars)
@@ -310,6 +418,13 @@ def dataset_from_rolls(songs, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
     empty_windows = np.zeros((0, num_rows, window), dtype=np.uint8)
     empty_index = np.zeros(0, dtype=np.int64)
     song_index = np.concatenate([empty_index] + song_index)
+    tempos = [tempo for _, roll in songs for tempo in roll.tempos]      # (tick, microseconds)
+
+    def whole_songs(field, dtype):
+        """One song's (rows, steps) field after another -> (rows, T)."""
+        return np.concatenate([np.zeros((num_rows, 0), dtype)]
+                              + [getattr(roll, field) for _, roll in songs], axis=1)
+
     return Dataset(
         images=np.concatenate([empty_windows] + images),
         velocities=np.concatenate([empty_windows] + velocities),
@@ -322,9 +437,20 @@ def dataset_from_rolls(songs, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
         song_bar_offsets=offsets([len(roll.bars) for _, roll in songs]),
         bars=concatenate_bars([roll.bars for _, roll in songs]),
         song_step_offsets=offsets([roll.num_steps for _, roll in songs]),
-        rolls=np.concatenate([np.zeros((num_rows, 0), np.uint8)]
-                             + [roll.velocities for _, roll in songs], axis=1),
+        rolls=whole_songs("velocities", np.uint8),
         hop_bars=hop, window=window, lowest_note=lowest_note,
+        offsets=np.concatenate([empty_windows.astype(np.int8)] + timings),
+        roll_offsets=whole_songs("offsets", np.int8),
+        roll_notes=whole_songs("notes", np.uint8),
+        song_ticks_per_beat=np.array([roll.ticks_per_beat for _, roll in songs], dtype=np.int64),
+        bar_tick=np.concatenate([np.zeros(0)] + [roll.bar_ticks for _, roll in songs]
+                                ).astype(np.float64),
+        song_tempo_offsets=offsets([len(roll.tempos) for _, roll in songs]),
+        tempo_tick=np.array([tick for tick, _ in tempos], dtype=np.int64),
+        tempo_us=np.array([tempo for _, tempo in tempos], dtype=np.int64),
+        drum_map=drum_map or gm_map(),
+        extra=concatenate_extra_hits([roll.extra for _, roll in songs],
+                                     [roll.num_steps for _, roll in songs]),
     )
 
 
@@ -336,23 +462,51 @@ def check_window(window):
         raise UserError(f"--window {window}: {error}") from None
 
 
+def scan_files(midi_paths, progress=None):
+    """Read every file once -> [its MidiEvents, or the UserError that refused it], in order.
+    progress: optional drumroll.cli.Progress, updated after each file."""
+    scanned = []
+    for index, path in enumerate(midi_paths):
+        try:
+            scanned.append(scan_midi(read_midi(path)))
+        except UserError as error:
+            scanned.append(error)
+        if progress is not None:
+            progress.update(index + 1, extra=os.path.basename(path))
+    return scanned
+
+
+def played_notes(scanned):
+    """Every drum note played in the files scan_files read."""
+    return set().union(*(np.unique(events.notes).tolist() for events in scanned
+                         if not isinstance(events, UserError)))
+
+
 def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_note=LOWEST_NOTE,
-                  num_rows=NUM_ROWS, progress=None):
+                  num_rows=NUM_ROWS, progress=None, drum_map=AUTO):
     """Read MIDI files and cut their rolls into windows -> (Dataset, Report).
 
     window: steps, a whole number of 4/4 bars (else UserError); hop: bars between windows.
-    A file that cannot be used, or has no run of enough whole 4/4 bars for one window, is
-    recorded in report.skipped and the batch goes on.
-    progress: optional drumroll.cli.Progress, updated after each file.
+    drum_map: auto, gm, roland or a map file (drum_maps.choose_drum_map; auto looks at the notes
+    every file plays), or a DrumMap. A file that cannot be used, or has no run of enough whole
+    4/4 bars for one window, is recorded in report.skipped and the batch goes on.
+    progress: optional drumroll.cli.Progress, updated after each file is read.
     """
     window_bars = check_window(window)
+    scanned = scan_files(midi_paths, progress)
+    reason = "given"
+    if not isinstance(drum_map, DrumMap):
+        drum_map, reason = choose_drum_map(drum_map, played_notes(scanned))
     report = Report(lowest_note=lowest_note, num_rows=num_rows, window_bars=window_bars,
-                    notes_per_row=np.zeros(num_rows, dtype=np.int64))
+                    notes_per_row=np.zeros(num_rows, dtype=np.int64), drum_map=drum_map,
+                    drum_map_reason=reason)
     taken = set()
     songs = []
-    for index, path in enumerate(midi_paths):
+    for path, events in zip(midi_paths, scanned):
         try:
-            roll = read_drum_roll(path, lowest_note, num_rows)
+            if isinstance(events, UserError):
+                raise events
+            roll = events_to_roll(events, lowest_note, num_rows, os.fspath(path), drum_map)
         except UserError as error:
             report.skipped.append((path, str(error)))
         else:
@@ -370,11 +524,11 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
                 report.moved += roll.moved
                 report.merged += roll.merged
                 report.dropped.update(roll.dropped)
+                report.unmapped.update(roll.unmapped)
+                report.played.update(roll.played)
                 report.notes_per_row += roll.notes_per_row
                 songs.append((song, roll))
-        if progress is not None:
-            progress.update(index + 1, extra=os.path.basename(path))
-    dataset = dataset_from_rolls(songs, window, hop, lowest_note, num_rows)
+    dataset = dataset_from_rolls(songs, window, hop, lowest_note, num_rows, drum_map)
     windows_per_song = np.bincount(dataset.song_index, minlength=len(songs)).tolist()
     report.songs = [song_meters(name, roll.bars, count, window_bars, hop)
                     for (name, roll), count in zip(songs, windows_per_song)]
@@ -394,7 +548,14 @@ def dataset_arrays(dataset):
         bar_denominator=dataset.bars.denominator, bar_steps=dataset.bars.steps,
         song_step_offsets=dataset.song_step_offsets, rolls=dataset.rolls,
         hop_bars=np.int64(dataset.hop_bars), window=np.int64(dataset.window),
-        lowest_note=np.int64(dataset.lowest_note))
+        lowest_note=np.int64(dataset.lowest_note),
+        offsets=dataset.offsets, roll_offsets=dataset.roll_offsets, roll_notes=dataset.roll_notes,
+        song_ticks_per_beat=dataset.song_ticks_per_beat, bar_tick=dataset.bar_tick,
+        song_tempo_offsets=dataset.song_tempo_offsets, tempo_tick=dataset.tempo_tick,
+        tempo_us=dataset.tempo_us, drum_map_name=np.str_(dataset.drum_map.name),
+        drum_map=dataset.drum_map.table.astype(np.int16), row_names=dataset.row_names,
+        **{f"extra_{field.name}": getattr(dataset.extra, field.name)
+           for field in dataclasses.fields(ExtraHits)})
 
 
 def save_dataset(path, dataset):
@@ -499,7 +660,81 @@ def check_arrays(path, arrays, height):
                    song_index=song_index, first_bar=first_bar, song_names=names, song_bpm=bpm,
                    song_bar_offsets=bar_offsets, bars=bars, song_step_offsets=step_offsets,
                    rolls=rolls, hop_bars=int(arrays["hop_bars"]), window=window,
-                   lowest_note=int(arrays["lowest_note"]))
+                   lowest_note=int(arrays["lowest_note"]),
+                   **check_performance_arrays(path, arrays, velocities, rolls, bar_offsets))
+
+
+def check_performance_arrays(path, arrays, velocities, rolls, bar_offsets):
+    """Check what a dataset keeps of how its songs were played (offsets, played notes, bar
+    ticks, tempo maps, drum map) -> those Dataset fields; UserError naming the file."""
+    def require(condition, message):
+        if not condition:
+            raise UserError(f"{path}: {message}")
+
+    def shaped(name, dtype, like):
+        value = arrays[name]
+        require(value.dtype == dtype and value.shape == like.shape,
+                f"{name} must be {np.dtype(dtype).name} shaped {like.shape}, "
+                f"got {value.dtype} {value.shape}")
+        require(not np.any(value[like == 0]), f"{name} must be 0 where there is no hit")
+        return value
+
+    def integers(name, count, low, high):
+        value = arrays[name]
+        require(value.dtype.kind in "iu" and value.shape == (count,)
+                and np.all((value >= low) & (value <= high)),
+                f"{name} must be ({count},) integers from {low} to {high}")
+        return value.astype(np.int64)
+
+    num_songs, num_bars = len(bar_offsets) - 1, int(bar_offsets[-1])
+    offsets = shaped("offsets", np.int8, velocities)
+    roll_offsets, roll_notes = shaped("roll_offsets", np.int8, rolls), \
+        shaped("roll_notes", np.uint8, rolls)
+    require(np.all(roll_notes < MIDI_NOTES), "roll_notes must be MIDI notes (0..127)")
+    ticks_per_beat = integers("song_ticks_per_beat", num_songs, 1, MAX_TICKS_PER_BEAT)
+    bar_tick = arrays["bar_tick"]
+    require(bar_tick.dtype.kind == "f" and bar_tick.shape == (num_bars,)
+            and np.all(bar_tick >= 0) and np.all(bar_tick * 8 == np.round(bar_tick * 8)),
+            f"bar_tick must be ({num_bars},) ticks, each a whole number of eighths")
+    song_of_bar = np.repeat(np.arange(num_songs), np.diff(bar_offsets))
+    require(np.all(np.diff(bar_tick)[song_of_bar[1:] == song_of_bar[:-1]] > 0),
+            "bar_tick must rise bar by bar within each song")
+    tempo_offsets = arrays["song_tempo_offsets"]
+    num_tempos = len(arrays["tempo_tick"])
+    require(tempo_offsets.dtype.kind in "iu" and tempo_offsets.shape == (num_songs + 1,)
+            and tempo_offsets[0] == 0 and tempo_offsets[-1] == num_tempos
+            and np.all(np.diff(tempo_offsets) >= 0),
+            f"song_tempo_offsets must rise from 0 to {num_tempos}")
+    tempo_offsets = tempo_offsets.astype(np.int64)
+    tempo_tick = integers("tempo_tick", num_tempos, 0, np.iinfo(np.int64).max)
+    tempo_us = integers("tempo_us", num_tempos, 1, MAX_TEMPO)
+    song_of_tempo = np.repeat(np.arange(num_songs), np.diff(tempo_offsets))
+    require(np.all(np.diff(tempo_tick)[song_of_tempo[1:] == song_of_tempo[:-1]] > 0),
+            "tempo_tick must rise within each song")
+    num_extra = len(arrays["extra_step"])
+    extra = ExtraHits(
+        step=integers("extra_step", num_extra, 0, rolls.shape[1] - 1),
+        row=integers("extra_row", num_extra, 0, len(rolls) - 1),
+        **{field: arrays[f"extra_{field}"] for field in ("offset", "velocity", "note")})
+    for field, dtype in (("offset", np.int8), ("velocity", np.uint8), ("note", np.uint8)):
+        value = getattr(extra, field)
+        require(value.dtype == dtype and value.shape == (num_extra,),
+                f"extra_{field} must be ({num_extra},) {np.dtype(dtype).name}")
+    require(np.all(extra.step[1:] >= extra.step[:-1]), "extra_step must be sorted")
+    require(np.all((extra.velocity > 0) & (extra.velocity <= rolls[extra.row, extra.step]))
+            and np.all(extra.note < MIDI_NOTES),
+            "an extra hit must share a cell with a hit of the roll at least as loud")
+    name, table, row_names = (arrays[name] for name in MAP_ARRAYS)
+    require(name.dtype.kind == "U" and name.shape == (), "drum_map_name must be one string")
+    integers("drum_map", MIDI_NOTES, NOT_MAPPED, MIDI_NOTES - 1)
+    require(row_names.dtype.kind == "U" and row_names.shape == (len(rolls),),
+            f"row_names must be ({len(rolls)},) strings, got {row_names.dtype} "
+            f"{row_names.shape}")
+    return dict(offsets=offsets, roll_offsets=roll_offsets, roll_notes=roll_notes,
+                song_ticks_per_beat=ticks_per_beat, bar_tick=bar_tick.astype(np.float64),
+                song_tempo_offsets=tempo_offsets, tempo_tick=tempo_tick, tempo_us=tempo_us,
+                drum_map=map_from_arrays(name, table, row_names, int(arrays["lowest_note"])),
+                extra=extra)
 
 
 def load_dataset(path, height=NUM_ROWS):
@@ -518,7 +753,8 @@ def load_dataset(path, height=NUM_ROWS):
     if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
         raise UserError(f"{path}: a dataset in format version {version}, this program reads "
                         f"version {FORMAT_VERSION}; run `make dataset` again")
-    missing = [name for name in WINDOW_ARRAYS + SONG_ARRAYS + META if name not in arrays]
+    missing = [name for name in WINDOW_ARRAYS + SONG_ARRAYS + MAP_ARRAYS + META
+               if name not in arrays]
     if missing:
         raise UserError(f"{path}: not a dataset file (missing arrays: {', '.join(missing)})")
     return check_arrays(path, arrays, height)

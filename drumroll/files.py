@@ -1,11 +1,14 @@
 """Writing files so that a crash or a bad input never leaves half of one behind."""
 import contextlib
 import os
+import shutil
+import tempfile
 
 from drumroll.cli import UserError
 from gan_numpy.checkpoint import atomic_write, write_target   # one implementation for all
 
-__all__ = ["atomic_write", "output_file", "output_folder", "write_target", "writing"]
+__all__ = ["atomic_write", "output_file", "output_folder", "staged_folder", "write_target",
+           "writing"]
 
 
 def output_folder(folder):
@@ -49,3 +52,29 @@ def writing(path, mode="wb"):
             yield handle
     except OSError as error:
         raise cannot_write(path, error) from None
+
+
+@contextlib.contextmanager
+def staged_folder(out, earlier=(), prefix=".staging-"):
+    """Write a batch of files into folder `out` all at once or not at all.
+
+    Yields a new hidden folder inside `out` to write them into. When the block ends without an
+    error, the files named in `earlier` are deleted from `out` and everything written is moved
+    in; in every case the hidden folder is removed, so an error or Ctrl-C half-way leaves `out`
+    as it was. UserError naming `out` when it cannot be written.
+    """
+    try:
+        staging = tempfile.mkdtemp(dir=out, prefix=prefix)
+    except OSError as error:
+        raise cannot_write(out, error) from None
+    try:
+        yield staging
+        try:
+            for name in earlier:
+                os.unlink(os.path.join(out, name))
+            for name in sorted(os.listdir(staging)):
+                os.replace(os.path.join(staging, name), os.path.join(out, name))
+        except OSError as error:
+            raise cannot_write(out, error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -15,6 +15,8 @@ FOLDED_NOTES = {35: 36}     # acoustic bass drum is played as bass drum 1
 STEPS_PER_BEAT = 8          # 32nd notes in a quarter note
 STEPS_PER_WHOLE_NOTE = 4 * STEPS_PER_BEAT   # a bar in n/d time lasts n * 32 / d steps
 STEPS_PER_BAR = 4 * STEPS_PER_BEAT   # 4/4 time, the only meter windows are cut from
+OFFSET_UNITS = 256          # a hit's timing offset from its cell's grid line is kept in
+                            # 1/256 of a step (int8: -128..127 covers the half step each side)
 WINDOW_BARS = 8
 WINDOW_STEPS = WINDOW_BARS * STEPS_PER_BAR   # 256
 DEFAULT_HOP_BARS = 1        # one window starting at every bar

@@ -22,6 +22,18 @@ incomplete: it is part of the song's roll and bar sequence, never of a window.
 Windows are WINDOW_BARS whole 4/4 bars in a row starting on a bar line: a window never spans a
 bar of another meter or an incomplete bar.
 
+Nothing a drummer played is lost on the way in. Beside each hit's cell the roll keeps its
+exact velocity, the note actually played (before the drum map put it on a row: an e-kit's 22
+stays 22 on the closed hi-hat's row) and its timing offset from the cell's grid line in
+1/OFFSET_UNITS of a step (see cell_offsets). Notes land on rows through a drum map
+(drumroll.drum_maps, General MIDI unless told); a note the map has no row for, or whose row lies
+outside the roll's range, is dropped and counted. When several onsets land in one cell of one
+row, the loudest is kept with its offset and note (of equally loud ones the earliest); the
+others are counted as hits sharing a cell and kept beside the roll (ExtraHits), so that nothing
+is lost: a drummer's double strokes, flams and e-kit double triggers fall within one 32nd. The
+song's ticks per beat, the tick of every bar line and its tempo map are kept too, so the song
+can be written back as it was played (midi_out.performance_to_midi).
+
 The whole read is one pass over the messages plus NumPy work, so it is linear in the number of
 events; mido's own parsing dominates.
 """
@@ -33,9 +45,10 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError
+from drumroll.drum_maps import NOT_MAPPED, gm_map
 from drumroll.format import (
-    DEFAULT_HOP_BARS, DRUM_CHANNEL, FOLDED_NOTES, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, NUM_ROWS,
-    STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
+    DEFAULT_HOP_BARS, DRUM_CHANNEL, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, MIDI_TICKS_PER_BEAT,
+    NUM_ROWS, OFFSET_UNITS, STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
 )
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -92,27 +105,78 @@ def four_four_bars(num_steps):
 
 
 @dataclasses.dataclass
+class ExtraHits:
+    """The hits a roll cannot draw: the quieter ones of a cell several onsets landed in (the
+    roll holds the loudest). Each (hits,), sorted by step, row, then time:
+
+    step, row: int64 the cell; offset: int8 from the cell's grid line, as DrumRoll.offsets;
+    velocity, note: uint8 as played.
+    """
+    step: np.ndarray
+    row: np.ndarray
+    offset: np.ndarray
+    velocity: np.ndarray
+    note: np.ndarray
+
+    def __len__(self):
+        return len(self.step)
+
+    @classmethod
+    def none(cls):
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(step=empty, row=empty, offset=empty.astype(np.int8),
+                   velocity=empty.astype(np.uint8), note=empty.astype(np.uint8))
+
+
+@dataclasses.dataclass
 class DrumRoll:
-    """One song's drum hits on the grid, its bars, and what quantizing them did.
+    """One song's drum hits on the grid with how they were played, its bars, and what reading
+    them did.
 
     velocities: (rows, steps) uint8, the MIDI velocity of the hit in each cell, 0 where none
                 (the loudest one when several onsets land in the same cell).
+    offsets:    (rows, steps) int8, each hit's timing offset from its cell's grid line in
+                1/OFFSET_UNITS of a step, 0 where none (default: every hit on its line).
+    notes:      (rows, steps) uint8, the MIDI note each hit played, 0 where none (default: the
+                row's own note).
     bars:       the song's Bars, covering exactly its steps (4/4 throughout when not given).
     bpm:        the tempo that lasts longest in the song (see main_tempo).
+    ticks_per_beat, bar_ticks, tempos: the file's resolution, the tick of each bar line
+                ((bars,) float64: a multiple of 1/8, see round_to_steps; default: every bar
+                line at its first step's tick) and its tempo map [(tick, microseconds per
+                beat)] by tick (empty: 120 bpm throughout, as in MIDI).
+    extra:      ExtraHits, the quieter hits of cells several onsets landed in (`merged` of them)
     """
     velocities: np.ndarray
     lowest_note: int = LOWEST_NOTE
     onsets: int = 0            # note_on hits on the drum channel, every note
-    moved: int = 0             # onsets that were not exactly on a grid line
-    merged: int = 0            # in-range onsets that landed in an already hit cell
+    moved: int = 0             # onsets off the grid (the offsets keep where they were)
+    merged: int = 0            # hits sharing a cell with a louder one: not in the roll
     dropped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     notes_per_row: np.ndarray = None   # (rows,) in-range onsets per row, before merging
     bars: Bars = None
     bpm: float = mido.tempo2bpm(MIDI_DEFAULT_TEMPO)
+    offsets: np.ndarray = None
+    notes: np.ndarray = None
+    # per played note: dropped counts the onsets left out (no row in the map, or a row outside
+    # the roll), unmapped those of them without a row, played the onsets kept (before merging)
+    unmapped: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    played: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    ticks_per_beat: int = MIDI_TICKS_PER_BEAT
+    bar_ticks: np.ndarray = None
+    tempos: list = dataclasses.field(default_factory=list)
+    extra: ExtraHits = dataclasses.field(default_factory=ExtraHits.none)
 
     def __post_init__(self):
         if self.bars is None:
             self.bars = four_four_bars(self.num_steps)
+        if self.offsets is None:
+            self.offsets = np.zeros(self.velocities.shape, dtype=np.int8)
+        if self.notes is None:
+            row_notes = self.lowest_note + np.arange(len(self.velocities))[:, None]
+            self.notes = np.where(self.velocities > 0, row_notes, 0).astype(np.uint8)
+        if self.bar_ticks is None:
+            self.bar_ticks = self.bars.start * (self.ticks_per_beat / STEPS_PER_BEAT)
 
     @property
     def hits(self):
@@ -136,6 +200,7 @@ class MidiEvents:
     end_tick:   where the longest track ends
     signatures: [(tick, numerator, denominator)] by tick, one per tick (the later in file order)
     tempos:     [(tick, microseconds per beat)] by tick, one per tick (the later in file order)
+    ticks_per_beat: the file's resolution
     """
     ticks: np.ndarray
     notes: np.ndarray
@@ -143,6 +208,7 @@ class MidiEvents:
     end_tick: int
     signatures: list
     tempos: list
+    ticks_per_beat: int = MIDI_TICKS_PER_BEAT
 
 
 def steps_per_bar(numerator, denominator):
@@ -259,7 +325,7 @@ def scan_midi(midi):
         ticks=np.array(ticks, dtype=np.int64), notes=np.array(notes, dtype=np.int64),
         velocities=np.array(velocities, dtype=np.int64), end_tick=end_tick,
         signatures=[(tick, *meter) for tick, meter in sorted(signatures.items())],
-        tempos=sorted(tempos.items()))
+        tempos=sorted(tempos.items()), ticks_per_beat=midi.ticks_per_beat)
 
 
 @dataclasses.dataclass
@@ -348,23 +414,61 @@ def main_tempo(tempos, end_tick):
     return round(mido.tempo2bpm(longest), 2)
 
 
+def cell_offsets(ticks, cells, lines, ticks_per_beat):
+    """Each hit's timing offset from the grid line of its cell, in 1/OFFSET_UNITS of a step.
+
+    ticks, cells: (n,) the hits' ticks and the steps ticks_to_steps put them on. The grid line of
+    a cell is its bar's line plus its steps into that bar (in subticks, exact). A hit goes to
+    its nearest cell, so the offset is round(OFFSET_UNITS * (position - cell)) with the position
+    in [cell - 1/2, cell + 1/2), halves up, clipped to int8 (-128..127: an offset of +1/2 step
+    less a hair becomes 127). For a whole bar, the cell's grid line is the hit's own bar line
+    plus the cell's steps from it, even when the hit rounds up onto the next bar's first step;
+    only a hit rounding across the end of a bar cut short between two steps (by a signature off
+    the grid) is measured from the next bar's line, the line its cell is written at.
+
+    Why ticks come back exactly (midi_out.performance_to_midi writes tick = round(grid line +
+    offset / OFFSET_UNITS * ticks_per_beat / 8)): rounding to 1/256 of a step moves a hit by at
+    most 1/512 step, clipping at 127 by less than 1/256 step, that is by less than
+    ticks_per_beat / 2048 ticks; for ticks_per_beat <= 1024 that is less than half a tick, so
+    rounding to the nearest tick gives the original tick back.
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    # the cell's bar: the last line starting at or before it (so never a bar of 0 steps)
+    bar = np.searchsorted(lines.start, cells, side="right") - 1
+    grid = lines.subticks[bar] + (cells - lines.start[bar]) * ticks_per_beat    # subticks
+    since_grid = SUBTICKS_PER_TICK * np.asarray(ticks, dtype=np.int64) - grid   # subticks
+    # round(OFFSET_UNITS * since_grid / ticks_per_beat), halves up, exact in integers
+    units = (2 * OFFSET_UNITS * since_grid + ticks_per_beat) // (2 * ticks_per_beat)
+    return np.clip(units, -OFFSET_UNITS // 2, OFFSET_UNITS // 2 - 1).astype(np.int8)
+
+
+def loudest_per_cell(cells, velocities, ticks):
+    """Indices of the onsets a roll keeps: in each cell the loudest (of equally loud ones the
+    earliest, then the first in the file), sorted by cell. cells, velocities, ticks: (n,)."""
+    order = np.lexsort((ticks, -velocities, cells))         # by cell, loudest first, earliest
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cells[order[1:]] != cells[order[:-1]]
+    return order[first]
+
+
 def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_NOTE,
-                   num_rows=NUM_ROWS, end_tick=0, signatures=()):
-    """Quantize onsets into a DrumRoll of num_rows rows starting at lowest_note.
+                   num_rows=NUM_ROWS, end_tick=0, signatures=(), drum_map=None):
+    """Onsets -> DrumRoll of num_rows rows starting at lowest_note, keeping how they were played.
 
     ticks, notes, velocities: (onsets,) int arrays; signatures: the time-signature map as in
-    bar_lines (empty = 4/4). Notes are folded first (35 -> 36); notes outside the range are
-    dropped and counted per note. The roll lasts until the step of end_tick (the end of the
-    song) or one step past the last hit, whichever is later; a roll without any hit in range has
-    no steps. ValueError for a meter whose bar is not a whole number of steps, or a song longer
-    than MAX_SONG_BARS.
+    bar_lines (empty = 4/4); drum_map: a drum_maps.DrumMap (default General MIDI). Each note
+    goes to its row note's row; notes the map has no row for, or whose row is outside the
+    range, are dropped and counted per played note. The roll lasts until the step of end_tick
+    (the end of the song) or one step past the last hit, whichever is later; a roll without any
+    hit in range has no steps. ValueError for a meter whose bar is not a whole number of steps,
+    or a song longer than MAX_SONG_BARS.
     """
-    fold = np.arange(128)
-    for note, folded in FOLDED_NOTES.items():
-        fold[note] = folded
-    notes = fold[notes]
-    rows = notes - lowest_note
-    keep = (rows >= 0) & (rows < num_rows)
+    drum_map = drum_map or gm_map()
+    notes = np.asarray(notes, dtype=np.int64)
+    row_notes = drum_map.table[notes].astype(np.int64)       # (onsets,) NOT_MAPPED: no row
+    mapped = row_notes != NOT_MAPPED
+    rows = row_notes - lowest_note
+    keep = mapped & (rows >= 0) & (rows < num_rows)
     dropped = collections.Counter(notes[~keep].tolist())
 
     last_tick = max(end_tick, int(ticks.max()) if ticks.size else 0)
@@ -378,42 +482,72 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
     steps = all_steps[:-1][keep]
     rows = rows[keep]
     num_steps = max(int(steps.max()) + 1, end_step) if steps.size else 0
+    hit_ticks, hit_velocities, hit_notes = ticks[keep], velocities[keep], notes[keep]
+    hit_offsets = cell_offsets(hit_ticks, steps, lines, ticks_per_beat)
+    kept = loudest_per_cell(rows * num_steps + steps, hit_velocities, hit_ticks)
+    cells = (rows[kept], steps[kept])
     roll = np.zeros((num_rows, num_steps), dtype=np.uint8)
-    np.maximum.at(roll, (rows, steps), velocities[keep].astype(np.uint8))
-    occupied_cells = int(np.count_nonzero(roll))
+    roll[cells] = hit_velocities[kept]
+    offsets = np.zeros((num_rows, num_steps), dtype=np.int8)
+    offsets[cells] = hit_offsets[kept]
+    played = np.zeros((num_rows, num_steps), dtype=np.uint8)
+    played[cells] = hit_notes[kept]
+    extra = np.setdiff1d(np.arange(rows.size), kept)            # the quieter ones in a cell
+    extra = extra[np.lexsort((hit_ticks[extra], rows[extra], steps[extra]))]
+    bars = song_bars(lines, num_steps)
+    # the line of each bar: the last of the lines starting at its step (a 0-step one is not it)
+    bar_line = np.searchsorted(lines.start, bars.start, side="right") - 1
     return DrumRoll(
         velocities=roll,
+        offsets=offsets,
+        notes=played,
         lowest_note=lowest_note,
         onsets=int(ticks.size),
         moved=int(np.count_nonzero(~on_grid[:-1])),
-        merged=int(rows.size) - occupied_cells,
+        merged=int(rows.size - kept.size),
         dropped=dropped,
+        unmapped=collections.Counter(notes[~mapped].tolist()),
+        played=collections.Counter(notes[keep].tolist()),
         notes_per_row=np.bincount(rows, minlength=num_rows),
-        bars=song_bars(lines, num_steps),
+        bars=bars,
+        ticks_per_beat=ticks_per_beat,
+        bar_ticks=lines.subticks[bar_line] / SUBTICKS_PER_TICK,
+        extra=ExtraHits(step=steps[extra], row=rows[extra], offset=hit_offsets[extra],
+                        velocity=hit_velocities[extra].astype(np.uint8),
+                        note=hit_notes[extra].astype(np.uint8)),
     )
 
 
-def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>"):
-    """Parsed mido.MidiFile -> DrumRoll. UserError when the file has no drum hits at all or
-    a meter that does not fit the grid."""
-    events = scan_midi(midi)
+def events_to_roll(events, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>",
+                   drum_map=None):
+    """MidiEvents of one file -> DrumRoll with its tempo map. UserError when the file has no
+    drum hits at all or a meter that does not fit the grid."""
     if events.ticks.size == 0:
         raise UserError(f"{name}: no drum notes on MIDI channel 10")
     try:
-        roll = onsets_to_roll(events.ticks, events.notes, events.velocities, midi.ticks_per_beat,
-                              lowest_note, num_rows, events.end_tick, events.signatures)
+        roll = onsets_to_roll(events.ticks, events.notes, events.velocities,
+                              events.ticks_per_beat, lowest_note, num_rows, events.end_tick,
+                              events.signatures, drum_map)
     except ValueError as error:
         raise UserError(f"{name}: {error}") from None
     if roll.num_steps == 0:
         last = lowest_note + num_rows - 1
         raise UserError(f"{name}: no drum notes in the range {lowest_note}..{last}")
     roll.bpm = main_tempo(events.tempos, events.end_tick)
+    roll.tempos = list(events.tempos)
     return roll
 
 
-def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS):
+def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>",
+                 drum_map=None):
+    """Parsed mido.MidiFile -> DrumRoll (see events_to_roll)."""
+    return events_to_roll(scan_midi(midi), lowest_note, num_rows, name, drum_map)
+
+
+def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, drum_map=None):
     """MIDI file on disk -> DrumRoll (UserError on a bad file or one without drums)."""
-    return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path))
+    return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path),
+                        drum_map=drum_map)
 
 
 def window_length_in_bars(window):
@@ -457,8 +591,13 @@ def cut_windows(velocities, bars, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS):
     hit_columns = np.concatenate([[0], np.cumsum(velocities.any(axis=0))])   # (steps + 1,)
     keep = hit_columns[starts + window] > hit_columns[starts]
     first_bars, starts = first_bars[keep], starts[keep]
-    if starts.size == 0:
-        return first_bars, starts, np.zeros((0, velocities.shape[0], window), velocities.dtype)
-    views = np.lib.stride_tricks.sliding_window_view(velocities, window, axis=1)  # (rows, S, W)
-    windows = views[:, starts].transpose(1, 0, 2).copy()                          # (N, rows, W)
-    return first_bars, starts, windows
+    return first_bars, starts, windows_at(velocities, starts, window)
+
+
+def windows_at(roll, starts, window):
+    """Copies of a (rows, steps) roll's windows starting at each of starts (N,) -> (N, rows,
+    window) of the roll's dtype (the same windows of a song's offsets as of its velocities)."""
+    if len(starts) == 0:
+        return np.zeros((0, roll.shape[0], window), roll.dtype)
+    views = np.lib.stride_tricks.sliding_window_view(roll, window, axis=1)   # (rows, S, W)
+    return views[:, starts].transpose(1, 0, 2).copy()                        # (N, rows, W)

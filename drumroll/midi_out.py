@@ -5,6 +5,11 @@ Every hit is a note_on and a matching note_off one 32nd-note step later; events 
 time with note_off before note_on on the same tick, so a cell hit twice in a row plays twice.
 The drum track ends exactly at the end of the roll's last step, so a 256-step roll is exactly
 8 bars long and loops cleanly.
+
+performance_to_midi writes a song as it was played instead (a DrumRoll read from a file, or a
+song of a dataset): its own ticks per beat, tempo map and meters, every hit at its cell's grid
+line moved by its offset, with its played note and velocity. Both write their hits through one
+event list (note_events, events_track).
 """
 
 import mido
@@ -13,7 +18,8 @@ import numpy as np
 from drumroll.cli import UserError
 from drumroll.files import writing
 from drumroll.format import (
-    DEFAULT_BPM, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE, MIDI_TICKS_PER_BEAT, STEPS_PER_BEAT,
+    DEFAULT_BPM, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE, MIDI_TICKS_PER_BEAT, OFFSET_UNITS,
+    STEPS_PER_BEAT,
 )
 
 NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
@@ -37,17 +43,41 @@ def tempo_track(bpm, name):
     ])
 
 
-def drum_events(hits, velocities, step_ticks, lowest_note):
-    """Hits -> (events, 4) int64 rows (tick, kind, note, velocity), sorted for writing."""
-    rows, steps = np.nonzero(hits)                       # (hits,) each
-    notes = rows + lowest_note
-    volume = np.clip(velocities[rows, steps], 1, 127)
-    on = np.stack([steps * step_ticks, np.full_like(rows, NOTE_ON), notes, volume], axis=1)
-    off = np.stack([(steps + 1) * step_ticks, np.full_like(rows, NOTE_OFF), notes,
-                    np.zeros_like(rows)], axis=1)
+def note_events(ticks, notes, velocities, lengths):
+    """Hits -> (events, 4) int64 rows (tick, kind, note, velocity), sorted for writing.
+
+    ticks, notes, velocities: (hits,) each; lengths: ticks from each note_on to its note_off
+    (one number or (hits,)). Velocities are clamped to 1..127.
+    """
+    ticks, notes = np.asarray(ticks, dtype=np.int64), np.asarray(notes, dtype=np.int64)
+    volume = np.clip(np.asarray(velocities, dtype=np.int64), 1, 127)
+    on = np.stack([ticks, np.full_like(ticks, NOTE_ON), notes, volume], axis=1)
+    off = np.stack([ticks + lengths, np.full_like(ticks, NOTE_OFF), notes,
+                    np.zeros_like(ticks)], axis=1)
     events = np.concatenate([on, off]).astype(np.int64)  # (2 * hits, 4)
     order = np.lexsort((events[:, 2], events[:, 1], events[:, 0]))  # tick, then kind, then note
     return events[order]
+
+
+def drum_events(hits, velocities, step_ticks, lowest_note):
+    """Hits on the grid -> note_events, each note one step long."""
+    rows, steps = np.nonzero(hits)                       # (hits,) each
+    return note_events(steps * step_ticks, rows + lowest_note, velocities[rows, steps],
+                       step_ticks)
+
+
+def events_track(events, end_tick, name="drums"):
+    """(events, 4) rows from note_events -> a MidiTrack on the drum channel, ending at
+    end_tick (or at its last event when that is later)."""
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+    previous = 0
+    for tick, kind, note, velocity in events.tolist():
+        kind_name = "note_on" if kind == NOTE_ON else "note_off"
+        track.append(mido.Message(kind_name, channel=DRUM_CHANNEL, note=note,
+                                  velocity=velocity, time=tick - previous))
+        previous = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - previous, 0)))
+    return track
 
 
 def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE,
@@ -69,20 +99,94 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     velocities = np.broadcast_to(np.asarray(velocities, dtype=np.int64), hits.shape)
     step_ticks = ticks_per_step(ticks_per_beat)
 
-    drums = mido.MidiTrack([mido.MetaMessage("track_name", name="drums", time=0)])
-    previous = 0
-    for tick, kind, note, velocity in drum_events(hits, velocities, step_ticks,
-                                                  lowest_note).tolist():
-        kind_name = "note_on" if kind == NOTE_ON else "note_off"
-        drums.append(mido.Message(kind_name, channel=DRUM_CHANNEL, note=note,
-                                  velocity=velocity, time=tick - previous))
-        previous = tick
-    end = hits.shape[1] * step_ticks
-    drums.append(mido.MetaMessage("end_of_track", time=end - previous))
-
+    drums = events_track(drum_events(hits, velocities, step_ticks, lowest_note),
+                         hits.shape[1] * step_ticks)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     midi.tracks.append(tempo_track(bpm, name))
     midi.tracks.append(drums)
+    return midi
+
+
+def hit_ticks(steps, offsets, bar_start, bar_ticks, ticks_per_beat):
+    """Each hit's tick: its cell's grid line moved by its offset, to the nearest tick.
+
+    steps, offsets: (hits,) each hit's cell and offset (1/OFFSET_UNITS of a step); bar_start,
+    bar_ticks: (bars,) first step and tick of each bar line. tick = round(bar tick + (steps
+    into the bar + offset / OFFSET_UNITS) * ticks_per_beat / 8), halves up, computed exactly in
+    integers in 1/(8 * OFFSET_UNITS) of a tick (a bar tick is a whole number of eighths).
+    For ticks_per_beat <= 1024 this is the tick the hit was read from (midi_in.cell_offsets).
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    bar = np.searchsorted(bar_start, steps, side="right") - 1
+    bar_subticks = np.round(np.asarray(bar_ticks)[bar] * STEPS_PER_BEAT).astype(np.int64)
+    units = ((steps - bar_start[bar]) * OFFSET_UNITS + np.asarray(offsets, dtype=np.int64))
+    exact = OFFSET_UNITS * bar_subticks + units * ticks_per_beat   # in 1/(8 * 256) ticks
+    scale = STEPS_PER_BEAT * OFFSET_UNITS
+    return np.maximum((2 * exact + scale) // (2 * scale), 0)
+
+
+def note_lengths(ticks, notes, longest):
+    """Ticks from each note_on to its note_off: `longest`, or less so that it ends by the next
+    onset of the same note (a note_off on that tick is written before the note_on)."""
+    order = np.lexsort((ticks, notes))                  # by note, then time
+    gaps = np.full(len(ticks), longest, dtype=np.int64)
+    same_note = notes[order][1:] == notes[order][:-1]
+    gaps[order[:-1][same_note]] = np.diff(ticks[order])[same_note]
+    return np.minimum(gaps, longest)
+
+
+def meter_changes(bars, bar_ticks):
+    """[(tick, numerator, denominator)]: a time signature on the first bar and wherever the
+    meter changes or a bar follows one cut short (a signature inside it cut it)."""
+    meters = bars.meters()
+    whole = bars.whole.tolist()
+    return [(int(round(bar_ticks[index])), *meter) for index, meter in enumerate(meters)
+            if index == 0 or meter != meters[index - 1] or not whole[index - 1]]
+
+
+def conductor_track(name, tempos, meters):
+    """Track 0 of a performance: its name, every tempo and every time signature, by tick."""
+    events = [(tick, mido.MetaMessage("set_tempo", tempo=tempo)) for tick, tempo in tempos]
+    events += [(tick, mido.MetaMessage("time_signature", numerator=numerator,
+                                       denominator=denominator, clocks_per_click=24,
+                                       notated_32nd_notes_per_beat=8))
+               for tick, numerator, denominator in meters]
+    events.sort(key=lambda event: event[0])              # stable: tempos first on a tick
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+    previous = 0
+    for tick, message in events:
+        track.append(message.copy(time=tick - previous))
+        previous = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    return track
+
+
+def performance_to_midi(roll, name="drumgan"):
+    """A DrumRoll with how it was played (offsets, notes, bar ticks, tempo map) -> MidiFile.
+
+    Type 1 at the roll's own ticks per beat: track 0 holds the tempo map and a time signature
+    wherever the meter changes, track 1 the drums on channel 10. Every hit (those of the roll
+    and its extra hits) is a note_on of its played note and velocity at hit_ticks, and a
+    note_off one 32nd note later at most (never after the next onset of that note). The drum
+    track ends at the end of the roll's last bar.
+    """
+    cells, extra = np.nonzero(roll.velocities), roll.extra  # (rows, steps) of the roll's hits
+    steps = np.concatenate([cells[1], extra.step])          # (hits,) each: the roll's, extra
+    offsets = np.concatenate([roll.offsets[cells], extra.offset])
+    notes = np.concatenate([roll.notes[cells], extra.note]).astype(np.int64)
+    velocities = np.concatenate([roll.velocities[cells], extra.velocity])
+    tpb = roll.ticks_per_beat
+    ticks = hit_ticks(steps, offsets, roll.bars.start, roll.bar_ticks, tpb)
+    lengths = note_lengths(ticks, notes, max(1, tpb // STEPS_PER_BEAT))
+    events = note_events(ticks, notes, velocities, lengths)
+    end = 0
+    if len(roll.bars):
+        last_line = STEPS_PER_BEAT * roll.bar_ticks[-1] + roll.bars.steps[-1] * tpb
+        end = int(round(last_line / STEPS_PER_BEAT))
+    midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    midi.tracks.append(conductor_track(name, roll.tempos,
+                                       meter_changes(roll.bars, roll.bar_ticks)))
+    midi.tracks.append(events_track(events, end))
     return midi
 
 

@@ -1,7 +1,8 @@
 """Drum-roll pictures people can read: SVG with drum names, bar and beat lines, velocities.
 
 The PNG stays the dataset format (one pixel per cell, no words). This picture is for eyes: one
-line per drum in use, named as in General MIDI (format.NOTE_NAMES), bar numbers on top, a
+line per drum in use, named as in General MIDI (format.NOTE_NAMES) or as the `names` given (a
+dataset's drum map: Dataset.note_names()), bar numbers on top, a
 strong line at every bar and a faint one at every beat, and each hit a mark whose opacity is
 its velocity when the roll has velocities. It is plain text written here, so it needs no
 library, opens in any browser and scales without blurring.
@@ -27,8 +28,9 @@ LINE_BARS = 16          # a longer track is drawn in lines of this many bars
 SOFTEST = 0.25          # opacity of a hit of velocity 1; velocity 127 is fully opaque
 
 
-def note_name(note):
-    return NOTE_NAMES.get(note, f"note {note}")
+def note_name(note, names=None):
+    """The name of a note: from `names` ({note: name}, default General MIDI), else 'note N'."""
+    return (NOTE_NAMES if names is None else names).get(note, f"note {note}")
 
 
 def rows_in_use(rolls):
@@ -46,9 +48,9 @@ def roll_height(rows, title):
     return (TITLE_HEIGHT if title else 0) + RULER_HEIGHT + ROW_HEIGHT * max(len(rows), 1)
 
 
-def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1):
+def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1, names=None):
     """SVG elements (strings) of one roll whose top edge is at y = top; its first bar is
-    numbered first_bar."""
+    numbered first_bar; its rows named by note_name(note, names)."""
     steps = hits.shape[1]
     elements = []
     if title:
@@ -62,7 +64,7 @@ def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1):
             elements.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{steps * STEP_WIDTH}" '
                             f'height="{ROW_HEIGHT}" fill="#f2f2f2"/>')
         elements.append(f'<text class="drum" x="{LABEL_WIDTH - 6}" y="{y + ROW_HEIGHT - 3}" '
-                        f'text-anchor="end">{escape(note_name(lowest_note + row))}</text>')
+                        f'text-anchor="end">{escape(note_name(lowest_note + row, names))}</text>')
     if not rows:
         elements.append(f'<text x="{LABEL_WIDTH + 6}" y="{grid_top + ROW_HEIGHT - 3}" '
                         f'fill="#666">no hits</text>')
@@ -89,7 +91,7 @@ def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1):
 
 
 def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOWEST_NOTE,
-                 title=None, first_bars=None):
+                 title=None, first_bars=None, names=None):
     """Drum rolls stacked one under the other -> the text of one SVG picture.
 
     rolls:      list of (rows, steps) bool hits, row r = note lowest_note + r.
@@ -97,6 +99,7 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
     titles:     None, or a title per roll. title: a heading for the whole picture.
     rows:       the rows to draw (default: those hit in any roll), top to bottom.
     first_bars: None, or the number of each roll's first bar (default 1).
+    names:      None (General MIDI), or {note: name} of the rows (a dataset's drum map).
     """
     rolls = [np.asarray(roll, dtype=bool) for roll in rolls]
     rows = rows_in_use(rolls) if rows is None else [int(row) for row in rows]
@@ -111,7 +114,7 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
     for roll, roll_velocities, roll_title, first_bar in zip(rolls, velocities, titles,
                                                             first_bars):
         elements += roll_elements(roll, roll_velocities, rows, lowest_note, roll_title, top,
-                                  first_bar)
+                                  first_bar, names)
         top += roll_height(rows, roll_title) + GAP
     width = LABEL_WIDTH + max((roll.shape[1] for roll in rolls), default=0) * STEP_WIDTH + 1
     height = max(top - GAP, 1)
@@ -125,15 +128,16 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
         "</svg>", ""])
 
 
-def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, heading=None):
+def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, heading=None,
+                  names=None):
     """One track (rows, steps) -> SVG text. A track longer than LINE_BARS bars is drawn in
     lines of LINE_BARS bars, one under the other as in a score, each titled with its bars;
-    heading: an optional line above it all (a song's form)."""
+    heading: an optional line above it all (a song's form); names: as in roll_picture."""
     line = LINE_BARS * STEPS_PER_BAR
     steps = hits.shape[1]
     if steps <= line:
         return roll_picture([hits], [velocities], titles=[title], rows=rows,
-                            lowest_note=lowest_note, title=heading)
+                            lowest_note=lowest_note, title=heading, names=names)
     starts = range(0, steps, line)
     last_bar = -(-steps // STEPS_PER_BAR)
     return roll_picture(
@@ -142,7 +146,7 @@ def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, h
         titles=[f"{title}, bars {start // STEPS_PER_BAR + 1}-"
                 f"{min(last_bar, (start + line) // STEPS_PER_BAR)}" for start in starts],
         rows=rows, lowest_note=lowest_note, title=heading,
-        first_bars=[start // STEPS_PER_BAR + 1 for start in starts])
+        first_bars=[start // STEPS_PER_BAR + 1 for start in starts], names=names)
 
 
 def write_svg(path, text):

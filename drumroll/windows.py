@@ -15,6 +15,7 @@ class Windows:
     """8-bar windows and, for each, what its song says about it."""
     images: np.ndarray               # (N, 25, 256) uint8 drum rolls, 0 = hit
     velocities: np.ndarray = None    # (N, 25, 256) uint8 MIDI velocities, 0 = no hit
+    offsets: np.ndarray = None       # (N, 25, 256) int8 timing offsets in 1/256 step, 0 = no hit
     usual: np.ndarray = None         # (N,) the usual (most played) velocity of each one's song
     roles: np.ndarray = None         # (N, 8) int8 role of each bar (see phrases.py)
     form: dict = None                # how the songs are built (phrases.form_statistics)

@@ -65,3 +65,34 @@ def song_with_meters(segments):
     drums = drum_track(eighths + accents)
     drums.append(mido.MetaMessage("end_of_track", time=end - sum(m.time for m in drums)))
     return midi_file(track, drums), lines
+
+
+ROLAND_KIT = [22, 26, 36, 37, 38, 40, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55, 57, 58,
+              59]
+
+
+def performance(seed=0, tpb=TPB, hits=600):
+    """A played song as an e-kit records it: three tempos (one changing inside a bar), bars of
+    4/4, 7/8 and 1/4, hits anywhere in time on the Roland kit's notes (so some share a cell),
+    triplets on the snare. -> (midi, [(tick, note, velocity)] of its hits)."""
+    rng = np.random.default_rng(seed)
+    bar = 4 * tpb
+    seven_eight, one_four = 7 * tpb // 2, tpb
+    changes = [0, 2 * bar, 2 * bar + 2 * seven_eight]     # 4/4, then 2 bars of 7/8, then 4/4
+    changes += [changes[-1] + 8 * bar, changes[-1] + 8 * bar + one_four]   # a 1/4 bar
+    end = changes[-1] + 4 * bar
+    meta = meta_track(
+        (0, mido.MetaMessage("set_tempo", tempo=500000)), signature(0, 4, 4),
+        signature(changes[1], 7, 8),
+        (changes[2], mido.MetaMessage("set_tempo", tempo=400000)), signature(changes[2], 4, 4),
+        signature(changes[3], 1, 4), signature(changes[4], 4, 4),
+        (changes[4] + tpb + 7, mido.MetaMessage("set_tempo", tempo=612345)))
+    played = {(int(tick), int(note)): int(velocity) for tick, note, velocity in zip(
+        rng.integers(0, end, hits), rng.choice(ROLAND_KIT, hits), rng.integers(1, 128, hits))}
+    for beat in range(4, 16):                              # eighth-note triplets on the snare
+        for third in range(3):
+            played[(beat * tpb + third * tpb // 3, 38)] = 60 + 20 * third
+    hits = sorted((tick, note, velocity) for (tick, note), velocity in played.items())
+    drums = drum_track(hits, tpb=tpb)
+    drums.append(mido.MetaMessage("end_of_track", time=end - sum(m.time for m in drums)))
+    return midi_file(meta, drums, tpb=tpb), hits

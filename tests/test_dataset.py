@@ -5,10 +5,12 @@ import pytest
 from drumroll.cli import UserError
 from drumroll.dataset import (FORMAT_VERSION, build_dataset, dataset_arrays, dataset_from_rolls,
                               load_dataset, save_dataset)
+from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.midi_in import DrumRoll, read_drum_roll
 from drumroll.midi_out import roll_to_midi
 from drumroll.phrases import FILL, ORDINARY
+from tests.midifiles import performance
 
 
 def write_song(path, hits_by_row, steps, velocity=89, bpm=140):
@@ -138,11 +140,81 @@ def test_save_and_load_give_back_the_same_arrays_without_pickle(corpus, tmp_path
         assert int(raw["version"]) == FORMAT_VERSION
     loaded = load_dataset(path)
     for name in ("images", "velocities", "song", "start", "song_index", "first_bar",
-                 "song_names", "song_bpm", "song_bar_offsets", "song_step_offsets", "rolls"):
+                 "song_names", "song_bpm", "song_bar_offsets", "song_step_offsets", "rolls",
+                 "offsets", "roll_offsets", "roll_notes", "song_ticks_per_beat", "bar_tick",
+                 "song_tempo_offsets", "tempo_tick", "tempo_us", "row_names"):
         assert np.array_equal(getattr(loaded, name), getattr(dataset, name)), name
     for field in ("start", "numerator", "denominator", "steps"):
         assert np.array_equal(getattr(loaded.bars, field), getattr(dataset.bars, field)), field
     assert (loaded.hop_bars, loaded.window, loaded.lowest_note) == (2, 256, 36)
+    assert loaded.drum_map.name == "gm"
+    assert np.array_equal(loaded.drum_map.table, dataset.drum_map.table)
+
+
+# ---- how the songs were played ----
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    """A dataset of two e-kit performances, and the rolls read from their files."""
+    folder = tmp_path_factory.mktemp("played")
+    rolls = []
+    for seed in (0, 1):
+        midi, _ = performance(seed=seed, tpb=96 * (seed + 1))
+        midi.save(folder / f"take{seed}.mid")
+        rolls.append(read_drum_roll(folder / f"take{seed}.mid", drum_map=roland_map()))
+    dataset, report = build_dataset(sorted(str(path) for path in folder.iterdir()))
+    path = folder / "dataset.npz"
+    save_dataset(path, dataset)
+    return load_dataset(path), rolls
+
+
+def test_the_arrays_of_how_songs_were_played_have_the_documented_types_and_shapes(played):
+    dataset, _ = played
+    count, rows, steps = len(dataset), NUM_ROWS, dataset.rolls.shape[1]
+    assert dataset.offsets.dtype == np.int8 and dataset.offsets.shape == (count, rows, 256)
+    assert dataset.roll_offsets.dtype == np.int8 and dataset.roll_offsets.shape == (rows, steps)
+    assert dataset.roll_notes.dtype == np.uint8 and dataset.roll_notes.shape == (rows, steps)
+    assert dataset.song_ticks_per_beat.tolist() == [96, 192]
+    assert dataset.bar_tick.dtype == np.float64 and dataset.bar_tick.shape == (len(dataset.bars),)
+    assert dataset.song_tempo_offsets.tolist() == [0, 3, 6]
+    assert dataset.tempo_tick.dtype == dataset.tempo_us.dtype == np.int64
+    assert dataset.drum_map.name == "roland" and dataset.drum_map.table.shape == (128,)
+    assert dataset.row_names.shape == (rows,) and dataset.row_names[6] == "hi-hat closed"
+
+
+def test_each_songs_roll_keeps_its_offsets_played_notes_and_extra_hits(played):
+    dataset, rolls = played
+    for index, roll in enumerate(rolls):
+        song = dataset.song_performance(index)
+        for field in ("velocities", "offsets", "notes", "bar_ticks"):
+            assert np.array_equal(getattr(song, field), getattr(roll, field)), field
+        assert (song.ticks_per_beat, song.tempos) == (roll.ticks_per_beat, roll.tempos)
+        assert song.bars.meters() == roll.bars.meters()
+        for field in ("step", "row", "offset", "velocity", "note"):
+            assert np.array_equal(getattr(song.extra, field), getattr(roll.extra, field)), field
+        assert len(song.extra) == roll.merged > 0
+
+
+def test_a_windows_offsets_are_its_songs_offsets_from_its_first_bar(played):
+    dataset, _ = played
+    for index in range(len(dataset)):
+        start, song = dataset.start[index], dataset.song_index[index]
+        steps = slice(dataset.song_step_offsets[song] + start,
+                      dataset.song_step_offsets[song] + start + 256)
+        assert np.array_equal(dataset.offsets[index], dataset.roll_offsets[:, steps])
+    assert np.any(dataset.offsets != 0)
+
+
+def test_training_windows_carry_the_offsets(played):
+    dataset, _ = played
+    keep = dataset.song_index == 1
+    np.testing.assert_array_equal(dataset.training_windows(keep).offsets, dataset.offsets[keep])
+
+
+def test_the_note_names_of_a_dataset_are_its_drum_maps():
+    dataset = dataset_from_rolls([("x", DrumRoll(velocities=np.full((NUM_ROWS, 256), 9, np.uint8)))],
+                                 drum_map=roland_map())
+    assert dataset.note_names()[36] == "kick" and dataset.note_names()[39] == "hand clap"
 
 
 def tiny_dataset():
@@ -237,8 +309,18 @@ def test_a_dataset_written_by_the_old_version_is_refused_with_make_dataset(tmp_p
 
 def test_a_dataset_of_another_format_version_is_refused(tmp_path, good_arrays):
     path = save_arrays(tmp_path / "new.npz", good_arrays, version=np.int64(FORMAT_VERSION + 1))
-    with pytest.raises(UserError, match=r"new\.npz: a dataset in format version 3, this program "
-                                        r"reads version 2; run `make dataset` again"):
+    with pytest.raises(UserError, match=rf"new\.npz: a dataset in format version "
+                                        rf"{FORMAT_VERSION + 1}, this program reads version "
+                                        rf"{FORMAT_VERSION}; run `make dataset` again"):
+        load_dataset(path)
+
+
+def test_a_version_2_dataset_without_offsets_is_refused_with_make_dataset(tmp_path, good_arrays):
+    old = {name: value for name, value in good_arrays.items()
+           if name not in ("offsets", "roll_offsets", "roll_notes")}
+    path = save_arrays(tmp_path / "v2.npz", old, version=np.int64(2))
+    with pytest.raises(UserError, match=r"v2\.npz: a dataset in format version 2, this program "
+                                        r"reads version 3; run `make dataset` again"):
         load_dataset(path)
 
 
@@ -271,6 +353,25 @@ def test_an_npz_that_is_no_dataset_is_refused(tmp_path):
     (dict(bar_steps=np.full(32, 31)), "bars do not tile"),
     (dict(bar_denominator=np.zeros(32, int)), "positive meter"),
     (dict(rolls=np.zeros((NUM_ROWS, 1024), np.float32)), "rolls must be uint8"),
+    (dict(offsets=np.zeros((4, NUM_ROWS, 256), np.int16)), "offsets must be int8 shaped"),
+    (dict(offsets=np.ones((4, NUM_ROWS, 256), np.int8)), "offsets must be 0 where there is no hit"),
+    (dict(roll_offsets=np.zeros((NUM_ROWS, 1000), np.int8)), "roll_offsets must be int8 shaped"),
+    (dict(roll_notes=np.full((NUM_ROWS, 1024), 36, np.uint8)), "roll_notes must be 0 where"),
+    (dict(roll_notes=None), "missing arrays: roll_notes"),
+    (dict(song_ticks_per_beat=np.array([480, 0])), "song_ticks_per_beat must be"),
+    (dict(bar_tick=np.full(32, 0.1)), "a whole number of eighths"),
+    (dict(bar_tick=np.zeros(32)), "bar_tick must rise"),
+    (dict(song_tempo_offsets=np.array([0, 2, 1])), "song_tempo_offsets must rise"),
+    (dict(tempo_us=np.array([0, 500000])), "tempo_us must be"),
+    (dict(drum_map=np.full(128, 200)), "drum_map must be"),
+    (dict(drum_map_name=np.array(["gm", "roland"])), "drum_map_name must be one string"),
+    (dict(row_names=np.array(["kick"])), "row_names must be"),
+    (dict(extra_step=np.array([0]), extra_row=np.array([0]), extra_offset=np.zeros(1, np.int8),
+          extra_velocity=np.array([101], np.uint8), extra_note=np.array([36], np.uint8)),
+     "an extra hit must share a cell with a hit of the roll at least as loud"),
+    (dict(extra_step=np.array([0]), extra_row=np.array([0]), extra_offset=np.zeros(1, np.int16),
+          extra_velocity=np.array([50], np.uint8), extra_note=np.array([36], np.uint8)),
+     "extra_offset must be"),
 ])
 def test_load_dataset_refuses_inconsistent_arrays_naming_the_file(tmp_path, good_arrays, changes,
                                                                   reason):

@@ -10,11 +10,12 @@ from PIL import Image
 
 import img2midi
 from drumroll.cli import run
-from drumroll.dataset import build_dataset
+from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
 from drumroll.generate import images_to_midi
 from drumroll.images import write_png
-from drumroll.midi_in import find_midi_files, midi_to_roll
+from drumroll.midi_in import find_midi_files, midi_to_roll, scan_midi
+from tests.midifiles import performance
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
@@ -178,6 +179,77 @@ def test_help_describes_the_options(capsys):
     for option in ("--out", "--bpm", "--threshold", "--blank", "--replace"):
         assert option in text
     assert "never mixes with another" in text      # what a generation does with --out
+    assert "dataset.npz" in text                   # a dataset's songs back as played
+
+
+# ---- a dataset's songs, as they were played ----
+
+@pytest.fixture
+def played_dataset(tmp_path):
+    """A dataset folder of two e-kit takes -> (its folder, {song: [(tick, note, velocity)]})."""
+    hits = {}
+    for seed in (0, 1):
+        midi, hits[f"take{seed}"] = performance(seed=seed)
+        midi.save(tmp_path / f"take{seed}.mid")
+    dataset, _ = build_dataset([str(tmp_path / "take0.mid"), str(tmp_path / "take1.mid")])
+    (tmp_path / "data").mkdir()
+    save_dataset(tmp_path / "data" / "dataset.npz", dataset)
+    return tmp_path / "data", hits
+
+
+def test_a_dataset_becomes_one_midi_file_per_song_as_it_was_played(played_dataset, tmp_path,
+                                                                    capsys):
+    folder, hits = played_dataset
+    code, stdout, _ = run_main([folder / "dataset.npz", "--out", tmp_path / "songs"], capsys)
+    assert code == 0
+    assert stdout == f"{folder / 'dataset.npz'}: wrote 2 songs as played to {tmp_path / 'songs'}\n"
+    for song, song_hits in hits.items():
+        events = scan_midi(mido.MidiFile(tmp_path / "songs" / f"{song}.mid"))
+        assert sorted(zip(events.ticks.tolist(), events.notes.tolist(),
+                          events.velocities.tolist())) == song_hits
+
+
+def test_a_dataset_folder_stands_for_its_dataset_and_its_songs_go_beside_it(played_dataset,
+                                                                           capsys):
+    folder, _ = played_dataset
+    code, _, _ = run_main([folder], capsys)
+    assert code == 0
+    assert sorted(path.name for path in (folder / "midi").iterdir()) == ["take0.mid", "take1.mid"]
+
+
+def test_a_dataset_is_not_written_into_a_folder_holding_files_unless_replacing(played_dataset,
+                                                                              tmp_path, capsys):
+    folder, _ = played_dataset
+    (tmp_path / "songs").mkdir()
+    (tmp_path / "songs" / "old.mid").write_bytes(b"MThd")
+    code, _, stderr = run_main([folder, "--out", tmp_path / "songs"], capsys)
+    assert code == 1 and stderr.count("\n") == 1 and "--replace" in stderr
+    code, _, _ = run_main([folder, "--out", tmp_path / "songs", "--replace"], capsys)
+    assert code == 0
+    assert sorted(path.name for path in (tmp_path / "songs").iterdir()) == \
+        ["take0.mid", "take1.mid"]
+
+
+@pytest.mark.parametrize("option", [["--bpm", "100"], ["--velocity", "90"], ["--blank", "36"]])
+def test_options_that_would_change_a_played_song_are_refused(played_dataset, tmp_path, capsys,
+                                                             option):
+    folder, _ = played_dataset
+    code, _, stderr = run_main([folder, "--out", tmp_path / "songs", *option], capsys)
+    assert code == 1 and stderr.startswith(f"error: {option[0]}: a dataset's songs are written")
+    assert not (tmp_path / "songs").exists()
+
+
+def test_a_dataset_and_images_together_are_refused(played_dataset, tmp_path, capsys):
+    folder, _ = played_dataset
+    write_png(tmp_path / "a.png", drum_roll_image())
+    code, _, stderr = run_main([folder / "dataset.npz", tmp_path / "a.png"], capsys)
+    assert code == 1 and "give one dataset, or images, not both" in stderr
+
+
+def test_a_dataset_of_an_older_format_is_refused_with_make_dataset(tmp_path, capsys):
+    np.savez(tmp_path / "old.npz", version=np.int64(2), images=np.zeros((1, 25, 256), np.uint8))
+    code, _, stderr = run_main([tmp_path / "old.npz", "--out", tmp_path / "songs"], capsys)
+    assert code == 1 and "run `make dataset` again" in stderr
 
 
 @pytest.mark.skipif(not REAL_CORPUS.is_dir(), reason="../shared/data/mgla-midi is not here")

@@ -14,7 +14,7 @@ from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.images import read_png
 from drumroll.midi_in import find_midi_files
 from drumroll.midi_out import roll_to_midi
-from tests.midifiles import song_with_meters
+from tests.midifiles import drum_track, midi_file, song_with_meters
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
@@ -101,9 +101,86 @@ def test_report_lists_files_onsets_and_rows(corpus, tmp_path, capsys):
     folder, _ = corpus
     _, stdout, _ = run_main([folder, "--out", tmp_path / "o"], capsys)
     assert "files read: 2, skipped: 0" in stdout
-    assert "drum onsets: 34, moved by quantization: 0" in stdout
-    assert "notes dropped outside 36..60: 0" in stdout
+    assert "drum onsets: 34; off the grid: 0 (0.0%, kept as offsets); hits sharing a cell: 0 " \
+           "(the loudest in the roll, the others kept beside it)" in stdout
+    assert "notes without a row in the gm map (dropped): 0" in stdout
     assert "row  0  note  36  bass drum" in stdout and "row  2  note  38  snare" in stdout
+
+
+# ---- drum maps ----
+
+def e_kit_song(path, extra=()):
+    """16 bars: kicks on the beats, closed hi-hat edges (22) on the 8ths, a floor-tom rim (58)."""
+    hits = [(tick, 36, 100) for tick in range(0, 16 * 1920, 480)]
+    hits += [(tick + 10, 22, 70) for tick in range(0, 16 * 1920, 240)]
+    hits += [(960, 58, 90), *extra]
+    midi_file(drum_track(hits)).save(path)
+
+
+def test_auto_picks_roland_when_a_file_plays_note_22_and_says_why(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    e_kit_song(folder / "kit.mid")
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "o"], capsys)
+    assert code == 0
+    assert "drum map: roland (auto: note 22 played, e-kit hi-hat edges that General MIDI does " \
+           "not define)" in stdout
+    dataset = load_dataset(tmp_path / "o" / "dataset.npz")
+    assert dataset.drum_map.name == "roland" and dataset.row_names[6] == "hi-hat closed"
+    kit = dataset.song_performance(dataset.song_names.tolist().index("kit"))
+    assert set(kit.notes[6][kit.velocities[6] > 0].tolist()) == {22}   # played 22, row 42
+
+
+def test_the_per_row_table_uses_the_maps_names_and_shows_the_notes_on_a_row(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid", extra=[(1920, 43, 80)])
+    _, stdout, _ = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o"], capsys)
+    assert "row  0  note  36  kick                 64\n" in stdout
+    assert "row  6  note  42  hi-hat closed       128  (notes 22 x128)\n" in stdout
+    assert "row  7  note  43  tom 3 (floor)         2  (notes 43 x1, 58 x1)\n" in stdout
+
+
+def test_gm_is_used_when_asked_even_for_an_e_kit(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid")
+    _, stdout, _ = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o", "--drum-map", "gm"],
+                            capsys)
+    assert "drum map: gm (--drum-map gm)" in stdout
+    assert "row 22  note  58  vibraslap" in stdout
+
+
+def test_a_map_file_overrides_gm_and_its_names_reach_the_report(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid")
+    (tmp_path / "my.map").write_text("# my kit's floor tom rim\n58 43 floor tom\n")
+    _, stdout, _ = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o",
+                             "--drum-map", tmp_path / "my.map"], capsys)
+    assert f"drum map: my.map (gm changed by the lines of {tmp_path / 'my.map'})" in stdout
+    assert "row  7  note  43  floor tom             1  (notes 58 x1)" in stdout
+    assert "row  6  note  42  closed hi-hat       128  (notes 22 x128)" in stdout   # gm: 22 -> 42
+    dataset = load_dataset(tmp_path / "o" / "dataset.npz")
+    assert dataset.drum_map.name == "my.map" and dataset.row_names[7] == "floor tom"
+
+
+def test_a_bad_line_in_a_map_file_fails_with_one_line_before_any_work(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid")
+    (tmp_path / "bad.map").write_text("58 43\n22 hat\n")
+    code, stdout, stderr = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o",
+                                     "--drum-map", tmp_path / "bad.map"], capsys)
+    assert code == 1 and stdout == ""
+    assert stderr == (f"error: {tmp_path / 'bad.map'}, line 2: row note 'hat' is not a MIDI note "
+                      f"number (got '22 hat')\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_notes_still_unmapped_are_listed_with_their_counts(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid", extra=[(0, 0, 50), (480, 100, 50), (960, 100, 50)])
+    _, stdout, _ = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o"], capsys)
+    assert "notes without a row in the roland map (dropped): 3 (note 0 x1, note 100 x2)" in stdout
+
+
+def test_a_note_whose_row_is_outside_the_note_range_is_dropped_and_counted(tmp_path, capsys):
+    e_kit_song(tmp_path / "kit.mid", extra=[(0, 35, 50)])
+    _, stdout, _ = run_main([tmp_path / "kit.mid", "--out", tmp_path / "o", "--notes", "40-50"],
+                            capsys)
+    assert "notes on rows outside 40..50 (dropped): 65 (note 35 x1, note 36 x64)" in stdout
+    assert "row  2  note  42  hi-hat closed       128" in stdout
 
 
 def test_bad_files_are_reported_and_skipped_and_the_run_succeeds(corpus, tmp_path, capsys):
@@ -218,7 +295,7 @@ def test_help_describes_the_options(capsys):
         midi2img.main(["--help"])
     assert exit_info.value.code == 0
     help_text = capsys.readouterr().out
-    for option in ("--out", "--hop", "--window", "--notes"):
+    for option in ("--out", "--hop", "--window", "--notes", "--drum-map"):
         assert option in help_text
     assert "bars between window starts" in help_text
 

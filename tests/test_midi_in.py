@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from drumroll.cli import UserError
-from drumroll.format import NUM_ROWS
+from drumroll.drum_maps import roland_map
+from drumroll.format import NUM_ROWS, OFFSET_UNITS
 from drumroll.midi_in import (
     cut_windows, find_midi_files, four_four_bars, main_tempo, midi_to_roll, onsets_to_roll,
     parse_note_range, read_drum_roll, read_midi, round_to_steps, scan_midi,
@@ -90,11 +91,12 @@ def test_two_onsets_in_one_cell_keep_the_loudest_and_are_counted_as_merged():
     assert roll.merged == 2
 
 
-def test_notes_outside_the_range_are_dropped_and_counted_per_note():
-    roll = midi_to_roll(midi_file(drum_track([(0, 0, 90), (0, 34, 90), (60, 61, 90),
-                                              (60, 61, 90), (120, 60, 90), (180, 36, 90)])))
+def test_notes_without_a_row_in_the_drum_map_are_dropped_and_counted_per_note():
+    roll = midi_to_roll(midi_file(drum_track([(0, 0, 90), (0, 21, 90), (60, 100, 90),
+                                              (60, 100, 90), (120, 60, 90), (180, 36, 90)])))
     assert cells(roll) == {(60, 2), (36, 3)}
-    assert dict(roll.dropped) == {0: 1, 34: 1, 61: 2}
+    assert dict(roll.dropped) == {0: 1, 21: 1, 100: 2}
+    assert dict(roll.unmapped) == dict(roll.dropped)
     assert roll.num_dropped == 4
 
 
@@ -111,6 +113,81 @@ def test_onsets_moved_by_quantization_are_counted():
                                               (60, 36, 90)])))
     assert roll.moved == 2
     assert cells(roll) == {(36, 0), (38, 0), (38, 1), (36, 1)}
+
+
+# ---- how each hit was played: offsets, notes, extra hits ----
+
+def played(roll, note, step):
+    """(velocity, offset, played note) of the hit in a cell."""
+    row = note - roll.lowest_note
+    return (int(roll.velocities[row, step]), int(roll.offsets[row, step]),
+            int(roll.notes[row, step]))
+
+
+def test_a_hit_on_the_grid_has_offset_zero_and_an_off_grid_hit_keeps_its_offset():
+    # tpb 480: a step is 60 ticks; tick 80 is 1/3 step after step 1, tick 100 1/3 before step 2
+    roll = midi_to_roll(midi_file(drum_track([(0, 36, 90), (80, 38, 70), (100, 42, 50)])))
+    assert played(roll, 36, 0) == (90, 0, 36)
+    assert played(roll, 38, 1) == (70, round(OFFSET_UNITS / 3), 38)
+    assert played(roll, 42, 2) == (50, -round(OFFSET_UNITS / 3), 42)
+    assert roll.moved == 2
+
+
+def test_a_triplet_eighth_keeps_minus_a_third_of_a_step():
+    # an eighth-note triplet: 3 hits per beat, 160 ticks apart; the second sits 2 2/3 steps in
+    roll = midi_to_roll(midi_file(drum_track([(0, 38, 90), (160, 38, 90), (320, 38, 90)])))
+    assert played(roll, 38, 3)[1] == -round(OFFSET_UNITS / 3)      # 3 - 1/3 step
+    assert played(roll, 38, 5)[1] == round(OFFSET_UNITS / 3)       # 5 + 1/3 step
+
+
+def test_an_offset_a_hair_under_half_a_step_is_clipped_to_the_int8_range():
+    # tpb 8000: a step is 1000 ticks; tick 499 is 0.499 step after step 0 (127.7 units)
+    roll = midi_to_roll(midi_file(drum_track([(499, 36, 90), (1500, 38, 90)], tpb=8000),
+                                  tpb=8000))
+    assert played(roll, 36, 0)[1] == OFFSET_UNITS // 2 - 1
+    assert played(roll, 38, 2)[1] == -OFFSET_UNITS // 2          # exactly half: to the later
+
+
+def test_the_played_note_is_kept_before_the_drum_map_puts_it_on_a_row():
+    roll = midi_to_roll(midi_file(drum_track([(0, 22, 80), (60, 35, 90), (120, 58, 70)])),
+                        drum_map=roland_map())
+    assert played(roll, 42, 0) == (80, 0, 22)        # hi-hat edge on the closed hi-hat row
+    assert played(roll, 36, 1) == (90, 0, 35)
+    assert played(roll, 43, 2) == (70, 0, 58)        # floor-tom rim on the floor tom's row
+    assert roll.played == {22: 1, 35: 1, 58: 1}
+
+
+def test_the_louder_of_two_hits_in_one_cell_keeps_its_offset_and_note_the_other_kept_beside():
+    roll = midi_to_roll(midi_file(drum_track([(10, 22, 60), (20, 42, 100)])),
+                        drum_map=roland_map())
+    assert played(roll, 42, 0) == (100, round(20 / 60 * OFFSET_UNITS), 42)
+    assert roll.merged == 1
+    extra = roll.extra
+    assert (extra.step.tolist(), extra.row.tolist(), extra.offset.tolist(),
+            extra.velocity.tolist(), extra.note.tolist()) == \
+        ([0], [42 - 36], [round(10 / 60 * OFFSET_UNITS)], [60], [22])
+
+
+def test_of_equally_loud_hits_in_one_cell_the_earlier_is_in_the_roll():
+    roll = midi_to_roll(midi_file(drum_track([(20, 38, 90), (10, 38, 90)])))
+    assert played(roll, 38, 0)[1] == round(10 / 60 * OFFSET_UNITS)
+    assert roll.extra.offset.tolist() == [round(20 / 60 * OFFSET_UNITS)]
+
+
+def test_the_resolution_the_bar_lines_and_the_tempo_map_are_kept():
+    tpb = 96
+    meta = mido.MidiTrack([
+        mido.MetaMessage("set_tempo", tempo=500000, time=0),
+        mido.MetaMessage("time_signature", numerator=3, denominator=4, time=4 * tpb),
+        mido.MetaMessage("set_tempo", tempo=400000, time=3 * tpb),
+        mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
+    ])
+    roll = midi_to_roll(midi_file(meta, drum_track([(tick, 36, 90) for tick in range(0, 20 * tpb,
+                                                                                  tpb)], tpb=tpb),
+                                  tpb=tpb))
+    assert roll.ticks_per_beat == tpb
+    assert roll.bar_ticks.tolist() == [0, 4 * tpb, 7 * tpb, 11 * tpb, 15 * tpb, 19 * tpb]
+    assert roll.tempos == [(0, 500000), (7 * tpb, 400000)]
 
 
 def test_drum_tracks_in_one_file_merge():

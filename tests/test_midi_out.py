@@ -8,9 +8,11 @@ from hypothesis import assume, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from drumroll.cli import UserError
+from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, WINDOW_STEPS
-from drumroll.midi_in import midi_to_roll
-from drumroll.midi_out import roll_to_midi, write_midi
+from drumroll.midi_in import midi_to_roll, scan_midi
+from drumroll.midi_out import performance_to_midi, roll_to_midi, write_midi
+from tests.midifiles import ROLAND_KIT, drum_track, midi_file, performance
 
 
 def reparse(midi):
@@ -126,6 +128,71 @@ def test_midi_to_roll_to_midi_keeps_every_onset_at_its_quantized_step(onsets, tp
     expected = {(min(max(note, 36), 60), (16 * tick + tpb) // (2 * tpb)) for tick, note in onsets}
     got = {(r + 36, s) for r, s in zip(*np.nonzero(again.hits))}
     assert got == expected
+
+
+# ---- a performance: written back as it was played ----
+
+def note_ons(midi):
+    """Sorted [(tick, note, velocity)] of every drum hit in a file."""
+    events = scan_midi(midi)
+    return sorted(zip(events.ticks.tolist(), events.notes.tolist(), events.velocities.tolist()))
+
+
+def test_a_performance_gives_back_every_hit_at_its_tick_with_its_note_and_velocity():
+    midi, hits = performance(seed=1)
+    roll = midi_to_roll(midi, drum_map=roland_map())
+    assert roll.merged > 0 and roll.moved > 0            # hits share cells, most are off the grid
+    again = reparse(performance_to_midi(roll))
+    assert note_ons(again) == hits
+
+
+def test_a_performance_keeps_its_resolution_tempo_map_and_meters():
+    midi, _ = performance(seed=2, tpb=96)
+    roll = midi_to_roll(midi, drum_map=roland_map())
+    again = midi_to_roll(reparse(performance_to_midi(roll, name="song")), drum_map=roland_map())
+    assert again.ticks_per_beat == 96 and again.tempos == roll.tempos
+    assert again.bars.meters() == roll.bars.meters()
+    assert np.array_equal(again.bars.steps, roll.bars.steps)
+    assert np.array_equal(again.bar_ticks, roll.bar_ticks)
+    for field in ("velocities", "offsets", "notes"):
+        assert np.array_equal(getattr(again, field), getattr(roll, field)), field
+
+
+def test_a_performance_is_type_1_with_a_conductor_track_and_drums_on_channel_10():
+    midi = reparse(performance_to_midi(midi_to_roll(performance(seed=3)[0],
+                                                    drum_map=roland_map()), name="take 3"))
+    assert midi.type == 1 and len(midi.tracks) == 2
+    assert midi.tracks[0][0].name == "take 3"
+    signatures = [(m.numerator, m.denominator) for m in midi.tracks[0]
+                  if m.type == "time_signature"]
+    assert signatures == [(4, 4), (7, 8), (4, 4), (1, 4), (4, 4)]   # only where the meter changes
+    assert {m.channel for m in midi.tracks[1] if not m.is_meta} == {9}
+
+
+def test_a_performances_note_off_comes_before_the_next_onset_of_its_note():
+    # two hits of one note 1/4 step apart: the first note_off may not come after the second on
+    midi = midi_file(drum_track([(0, 38, 90), (15, 38, 50), (120, 38, 70)]))
+    events = notes_with_times(reparse(performance_to_midi(midi_to_roll(midi))))
+    assert events == [(0, "note_on", 38, 90), (15, "note_off", 38, 0), (15, "note_on", 38, 50),
+                      (75, "note_off", 38, 0), (120, "note_on", 38, 70),
+                      (180, "note_off", 38, 0)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 1024),
+       st.lists(st.tuples(st.integers(0, 30000), st.sampled_from(ROLAND_KIT), st.integers(1, 127)),
+                min_size=1, max_size=60, unique_by=lambda hit: hit[:2]),
+       st.lists(st.tuples(st.integers(0, 30000), st.integers(200000, 1500000)), max_size=4,
+                unique_by=lambda tempo: tempo[0]))
+def test_up_to_1024_ticks_per_beat_every_tick_comes_back_exactly(tpb, hits, tempos):
+    track = drum_track(sorted(hits), tpb=tpb)
+    conductor = mido.MidiTrack()
+    previous = 0
+    for tick, tempo in sorted(tempos):
+        conductor.append(mido.MetaMessage("set_tempo", tempo=tempo, time=tick - previous))
+        previous = tick
+    roll = midi_to_roll(midi_file(conductor, track, tpb=tpb), drum_map=roland_map())
+    assert note_ons(reparse(performance_to_midi(roll))) == sorted(hits)
 
 
 def test_write_midi_writes_a_file_mido_can_read(tmp_path):

@@ -45,6 +45,18 @@ def test_the_rows_in_use_are_named_as_in_general_midi_top_to_bottom():
         ["bass drum", "snare", "closed hi-hat"]
 
 
+def test_rows_are_named_by_the_names_given():
+    hits = np.zeros((NUM_ROWS, 32), dtype=bool)
+    hits[[0, 6, 7], 0] = True
+    labels = [e.text for e in of_class(parse(roll_picture(
+        [hits], names={36: "kick", 42: "hi-hat closed"})), "text", "drum")]
+    assert labels == ["kick", "hi-hat closed", "note 43"]
+    long_track = np.tile(hits, (1, 2 * LINE_BARS))              # drawn in lines, named alike
+    labels = [e.text for e in of_class(parse(track_picture(
+        long_track, None, "t", names={36: "kick"})), "text", "drum")]
+    assert labels == ["kick", "note 42", "note 43"] * 2
+
+
 def test_rows_asked_for_are_drawn_even_when_silent():
     labels = [e.text for e in of_class(parse(roll_picture([groove()], rows=[0, 2, 13, 42 - 36])),
                                        "text", "drum")]
