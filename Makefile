@@ -17,6 +17,7 @@ NUM         ?= 8
 BARS        ?=
 FORM        ?=
 BPM         ?=
+FEEL        ?= 1
 OUT         ?=
 PRIMER      ?=
 MIDI        ?=
@@ -34,17 +35,20 @@ HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 A8 B8 A8"; empty = drawn per song (song)
 HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
+HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song)
 HELP_OUT         := folder of the generation, its earlier files replaced (generate, song), or of the toy's picture (toy)
 HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
-VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM OUT PRIMER MIDI WAV ORIGINAL
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM FEEL OUT PRIMER MIDI WAV ORIGINAL
 
 # $(call q,text): text as one shell word, whatever it holds (spaces, quotes, $, non-ASCII)
 q = '$(subst ','\'',$(1))'
 
 ITER_ARG := $(if $(ITER),--iterations $(call q,$(ITER)),)
+# --quantize when FEEL is 0
+QUANTIZE = $(if $(filter 0,$(FEEL)),--quantize,)
 # $(call opt,--flag,VALUE): the option only when VALUE is not empty
 opt = $(if $(2),$(1) $(call q,$(2)),)
 
@@ -80,11 +84,11 @@ train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, SEED) into RUN; continues
 	@test -f $(call q,$(DATASET)) || $(MAKE) dataset
 	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
 
-generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks and index.html from RUN into OUT, replacing its earlier tracks
-	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),generated)) --replace
+generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks (FEEL) and index.html from RUN into OUT, replacing its earlier tracks
+	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --out $(call q,$(or $(OUT),generated)) --replace
 
-song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM) and index.html from RUN into OUT
-	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),songs)) --replace
+song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM, FEEL) and index.html from RUN into OUT
+	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --out $(call q,$(or $(OUT),songs)) --replace
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)

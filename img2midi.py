@@ -83,6 +83,9 @@ def build_parser():
                                  f"{MAX_BARS:,} (default: %(default)s)")
     generation.add_argument("--seed", type=argument_type(parse_seed), default=0,
                             help="sampling seed: the same seed gives the same tracks (default: 0)")
+    generation.add_argument("--quantize", action="store_true",
+                            help="play every hit on its grid line (make generate FEEL=0): "
+                                 "the model's timing is left out, its velocities kept")
     generation.add_argument("--no-wav", action="store_true",
                             help="do not render a .wav beside each generated .mid")
     generation.add_argument("--replace", action="store_true",
@@ -154,6 +157,7 @@ def write_dataset_songs(path, args):
 def generate(args):
     """Write a generation of args.num tracks from a checkpoint into args.out."""
     generation = Generation(num=args.num, bars=args.bars, seed=args.seed, bpm=args.bpm,
+                            quantize=args.quantize,
                             threshold=args.threshold, velocity=args.velocity,
                             blank_notes=args.blank, wav=not args.no_wav, replace=args.replace)
     generation.check()                      # before loading the model

@@ -60,6 +60,9 @@ def parse_args(argv):
     parser.add_argument("--replace", action="store_true",
                         help=f"--out holds an earlier generation: delete its song-* and track-* "
                              f"files and {PAGE_NAME} and write the new one")
+    parser.add_argument("--quantize", action="store_true",
+                        help="play every hit on its grid line (make song FEEL=0): the "
+                             "model's timing is left out, its velocities kept")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
     if args.num < 1:
@@ -90,20 +93,20 @@ def song_forms(args, gan, rng):
 
 
 def songs(gan, forms, rng, primer):
-    """Yield every song as (pixels, velocities, note) for generate.write_generation."""
+    """Yield every song as (pixels, velocities, offsets, note) for generate.write_generation."""
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:
-            hits, velocities, _ = write_song(gan, sections, rng)
+            song = write_song(gan, sections, rng)
         else:
-            hits, velocities, fit = continue_song(gan, primer, sections, rng)
-            note += (f", after the primer's {plural(len(primer[0]), 'bar')} (the model's "
+            song, fit = continue_song(gan, primer, sections, rng)
+            note += (f", after the primer's {plural(len(primer.bars), 'bar')} (the model's "
                      f"closest window plays them {fit.alike:.2f} alike)")
             if fit.alike < ALIKE:
                 warn(f"the model cannot play the primer's groove closely: its closest window "
                      f"is {fit.alike:.2f} alike the primer's last bars, where {ALIKE} is one "
                      "groove; the song goes on in a groove of the model's own")
-        yield hits_to_pixels(hits), velocities, note
+        yield hits_to_pixels(song.hits), song.velocities, song.offsets, note
 
 
 def main(argv=None):
@@ -121,9 +124,10 @@ def main(argv=None):
                         f"song model (train_gan.py --arch song) or use img2midi.py")
     rng = np.random.default_rng(args.seed)
     forms = song_forms(args, gan, rng)
-    extra = len(primer[0]) if primer is not None else 0
+    extra = len(primer.bars) if primer is not None else 0
     bars = max(sum(section.bars for section in sections) for sections in forms)
     generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
+                            quantize=args.quantize,
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
                             replace=args.replace, name=SONG)
     generation.check()

@@ -56,7 +56,8 @@ TORCH_SCRIPT = HERE / "pytorch_gan.py"
 NETWORKS = {  # arch: (title, batch, D input shape per sample, model configuration fields)
     "original": ("original, batch 128", 128, (1, 25, 256), {}),
     "bars": ("bars, batch 64", 64, (DEFAULT_ROWS, 1, 256), {"rows": list(range(DEFAULT_ROWS))}),
-    "song": ("song (default), batch 64", 64, (2 * DEFAULT_ROWS, 1, 256),
+    "song": ("song (default), batch 64", 64, (3 * DEFAULT_ROWS, 1, 256),   # hits, velocities,
+                                                                          # offsets
              {"rows": list(range(DEFAULT_ROWS))}),
 }
 
@@ -143,11 +144,12 @@ class Recorder:
         return sum(record["flops"] for record in self.records.values())
 
 
-def layer_rows(title, net, x):
-    """Time each layer of `net` (forward then backward of ones-like gradients), best of REPEATS."""
+def layer_rows(title, net, x, labels=()):
+    """Time each layer of `net` (forward then backward of ones-like gradients), best of REPEATS;
+    labels: what a conditional network takes beside x (the song model's D: the roles)."""
     recorder = Recorder([net])
     for _ in range(REPEATS):
-        y = net.forward(x)
+        y = net.forward(x, *labels)
         net.backward(np.full_like(y, 1.0 / y.size))
     rows = []
     for record in recorder.records.values():
@@ -273,17 +275,18 @@ def torch_run(python, arch, threads, layers=False):
 
 
 def networks():
-    """(arch, title, network, input batch) for the layer table: G and D of every network."""
+    """(arch, title, network, input batch, labels) for the layer table: G and D of every
+    network."""
     rng = np.random.default_rng(0)
     for arch in NETWORKS:
         gan = make_gan(arch)
         short = arch[:4]
         latents = gan.latents(LAYER_BATCH, rng)
-        yield arch, f"{short} G", gan.G, latents
+        yield arch, f"{short} G", gan.G, latents, ()
         shape = NETWORKS[arch][2]
-        if arch == "song":
-            gan.D.roles = rng.integers(0, 3, (LAYER_BATCH, 8))
-        yield arch, f"{short} D", gan.D, rng.uniform(-1, 1, (LAYER_BATCH,) + shape).astype(np.float32)
+        labels = (rng.integers(0, 3, (LAYER_BATCH, 8)),) if arch == "song" else ()
+        yield (arch, f"{short} D", gan.D,
+               rng.uniform(-1, 1, (LAYER_BATCH,) + shape).astype(np.float32), labels)
 
 
 def fmt(value, spec):
@@ -307,8 +310,8 @@ def layer_table(python, threads):
         torch_layers[arch] = result["layers"] if result else []
     worst, worst_name = 0.0, ""
     totals = {}
-    for arch, title, net, x in networks():
-        rows = layer_rows(title, net, x)
+    for arch, title, net, x, labels in networks():
+        rows = layer_rows(title, net, x, labels)
         pending = torch_layers.get(arch, [])
         theirs, torch_layers[arch] = pending[:len(rows)], pending[len(rows):]
         for index, (name, text, fwd, bwd, gf_f, gf_b) in enumerate(rows):

@@ -161,16 +161,18 @@ def bars_step(G, D, opt_G, opt_D, shadow, data, batch, step):
 # --- the song model (song, the default) -----------------------------------------------------------
 
 ROLES, SEGMENTS, CHANGE = 3, 4, 2      # drumroll/phrases.py and drumroll/models/song.py
+FEEL_PARTS = 3                         # channels per row: hit, velocity, offset
 
 
-class HitsAndVelocities(nn.Module):
-    """hit = tanh(a), velocity = tanh(b) * (1 - hit) / 2 for the halves a, b of the channels."""
+class HitsAndFeel(nn.Module):
+    """hit = tanh(a), feel = tanh(b) * (1 - hit) / 2 for the thirds a, b (velocity, offset) of
+    the channels."""
 
     def forward(self, x):
-        rows = x.shape[1] // 2
+        rows = x.shape[1] // FEEL_PARTS
         squashed = torch.tanh(x)
-        hit, loudness = squashed[:, :rows], squashed[:, rows:]
-        return torch.cat([hit, loudness * (1 - hit) / 2], dim=1)
+        hit, feel = squashed[:, :rows], squashed[:, rows:]
+        return torch.cat([hit, feel * ((1 - hit) / 2).repeat(1, FEEL_PARTS - 1, 1, 1)], dim=1)
 
 
 class WrapBars(nn.Module):
@@ -199,7 +201,8 @@ class SongGenerator(nn.Module):
         self.bar_decoder = nn.Sequential(
             nn.Linear(wide + noise + ROLES, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
             nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * rows * STEPS), Reshape(2 * rows, 1, STEPS), HitsAndVelocities())
+            nn.Linear(hidden, FEEL_PARTS * rows * STEPS), Reshape(FEEL_PARTS * rows, 1, STEPS),
+            HitsAndFeel())
 
     def units(self):
         return list(self.groove_codes) + list(self.across_bars) + list(self.bar_decoder)
@@ -212,7 +215,7 @@ class SongGenerator(nn.Module):
         codes = torch.einsum("ncs,nsb->ncb", grooves, groove_segments(roles))
         codes = self.across_bars(torch.cat([codes, roles], dim=1)[:, :, None, :])[:, :, 0, :]
         joined = torch.cat([codes, noise, roles], dim=1)                   # (N, 2W+B+3, 8)
-        bars = self.bar_decoder(joined.transpose(1, 2).reshape(n * BARS, -1))  # (N*8, 2R, 1, 32)
+        bars = self.bar_decoder(joined.transpose(1, 2).reshape(n * BARS, -1))  # (N*8, 3R, 1, 32)
         rows = bars.shape[1]
         return bars.reshape(n, BARS, rows, STEPS).transpose(1, 2).reshape(n, rows, 1, BARS * STEPS)
 
@@ -302,8 +305,8 @@ def original_step(G, D, opt_G, opt_D, shadow, data, batch, step):
 
 def build(arch, rows):
     if arch == "song":
-        G, D = SongGenerator(rows), RoleAwareDiscriminator(2 * rows)
-        shape, betas = (2 * rows, 1, BARS * STEPS), (0.0, 0.9)
+        G, D = SongGenerator(rows), RoleAwareDiscriminator(FEEL_PARTS * rows)
+        shape, betas = (FEEL_PARTS * rows, 1, BARS * STEPS), (0.0, 0.9)
     elif arch == "bars":
         G, D = BarGenerator(rows), BarAwareDiscriminator(rows)
         G.latent_size = LATENT["bars"] + G.noise * BARS

@@ -60,7 +60,7 @@ from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR,
     WINDOW_STEPS,
 )
-from drumroll.dynamics import velocity_levels
+from drumroll.dynamics import few_levels, usual_velocity
 from drumroll.midi_in import (
     Bars, DrumRoll, ExtraHits, cut_windows, events_to_roll, four_four_runs, read_midi, scan_midi,
     window_first_bars, window_length_in_bars, windows_at,
@@ -187,11 +187,14 @@ class Dataset:
         (roles and forms are read on runs of whole 4/4 bars; a bar of another meter breaks a
         run)."""
         songs = sorted(set(self.song_index[keep].tolist()))
+        played = np.concatenate([[]] + [self.song_roll(song)[self.song_roll(song) > 0]
+                                        for song in songs]).astype(np.int64)
+        few = few_levels(played) is not None         # a transcription, or a continuum
         usual = np.zeros(self.num_songs, dtype=np.int64)
         roles = {}                                                  # song -> (bars,) roles
         runs = []
         for song in songs:
-            usual[song] = velocity_levels(self.song_roll(song))[1]
+            usual[song] = usual_velocity(self.song_roll(song), few)
             song_roles = np.zeros(len(self.song_bars(song)), dtype=np.int8)
             for first, velocities in self.four_four_runs(song):
                 song_roles[first:first + len(velocities)] = bar_roles(velocities > 0)

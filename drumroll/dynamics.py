@@ -2,22 +2,72 @@
 
 Songs are recorded at different base levels (most hits at 76 in some, at 89 in others), but
 an accent is an accent: what carries the style is each velocity *relative to the song's usual
-level* (the velocity it uses most). The network sees
+level*. The network sees
 
-    unit = (velocity / usual - 1) / SPREAD,  clipped to [-1, 1],  0 where there is no hit,
+    unit = (velocity / usual - 1) / spread,  clipped to [-1, 1],  0 where there is no hit,
 
-so a song's usual level is 0, an accent a little above it. On the way out the hits are put
-on the few ratios of a base level the drummer uses (`levels`), as often as he uses each
-(`shares`): the network's values rank the hits from softest to loudest, and the loudest
-shares[-1] of them get the top level, and so on down. The network decides which hits are
-accented; the drummer's own habits decide how many and how loud. (Snapping each value to the
-nearest level instead turns the network's small wobbles around a song's usual level into
-accents: a quarter of all hits, against his 6%.)
+so a song's usual level is 0, an accent a little above it; `spread` (SPREAD at least) is the
+drummer's own: the ratio from his usual level that 99% of his hits stay within.
+
+Drummers come in two kinds, and the data says which (`few_levels`):
+
+* A transcription (the MGŁA songs) plays a few velocities: 76, 89, an accent at 102. His usual
+  level is the one he plays most. On the way out the hits are put on the few ratios of a base
+  level he uses (`levels`), as often as he uses each (`shares`): the network's values rank the
+  hits from softest to loudest, and the loudest shares[-1] of them get the top level, and so on
+  down. The network decides which hits are accented; his habits how many and how loud.
+  (Snapping each value to the nearest level instead turns the network's small wobbles around a
+  song's usual level into accents: a quarter of all hits, against his 6%.)
+* A recording from an e-kit plays a continuum: a hundred velocities and more, ghost notes at
+  20, accents at 127. His usual level is the median (the most played of a hundred values is
+  noise), and on the way out every hit takes the velocity the network gives it.
 """
 import numpy as np
 
-SPREAD = 0.5                # unit 1 = 50% above the usual level, -1 = 50% below
+SPREAD = 0.5                # unit 1 = 50% above the usual level, -1 = 50% below, at least
+WIDEST_SPREAD = 2.0         # unit 1 = three times the usual level, at most
 LEVEL_SHARE = 0.01          # a ratio used by this share of the hits is one of the levels
+FEW_LEVELS = 8              # a drummer plays few levels when this many carry...
+LEVELS_COVER = 0.95         # ...this share of his hits
+
+
+def few_levels(values):
+    """The values a drummer plays, when he plays few of them: the sorted list of those he plays
+    on LEVEL_SHARE of his hits or more, when at most FEW_LEVELS values carry LEVELS_COVER of
+    them; None when he plays a continuum.
+
+    values: any array of whole numbers (velocities, offsets), hits only.
+    """
+    values, counts = np.unique(np.asarray(values).ravel(), return_counts=True)
+    if values.size == 0:
+        return None
+    most_played_first = np.sort(counts)[::-1]
+    needed = int(np.searchsorted(np.cumsum(most_played_first), LEVELS_COVER * counts.sum())) + 1
+    if needed > FEW_LEVELS:
+        return None
+    return [int(value) for value in values[counts >= LEVEL_SHARE * counts.sum()]]
+
+
+def usual_velocity(velocities, few=True):
+    """A song's usual level: the velocity it plays most when its drummer plays few levels, the
+    median of its velocities when he plays a continuum; 0 for a song without hits.
+    velocities: any array, 0 = no hit."""
+    values = np.asarray(velocities).ravel()
+    values = values[values > 0]
+    if values.size == 0:
+        return 0
+    return int(np.bincount(values).argmax()) if few else int(np.median(values))
+
+
+def velocity_spread(velocities, usual):
+    """The ratio from the usual level that 99% of the hits stay within, SPREAD to WIDEST_SPREAD.
+    velocities (N, rows, steps) and usual (N,) as in to_unit."""
+    velocities = np.asarray(velocities)
+    ratio = velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
+    deviation = np.abs(ratio[velocities > 0] - 1)
+    if deviation.size == 0:
+        return SPREAD
+    return round(float(np.clip(np.quantile(deviation, 0.99), SPREAD, WIDEST_SPREAD)), 3)
 
 
 def velocity_levels(velocities):
@@ -34,13 +84,13 @@ def velocity_levels(velocities):
     return levels, int(counts.argmax())
 
 
-def to_unit(velocities, usual):
+def to_unit(velocities, usual, spread=SPREAD):
     """MIDI velocities (..., rows, steps), 0 = no hit, and each one's usual level (broadcast
     against the leading axes) -> float32 in [-1, 1], 0 where there is no hit."""
     velocities = np.asarray(velocities, dtype=np.float32)
     usual = np.asarray(usual, dtype=np.float32).reshape(
         np.shape(usual) + (1,) * (velocities.ndim - np.ndim(usual)))
-    unit = np.clip((velocities / np.maximum(usual, 1) - 1) / SPREAD, -1, 1)
+    unit = np.clip((velocities / np.maximum(usual, 1) - 1) / spread, -1, 1)
     return np.where(velocities > 0, unit, 0).astype(np.float32)
 
 
@@ -63,21 +113,25 @@ def ratio_levels(velocities, usual):
     return [float(v) for v in levels], [round(float(v), 4) for v in shares]
 
 
-def from_unit(unit, hits, base, levels, shares):
-    """Network velocities in [-1, 1] -> MIDI velocities (uint8) at the drummer's levels.
+def from_unit(unit, hits, base, levels, shares, spread=SPREAD):
+    """Network velocities in [-1, 1] -> MIDI velocities (uint8) as the drummer plays them.
 
     unit, hits: (..., rows, steps); base: the usual level of the output; levels, shares: the
-    ratios and how often each is played (ratio_levels). The hits, ranked by their unit values,
-    take the levels in those shares. 0 where there is no hit; every hit within 1..127.
+    ratios and how often each is played (ratio_levels), or None for a drummer who plays a
+    continuum. With levels, the hits, ranked by their unit values, take the levels in those
+    shares; without, each hit is base * (1 + spread * unit). 0 where there is no hit; every hit
+    within 1..127.
     """
     unit = np.asarray(unit)
     hits = np.asarray(hits, dtype=bool)
+    out = np.zeros(hits.shape, dtype=np.uint8)
+    if levels is None:
+        out[hits] = np.clip(np.round(base * (1 + spread * unit[hits])), 1, 127)
+        return out
     order = np.argsort(unit[hits], kind="stable")                       # softest first
     bounds = np.round(np.cumsum(shares) / np.sum(shares) * order.size).astype(np.int64)
     rank_level = np.searchsorted(bounds, np.arange(order.size), side="right")  # (hits,)
     level = np.empty(order.size, dtype=np.int64)
     level[order] = np.minimum(rank_level, len(levels) - 1)
-    velocity = np.clip(np.round(base * np.asarray(levels)[level]), 1, 127).astype(np.uint8)
-    out = np.zeros(hits.shape, dtype=np.uint8)
-    out[hits] = velocity
+    out[hits] = np.clip(np.round(base * np.asarray(levels)[level]), 1, 127)
     return out

@@ -158,8 +158,8 @@ def generated_song_measures(gan, num, rng, bars=SONG_BARS):
     its training songs."""
     rows = []
     for _ in range(num):
-        hits, velocities, _ = write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
-        rows.append(song_measures(as_bars(hits), as_bars(velocities)))
+        song = write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
+        rows.append(song_measures(as_bars(song.hits), as_bars(song.velocities)))
     return mean_measures(rows)
 
 
@@ -167,4 +167,4 @@ def chained_song_measures(gan, num, rng, bars=SONG_BARS):
     """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
     the baseline a song has to beat."""
     return mean_measures([song_measures(as_bars(roll < 0))           # (bars, 25, 32)
-                          for roll, _ in sample_tracks(gan, num, bars, rng)])
+                          for roll, _, _ in sample_tracks(gan, num, bars, rng)])

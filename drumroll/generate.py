@@ -67,7 +67,8 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
 
 def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
     """Yield num tracks of `bars` bars from a GAN: (roll (25, bars * 32) floats in [-1, 1],
-    velocities (25, bars * 32) uint8, or None for a model without dynamics).
+    velocities (25, bars * 32) uint8 and offsets (25, bars * 32) int8, each None for a model
+    that does not learn them).
 
     Each track is ceil(bars / 8) independent 8-bar samples played one after another. The
     samples are drawn `batch` at a time, as one call to gan.sample would draw them (the same
@@ -77,23 +78,23 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
     steps = bars * STEPS_PER_BAR
     pending, remaining = [], num * windows
     while remaining:
-        rolls, velocities = gan.sample_with_velocities(min(batch, remaining), rng=rng)
-        remaining -= len(rolls)
-        pending.extend(zip(rolls, velocities if velocities is not None else [None] * len(rolls)))
+        drawn = gan.sample_with_feel(min(batch, remaining), rng=rng)  # rolls, velocities, offsets
+        remaining -= len(drawn[0])
+        pending.extend(zip(*(part if part is not None else [None] * len(drawn[0])
+                             for part in drawn)))
         while len(pending) >= windows:
             parts = pending[:windows]
             del pending[:windows]
-            roll = np.concatenate([part[0] for part in parts], axis=1)[:, :steps]
-            loud = (None if parts[0][1] is None else
-                    np.concatenate([part[1] for part in parts], axis=1)[:, :steps])
-            yield roll, loud
+            yield tuple(None if parts[0][kind] is None else
+                        np.concatenate([part[kind] for part in parts], axis=1)[:, :steps]
+                        for kind in range(3))
 
 
 def pattern_tracks(gan, generation, rng):
     """The tracks of a generation of patterns: (PNG pixels (25, steps) uint8 as the model drew
-    them, velocities or None, a note for the page)."""
-    for roll, velocities in sample_tracks(gan, generation.num, generation.bars, rng):
-        yield unit_to_pixels(roll), velocities, ""
+    them, velocities and offsets or None, a note for the page)."""
+    for roll, velocities, offsets in sample_tracks(gan, generation.num, generation.bars, rng):
+        yield unit_to_pixels(roll), velocities, offsets, ""
 
 
 @dataclasses.dataclass
@@ -109,6 +110,7 @@ class Generation:
     wav: bool = True
     replace: bool = False       # delete an earlier generation in the folder instead of refusing
     name: str = TRACK           # what is generated: the files are <name>-NN.*
+    quantize: bool = False      # every hit on its grid line, whatever timing the model learned
 
     def seconds(self):
         """Length of one track's music in seconds (4 beats a bar)."""
@@ -175,22 +177,27 @@ def track_velocities(hits, velocities, generation):
         np.uint8)
 
 
-def write_track(folder, stem, pixels, velocities, generation, model, warn, note=""):
+def write_track(folder, stem, played, generation, model, warn):
     """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page.
 
-    pixels (25, steps) uint8 (0 = hit, as the PNG), velocities the model's or None; model:
-    the model configuration (its rows, and the note of row 0).
+    played: (pixels (25, steps) uint8, 0 = hit, as the PNG; the model's velocities and
+    offsets, or None; a note for the page); model: the run configuration (its rows, and the
+    note of row 0).
     """
+    pixels, velocities, offsets, note = played
     write_png(os.path.join(folder, stem + ".png"), pixels)
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
     velocities = track_velocities(hits, velocities, generation)
+    if generation.quantize or offsets is None:
+        offsets = np.zeros(hits.shape, dtype=np.int8)
+    offsets = np.where(hits, offsets, 0).astype(np.int8)
     write_svg(os.path.join(folder, stem + ".svg"),
               track_picture(hits, velocities, stem, rows=model.rows,
-                            lowest_note=model.lowest_note,
+                            lowest_note=model.lowest_note, offsets=offsets,
                             heading=f"{stem}: {note}" if note else None))
     midi_path = os.path.join(folder, stem + ".mid")
     midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
-                        name=stem)
+                        name=stem, offsets=offsets)
     write_midi(midi, midi_path)
     count = int(hits.sum())
     if generation.wav:
@@ -215,7 +222,7 @@ def move_into_place(staging, out, replace):
 def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
     """Write generation.num tracks from `gan` with index.html into `out`.
 
-    tracks: an iterable of (pixels, velocities or None, note) to write (see write_track);
+    tracks: an iterable of (pixels, velocities, offsets, note) to write (see write_track);
     default: patterns sampled from the model (pattern_tracks, seeded by generation.seed).
     checkpoint: the path the GAN was loaded from (named on the page). progress: an optional
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
@@ -231,9 +238,9 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
         raise cannot_write(out, error) from None
     try:
         written = []
-        for index, (pixels, velocities, note) in enumerate(tracks, start=1):
-            written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", pixels,
-                                       velocities, generation, gan.config, warn, note))
+        for index, played in enumerate(tracks, start=1):
+            written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", played,
+                                       generation, gan.config, warn))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)

@@ -19,7 +19,7 @@ from drumroll.cli import UserError
 from drumroll.files import writing
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_VELOCITY, DRUM_CHANNEL, LOWEST_NOTE, MIDI_TICKS_PER_BEAT, OFFSET_UNITS,
-    STEPS_PER_BEAT,
+    STEPS_PER_BAR, STEPS_PER_BEAT,
 )
 
 NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
@@ -59,11 +59,19 @@ def note_events(ticks, notes, velocities, lengths):
     return events[order]
 
 
-def drum_events(hits, velocities, step_ticks, lowest_note):
-    """Hits on the grid -> note_events, each note one step long."""
+def drum_events(hits, velocities, step_ticks, lowest_note, offsets=None):
+    """Hits on the grid -> note_events, each note one step long; with offsets ((rows, steps)
+    in 1/OFFSET_UNITS of a step), each hit moved off its grid line by its own and no longer
+    than to the next onset of its note."""
     rows, steps = np.nonzero(hits)                       # (hits,) each
-    return note_events(steps * step_ticks, rows + lowest_note, velocities[rows, steps],
-                       step_ticks)
+    notes = rows + lowest_note
+    if offsets is None:
+        return note_events(steps * step_ticks, notes, velocities[rows, steps], step_ticks)
+    bars = np.arange(0, hits.shape[1], STEPS_PER_BAR)    # 4/4 from the first step
+    ticks = hit_ticks(steps, offsets[rows, steps], bars, bars * step_ticks,
+                      step_ticks * STEPS_PER_BEAT)
+    return note_events(ticks, notes, velocities[rows, steps],
+                       note_lengths(ticks, notes, step_ticks))
 
 
 def events_track(events, end_tick, name="drums"):
@@ -81,12 +89,15 @@ def events_track(events, end_tick, name="drums"):
 
 
 def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE,
-                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan"):
+                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan", offsets=None):
     """Boolean drum roll -> mido.MidiFile.
 
     hits:       (rows, steps) bool; row r is note lowest_note + r.
     velocities: None (every hit DEFAULT_VELOCITY), one number, or (rows, steps) numbers;
                 clamped to 1..127.
+    offsets:    None (every hit on its grid line), or (rows, steps) offsets from it in
+                1/OFFSET_UNITS of a step (a hit half a step early at the first step is
+                written at tick 0).
     """
     hits = np.asarray(hits, dtype=bool)
     if hits.ndim != 2:
@@ -99,7 +110,7 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     velocities = np.broadcast_to(np.asarray(velocities, dtype=np.int64), hits.shape)
     step_ticks = ticks_per_step(ticks_per_beat)
 
-    drums = events_track(drum_events(hits, velocities, step_ticks, lowest_note),
+    drums = events_track(drum_events(hits, velocities, step_ticks, lowest_note, offsets),
                          hits.shape[1] * step_ticks)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
     midi.tracks.append(tempo_track(bpm, name))

@@ -4,7 +4,8 @@ The PNG stays the dataset format (one pixel per cell, no words). This picture is
 line per drum in use, named as in General MIDI (format.NOTE_NAMES) or as the `names` given (a
 dataset's drum map: Dataset.note_names()), bar numbers on top, a
 strong line at every bar and a faint one at every beat, and each hit a mark whose opacity is
-its velocity when the roll has velocities. It is plain text written here, so it needs no
+its velocity when the roll has velocities, drawn where it sounds when it was played early or
+late (its offset). It is plain text written here, so it needs no
 library, opens in any browser and scales without blurring.
 
     svg = roll_picture([hits], velocities=[velocities], title="track-01")
@@ -15,7 +16,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from drumroll.files import writing
-from drumroll.format import LOWEST_NOTE, NOTE_NAMES, STEPS_PER_BAR, STEPS_PER_BEAT
+from drumroll.format import LOWEST_NOTE, NOTE_NAMES, OFFSET_UNITS, STEPS_PER_BAR, STEPS_PER_BEAT
 
 STEP_WIDTH = 4          # pixels per 32nd-note step: a bar is 128 pixels wide
 ROW_HEIGHT = 14         # pixels per drum line
@@ -48,7 +49,8 @@ def roll_height(rows, title):
     return (TITLE_HEIGHT if title else 0) + RULER_HEIGHT + ROW_HEIGHT * max(len(rows), 1)
 
 
-def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1, names=None):
+def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1, names=None,
+                  offsets=None):
     """SVG elements (strings) of one roll whose top edge is at y = top; its first bar is
     numbered first_bar; its rows named by note_name(note, names)."""
     steps = hits.shape[1]
@@ -84,14 +86,15 @@ def roll_elements(hits, velocities, rows, lowest_note, title, top, first_bar=1, 
         for step in np.flatnonzero(hits[row]).tolist():
             opacity = "" if velocities is None else \
                 f' fill-opacity="{hit_opacity(velocities[row, step]):.2f}"'
-            elements.append(f'<rect class="hit" x="{LABEL_WIDTH + step * STEP_WIDTH}" y="{y}" '
+            at = step if offsets is None else step + offsets[row, step] / OFFSET_UNITS
+            elements.append(f'<rect class="hit" x="{LABEL_WIDTH + at * STEP_WIDTH:g}" y="{y}" '
                             f'width="{STEP_WIDTH - 1}" height="{ROW_HEIGHT - 4}" '
                             f'fill="{HIT_COLOUR}"{opacity}/>')
     return elements
 
 
 def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOWEST_NOTE,
-                 title=None, first_bars=None, names=None):
+                 title=None, first_bars=None, names=None, offsets=None):
     """Drum rolls stacked one under the other -> the text of one SVG picture.
 
     rolls:      list of (rows, steps) bool hits, row r = note lowest_note + r.
@@ -100,21 +103,24 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
     rows:       the rows to draw (default: those hit in any roll), top to bottom.
     first_bars: None, or the number of each roll's first bar (default 1).
     names:      None (General MIDI), or {note: name} of the rows (a dataset's drum map).
+    offsets:    None, or one (rows, steps) array of offsets per roll (1/OFFSET_UNITS of a
+                step): a hit played early or late is drawn off its cell line, where it sounds.
     """
     rolls = [np.asarray(roll, dtype=bool) for roll in rolls]
     rows = rows_in_use(rolls) if rows is None else [int(row) for row in rows]
     titles = titles or [None] * len(rolls)
     velocities = velocities if velocities is not None else [None] * len(rolls)
+    offsets = offsets if offsets is not None else [None] * len(rolls)
     top = TITLE_HEIGHT if title else 0
     elements = []
     if title:
         elements.append(f'<text class="heading" x="0" y="14" font-size="14" '
                         f'font-weight="bold">{escape(title)}</text>')
     first_bars = first_bars or [1] * len(rolls)
-    for roll, roll_velocities, roll_title, first_bar in zip(rolls, velocities, titles,
-                                                            first_bars):
+    for roll, roll_velocities, roll_offsets, roll_title, first_bar in zip(
+            rolls, velocities, offsets, titles, first_bars):
         elements += roll_elements(roll, roll_velocities, rows, lowest_note, roll_title, top,
-                                  first_bar, names)
+                                  first_bar, names, roll_offsets)
         top += roll_height(rows, roll_title) + GAP
     width = LABEL_WIDTH + max((roll.shape[1] for roll in rolls), default=0) * STEP_WIDTH + 1
     height = max(top - GAP, 1)
@@ -129,7 +135,7 @@ def roll_picture(rolls, velocities=None, titles=None, rows=None, lowest_note=LOW
 
 
 def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, heading=None,
-                  names=None):
+                  names=None, offsets=None):
     """One track (rows, steps) -> SVG text. A track longer than LINE_BARS bars is drawn in
     lines of LINE_BARS bars, one under the other as in a score, each titled with its bars;
     heading: an optional line above it all (a song's form); names: as in roll_picture."""
@@ -137,7 +143,8 @@ def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, h
     steps = hits.shape[1]
     if steps <= line:
         return roll_picture([hits], [velocities], titles=[title], rows=rows,
-                            lowest_note=lowest_note, title=heading, names=names)
+                            lowest_note=lowest_note, title=heading, names=names,
+                            offsets=[offsets])
     starts = range(0, steps, line)
     last_bar = -(-steps // STEPS_PER_BAR)
     return roll_picture(
@@ -146,7 +153,9 @@ def track_picture(hits, velocities, title, rows=None, lowest_note=LOWEST_NOTE, h
         titles=[f"{title}, bars {start // STEPS_PER_BAR + 1}-"
                 f"{min(last_bar, (start + line) // STEPS_PER_BAR)}" for start in starts],
         rows=rows, lowest_note=lowest_note, title=heading,
-        first_bars=[start // STEPS_PER_BAR + 1 for start in starts], names=names)
+        first_bars=[start // STEPS_PER_BAR + 1 for start in starts], names=names,
+        offsets=None if offsets is None else [offsets[:, start:start + line]
+                                              for start in starts])
 
 
 def write_svg(path, text):

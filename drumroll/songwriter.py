@@ -165,9 +165,13 @@ def plan_latents(gan, sections, roles, rng, grooves=None, phrases=None):
     return np.stack(latents), spans
 
 
+Song = collections.namedtuple("Song", "hits velocities offsets roles")
+
+
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
                phrases=None):
-    """A song from a song model -> (hits (25, bars*32) bool, velocities uint8, roles).
+    """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
+    int8 (how each hit is played), roles (bars,).
 
     stats: form statistics (default: the model's own, learned from its training songs);
     grooves / phrases: {letter: global latent} / {letter: bar noise} to use for those letters
@@ -177,15 +181,17 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     stats = (gan.config.form or {}) if stats is None else stats
     roles = section_roles(sections, stats, rng, before)
     latents, spans = plan_latents(gan, sections, roles, rng, grooves, phrases)
-    rolls, velocities = gan.decode(latents, rng, base)               # (W, 25, 256) each
+    windows = gan.decode(latents, rng, base)         # rolls, velocities, offsets: (W, 25, 256)
     total = sum(section.bars for section in sections)
-    hits = np.zeros((rolls.shape[1], total * STEPS_PER_BAR), dtype=bool)
+    hits = np.zeros((windows[0].shape[1], total * STEPS_PER_BAR), dtype=bool)
     loud = np.zeros(hits.shape, dtype=np.uint8)
-    for roll, velocity, (first, used) in zip(rolls, velocities, spans):
+    early = np.zeros(hits.shape, dtype=np.int8)
+    for roll, velocity, offset, (first, used) in zip(*windows, spans):
         steps = slice(first * STEPS_PER_BAR, (first + used) * STEPS_PER_BAR)
         hits[:, steps] = roll[:, :used * STEPS_PER_BAR] < 0
         loud[:, steps] = velocity[:, :used * STEPS_PER_BAR]
-    return hits, loud, roles
+        early[:, steps] = offset[:, :used * STEPS_PER_BAR]
+    return Song(hits, loud, early, roles)
 
 
 # -------------------------------------------------------------------------------- primers
@@ -246,8 +252,12 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
     return PrimerFit(z[best, :gan.config.latent].copy(), noise[:used].copy(), float(alike[best]))
 
 
+Primer = collections.namedtuple("Primer", "bars velocities offsets")
+
+
 def primer_bars(roll, name):
-    """A primer's DrumRoll -> its bars (B, 25, 32) bool and velocities (B, 25, 32) uint8.
+    """A primer's DrumRoll -> Primer: its bars (B, 25, 32) bool, velocities (B, 25, 32) uint8
+    and offsets (B, 25, 32) int8, as played.
 
     The primer must be in 4/4 throughout (its last bar may end early: it is filled with
     silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
@@ -263,15 +273,19 @@ def primer_bars(roll, name):
     if bars < MIN_PRIMER_BARS:
         raise PrimerError(f"{name}: {bars} bar(s) of drums; a primer needs at least "
                           f"{MIN_PRIMER_BARS}")
-    velocities = np.zeros((roll.velocities.shape[0], bars * STEPS_PER_BAR), dtype=np.uint8)
-    velocities[:, :roll.num_steps] = roll.velocities
-    per_bar = velocities.reshape(len(velocities), bars, STEPS_PER_BAR).transpose(1, 0, 2)
-    return per_bar > 0, per_bar
+
+    def per_bar(cells):
+        whole = np.zeros((cells.shape[0], bars * STEPS_PER_BAR), dtype=cells.dtype)
+        whole[:, :roll.num_steps] = cells
+        return whole.reshape(len(whole), bars, STEPS_PER_BAR).transpose(1, 0, 2)
+
+    velocities = per_bar(roll.velocities)
+    return Primer(velocities > 0, velocities, per_bar(roll.offsets))
 
 
 def continue_song(gan, primer, sections, rng, base=None):
-    """A song that goes on from a primer -> (hits, velocities) of the primer's bars followed
-    by the new ones, and the PrimerFit. primer: (bars, velocities) from primer_bars.
+    """A song that goes on from a primer -> (Song of the primer's bars followed by the new
+    ones, the PrimerFit). primer: a Primer (primer_bars), its bars kept as they were played.
 
     The new song's first section plays the primer's groove: the global latent and the bar
     noise of the model's window closest to the primer's last bars (fit_primer), its noise
@@ -279,15 +293,18 @@ def continue_song(gan, primer, sections, rng, base=None):
     ends on a fill leads into a new groove instead: the first section then starts with a
     change, as the drummer's do after a fill.
     """
-    bars, velocities = primer
-    fit = fit_primer(gan, bars, rng)
+    fit = fit_primer(gan, primer.bars, rng)
     first = sections[0].letter
-    if bar_roles(bars)[-1] == FILL:
-        hits, loud, _ = write_song(gan, sections, rng, base=base)
+    if bar_roles(primer.bars)[-1] == FILL:
+        song = write_song(gan, sections, rng, base=base)
     else:
-        hits, loud, _ = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
-                                   phrases={first: fit.phrase}, before=first)
-    old_hits = bars.transpose(1, 0, 2).reshape(bars.shape[1], -1)
-    old_loud = velocities.transpose(1, 0, 2).reshape(bars.shape[1], -1)
-    return (np.concatenate([old_hits, hits], axis=1), np.concatenate([old_loud, loud], axis=1),
-            fit)
+        song = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
+                          phrases={first: fit.phrase}, before=first)
+
+    def joined(old, new):                             # (B, 25, 32) then (25, steps)
+        return np.concatenate([old.transpose(1, 0, 2).reshape(old.shape[1], -1), new], axis=1)
+
+    primer_roles = bar_roles(primer.bars)
+    return Song(joined(primer.bars, song.hits), joined(primer.velocities, song.velocities),
+                joined(primer.offsets, song.offsets),
+                np.concatenate([primer_roles, song.roles])), fit

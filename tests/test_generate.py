@@ -98,7 +98,8 @@ def test_blank_notes_are_silenced_whatever_the_threshold(tmp_path):
 
 def test_sampled_tracks_are_samples_side_by_side_cut_to_the_bars(run_dir):
     gan = load_gan(checkpoint_paths(run_dir)[-1])
-    tracks = np.stack([roll for roll, _ in sample_tracks(gan, 2, 12, np.random.default_rng(0))])
+    tracks = np.stack([roll for roll, _, _ in sample_tracks(gan, 2, 12,
+                                                            np.random.default_rng(0))])
     samples = gan.sample(4, rng=np.random.default_rng(0))     # 2 tracks x 2 samples
     assert tracks.shape == (2, 25, 12 * 32)
     np.testing.assert_array_equal(tracks[1, :, :256], samples[2])
@@ -156,7 +157,7 @@ def test_a_track_with_no_hits_gets_a_silent_wav_and_a_warning_the_others_are_ren
     groove = silence.copy()
     groove[0, ::8] = -1.0                                            # a kick on every beat
     monkeypatch.setattr(generate_module, "sample_tracks",
-                        lambda *args: iter([(silence, None), (groove, None)]))
+                        lambda *args: iter([(silence, None, None), (groove, None, None)]))
     assert generate(run_dir, tmp_path, "--num", "2") == 0
     assert "warning: track-01: no hits; its WAV is silence" in capsys.readouterr().err
     rate, silent = wavfile.read(tmp_path / "track-01.wav")
@@ -223,7 +224,8 @@ def test_tracks_carry_the_models_velocities_unless_one_is_forced(run_dir, tmp_pa
     groove[0, ::8] = -1.0                                            # a kick on every beat
     loud = np.where(groove < 0, 76, 0).astype(np.uint8)
     loud[0, ::32] = 102                                              # accented downbeats
-    monkeypatch.setattr(generate_module, "sample_tracks", lambda *args: iter([(groove, loud)]))
+    monkeypatch.setattr(generate_module, "sample_tracks",
+                        lambda *args: iter([(groove, loud, None)]))
     generate(run_dir, tmp_path / "own", "--num", "1", "--no-wav")
     generate(run_dir, tmp_path / "forced", "--num", "1", "--no-wav", "--velocity", "100")
     own = midi_to_roll(mido.MidiFile(tmp_path / "own" / "track-01.mid")).velocities
@@ -253,3 +255,21 @@ def test_a_run_writes_the_notes_of_the_dataset_it_was_cut_from(tmp_path, tiny_co
 def test_notes_are_refused_with_a_checkpoint(run_dir, tmp_path):
     with pytest.raises(UserError, match="--notes: a run writes the notes of the dataset"):
         generate(run_dir, tmp_path, "--notes", "35-59")
+
+
+def test_tracks_play_the_models_timing_unless_quantized(run_dir, tmp_path, monkeypatch):
+    groove = np.ones((NUM_ROWS, 256), dtype=np.float32)
+    groove[0, ::8] = -1.0                                            # a kick on every beat
+    offsets = np.where(groove < 0, -64, 0).astype(np.int8)           # a quarter step early
+    monkeypatch.setattr(generate_module, "sample_tracks",
+                        lambda *args: iter([(groove, None, offsets)]))
+    generate(run_dir, tmp_path / "felt", "--num", "1", "--no-wav")
+    generate(run_dir, tmp_path / "grid", "--num", "1", "--no-wav", "--quantize")
+    felt = midi_to_roll(mido.MidiFile(tmp_path / "felt" / "track-01.mid"))
+    grid = midi_to_roll(mido.MidiFile(tmp_path / "grid" / "track-01.mid"))
+    assert np.array_equal(felt.hits, groove < 0) and np.array_equal(grid.hits, groove < 0)
+    # 1 tick = 4.3 units; the very first hit cannot be early: it plays at tick 0
+    np.testing.assert_allclose(felt.offsets[groove < 0][1:], -64, atol=2)
+    assert not grid.offsets.any()
+    svg = (tmp_path / "felt" / "track-01.svg").read_text()
+    assert 'class="hit" x="111"' in svg                              # drawn a quarter step early

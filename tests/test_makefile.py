@@ -84,3 +84,13 @@ def test_dataset_reads_a_folder_whose_name_has_spaces_and_non_ascii_letters(tmp_
     make("dataset", f"MIDI_DIR={songs}", f"DATASET_DIR={tmp_path}/data set", f"VENV={venv}",
          f"PY={sys.executable}")
     assert len(load_dataset(tmp_path / "data set" / "dataset.npz")) > 0
+
+
+@pytest.mark.parametrize("target, script", [("generate", "img2midi.py"), ("song", "song.py")])
+def test_feel_0_plays_every_hit_on_the_grid(target, script):
+    assert "--quantize" not in command_of(script, make("-n", target))
+    assert "--quantize" in command_of(script, make("-n", target, "FEEL=0"))
+
+
+def test_the_toy_writes_its_picture_where_out_says():
+    assert "examples/toy_gan.py --out 'my toy'" in make("-n", "toy", "OUT=my toy")

@@ -1,9 +1,10 @@
-"""The song model (`song`): roles in, hits and velocities out, gradients proven numerically."""
+"""The song model (`song`): roles in, hits, velocities and offsets out, gradients proven
+numerically."""
 import numpy as np
 import pytest
 
 from drumroll.models import build_gan
-from drumroll.models.song import (HitsAndVelocities, RoleAwareDiscriminator, SongConfig,
+from drumroll.models.song import (HitsAndFeel, RoleAwareDiscriminator, SongConfig,
                                   SongGenerator, WrapBars, groove_segments)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.windows import Windows
@@ -15,42 +16,47 @@ def config(rows):
     return SongConfig(latent=6, bar_noise=3, width=4, rows=rows)
 
 
-def tiny_windows(tiny_images, n=12):
+def tiny_windows(tiny_images, n=12, offsets=(0, 85, -85)):
     images = tiny_images(n)
     rng = np.random.default_rng(4)
     velocities = np.where(images == 0, rng.choice([76, 89, 102], images.shape), 0)
+    early = np.where(images == 0, rng.choice(offsets, images.shape), 0)
     roles = rng.choice([ORDINARY, FILL, CHANGE], (n, 8)).astype(np.int8)
     return Windows(images=images, velocities=velocities.astype(np.uint8),
-                   usual=np.full(n, 89), roles=roles)
+                   offsets=early.astype(np.int8), usual=np.full(n, 89), roles=roles)
 
 
-def test_hits_and_velocities_gradients_match_numerical_ones():
-    x = np.random.default_rng(0).standard_normal((2, 6, 1, 5))
-    errors = check_layer(HitsAndVelocities(), x, np.random.default_rng(1))
+@pytest.mark.parametrize("parts", [2, 3])
+def test_hits_and_feel_gradients_match_numerical_ones(parts):
+    x = np.random.default_rng(0).standard_normal((2, 3 * parts, 1, 5))
+    errors = check_layer(HitsAndFeel(parts), x, np.random.default_rng(1))
     assert errors["x"] < 1e-7
 
 
-def test_a_silent_cell_has_no_velocity():
-    x = np.zeros((1, 2, 1, 2))
+def test_a_silent_cell_has_no_velocity_and_no_offset():
+    x = np.zeros((1, 3, 1, 2))
     x[0, 0, 0, 0], x[0, 0, 0, 1] = 20.0, -20.0      # no hit, hit
     x[0, 1] = 3.0                                    # loud
-    out = HitsAndVelocities().forward(x)
+    x[0, 2] = -1.0                                   # early
+    out = HitsAndFeel(3).forward(x)
     assert out[0, 1, 0, 0] == pytest.approx(0.0, abs=1e-8)
+    assert out[0, 2, 0, 0] == pytest.approx(0.0, abs=1e-8)
     assert out[0, 1, 0, 1] == pytest.approx(np.tanh(3.0), rel=1e-6)
+    assert out[0, 2, 0, 1] == pytest.approx(np.tanh(-1.0), rel=1e-6)
 
 
 def test_the_generator_writes_hits_and_velocities_for_every_row(config, rows):
     generator = SongGenerator(config, rng=0)
     size = config.latent + 8 * (config.bar_noise + 3)
     out = generator.forward(np.random.default_rng(1).standard_normal((3, size)).astype(np.float32))
-    assert out.shape == (3, 2 * len(rows), 1, 256) and out.dtype == np.float32
+    assert out.shape == (3, 3 * len(rows), 1, 256) and out.dtype == np.float32
 
 
 def test_the_generator_gradients_for_weights_and_latent_match_numerical_ones(config, rows):
     generator = to_float64(SongGenerator(config, rng=0).eval())
     size = config.latent + 8 * (config.bar_noise + 3)
     z = np.random.default_rng(3).standard_normal((2, size))
-    weights = np.random.default_rng(4).standard_normal((2, 2 * len(rows), 1, 256))
+    weights = np.random.default_rng(4).standard_normal((2, 3 * len(rows), 1, 256))
     generator.forward(z)
     dz = generator.backward(weights)
     loss = lambda: float(np.sum(generator.forward(z) * weights))   # noqa: E731
@@ -132,16 +138,36 @@ def test_the_role_aware_discriminator_gradients_match_numerical_ones(config, row
     assert rel_error(embed, numerical_gradient(loss, critic.params["embed"])) < 1e-6
 
 
-def test_training_data_holds_hits_velocities_and_roles(tiny_images, rows):
+def test_training_data_holds_hits_velocities_offsets_and_roles(tiny_images, rows):
     windows = tiny_windows(tiny_images)
     gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
     data = gan.prepare_data(windows)
     x, roles = data.x, data.roles
-    assert x.shape == (12, 2 * len(rows), 1, 256)
+    assert x.shape == (12, 3 * len(rows), 1, 256)
     assert np.array_equal(roles, windows.roles)
-    velocity = x[:, len(rows):]
-    assert np.all(velocity[x[:, :len(rows)] > 0] == 0)         # no hit, no velocity
+    silent = x[:, :len(rows)] > 0
+    assert np.all(x[:, len(rows):2 * len(rows)][silent] == 0)   # no hit, no velocity
+    assert np.all(x[:, 2 * len(rows):][silent] == 0)            # no hit, no offset
+    np.testing.assert_allclose(np.unique(x[:, 2 * len(rows):]), [-85 / 128, 0, 85 / 128])
     assert gan.config.velocity_levels == [0.85, 1.0, 1.15] and gan.config.usual_velocity == 89
+    assert gan.config.offset_levels == [-85, 0, 85]
+
+
+def test_a_model_without_timing_writes_hits_and_velocities_only(tiny_images, rows):
+    windows = tiny_windows(tiny_images)
+    gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4, timing=False), windows)
+    assert gan.prepare_data(windows).x.shape == (12, 2 * len(rows), 1, 256)
+    _, _, offsets = gan.sample_with_feel(4, rng=np.random.default_rng(0))
+    assert not offsets.any()
+
+
+def test_a_drummer_who_plays_a_continuum_is_learned_as_one(tiny_images):
+    windows = tiny_windows(tiny_images, offsets=range(-120, 120, 7))
+    windows.velocities = np.where(windows.images == 0, np.random.default_rng(1).integers(
+        20, 128, windows.images.shape), 0).astype(np.uint8)
+    config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows).config
+    assert config.velocity_levels is None and config.offset_levels is None
+    assert config.velocity_spread > 0.5
 
 
 def test_windows_with_more_fills_are_drawn_more_often(tiny_images):
@@ -174,13 +200,14 @@ def test_rotating_a_window_rotates_its_roles_with_it(tiny_images, tiny_config):
         assert 0 <= shift < 8
 
 
-def test_samples_have_velocities_only_on_hits_at_the_drummers_levels(tiny_images, tiny_config):
+def test_samples_have_feel_only_on_hits_at_the_drummers_levels(tiny_images, tiny_config):
     windows = tiny_windows(tiny_images)
     gan = build_gan(tiny_config("song"), windows)
-    rolls, velocities = gan.sample_with_velocities(5, rng=np.random.default_rng(0))
-    assert rolls.shape == velocities.shape == (5, 25, 256)
-    assert np.all((velocities > 0) == (rolls < 0))
+    rolls, velocities, offsets = gan.sample_with_feel(5, rng=np.random.default_rng(0))
+    assert rolls.shape == velocities.shape == offsets.shape == (5, 25, 256)
+    assert np.all((velocities > 0) == (rolls < 0)) and not offsets[rolls > 0].any()
     assert set(np.unique(velocities[velocities > 0])) <= {76, 89, 102}
+    assert set(np.unique(offsets[rolls < 0])) <= {-85, 0, 85}
 
 
 def test_sampling_without_roles_draws_those_of_training_windows(tiny_images, tiny_config):

@@ -117,9 +117,10 @@ def test_bar_noise_repeats_every_four_bars_inside_a_section(gan):
 
 
 def test_a_song_is_exactly_as_long_as_its_form(gan):
-    hits, velocities, roles = write_song(gan, parse_form("A5 B12 A3"), np.random.default_rng(5))
-    assert hits.shape == velocities.shape == (25, 20 * 32) and len(roles) == 20
-    assert np.all((velocities > 0) == hits)
+    song = write_song(gan, parse_form("A5 B12 A3"), np.random.default_rng(5))
+    assert song.hits.shape == song.velocities.shape == song.offsets.shape == (25, 20 * 32)
+    assert len(song.roles) == 20 and np.all((song.velocities > 0) == song.hits)
+    assert not song.offsets[~song.hits].any()
 
 
 def test_the_same_seed_writes_the_same_song(gan):
@@ -137,8 +138,9 @@ def primer_roll(bars, seed=0, steps=None):
 
 
 def test_a_primer_is_cut_into_bars_and_a_short_last_bar_filled_with_silence():
-    bars, velocities = primer_bars(primer_roll(3, steps=80), "p.mid")
-    assert bars.shape == (3, 25, 32) and not bars[2, :, 16:].any()
+    primer = primer_bars(primer_roll(3, steps=80), "p.mid")
+    assert primer.bars.shape == primer.offsets.shape == (3, 25, 32)
+    assert not primer.bars[2, :, 16:].any()
 
 
 def test_a_primer_with_a_bar_in_another_meter_is_refused():
@@ -184,7 +186,8 @@ def recorded_song(monkeypatch, gan, primer):
 
     def record(*args, **kwargs):
         calls.append(kwargs)
-        return np.zeros((25, 8 * 32), bool), np.zeros((25, 8 * 32), np.uint8), None
+        return songwriter.Song(np.zeros((25, 8 * 32), bool), np.zeros((25, 8 * 32), np.uint8),
+                               np.zeros((25, 8 * 32), np.int8), np.zeros(8, np.int8))
 
     monkeypatch.setattr(songwriter, "write_song", record)
     continue_song(gan, primer, parse_form("A8"), np.random.default_rng(1))
@@ -192,23 +195,25 @@ def recorded_song(monkeypatch, gan, primer):
 
 
 def test_a_continued_song_plays_the_primers_groove_and_phrase(gan, monkeypatch):
-    bars, velocities = primer_bars(primer_roll(4, seed=3), "p.mid")
-    bars[:, TOM_ROWS] = False                                          # no toms: no fill
-    call = recorded_song(monkeypatch, gan, (bars, velocities))
+    primer = primer_bars(primer_roll(4, seed=3), "p.mid")
+    primer.bars[:, TOM_ROWS] = False                                   # no toms: no fill
+    call = recorded_song(monkeypatch, gan, primer)
     assert call["before"] == "A" and set(call["grooves"]) == set(call["phrases"]) == {"A"}
     assert call["phrases"]["A"].shape == (4, gan.config.bar_noise)
 
 
 def test_a_primer_ending_on_a_fill_is_followed_by_a_new_groove(gan, monkeypatch):
-    bars, velocities = primer_bars(primer_roll(4, seed=3), "p.mid")
-    bars[-1, 9, ::4] = True                                            # a tom run: a fill
-    call = recorded_song(monkeypatch, gan, (bars, velocities))
+    primer = primer_bars(primer_roll(4, seed=3), "p.mid")
+    primer.bars[-1, 9, ::4] = True                                     # a tom run: a fill
+    call = recorded_song(monkeypatch, gan, primer)
     assert not call.get("grooves") and call.get("before") is None
 
 
-def test_a_continued_song_starts_with_the_primer_bars_unchanged(gan):
-    primer = primer_bars(primer_roll(4, seed=3), "p.mid")
-    hits, velocities, _ = continue_song(gan, primer, parse_form("A8"), np.random.default_rng(1))
-    assert hits.shape == (25, 12 * 32)
-    old = primer[1].transpose(1, 0, 2).reshape(25, -1)
-    assert np.array_equal(velocities[:, :128], old)
+def test_a_continued_song_starts_with_the_primer_bars_as_played(gan):
+    roll = primer_roll(4, seed=3)
+    roll.offsets[roll.velocities > 0] = -30                            # played a little early
+    song, _ = continue_song(gan, primer_bars(roll, "p.mid"), parse_form("A8"),
+                            np.random.default_rng(1))
+    assert song.hits.shape == song.offsets.shape == (25, 12 * 32) and len(song.roles) == 12
+    assert np.array_equal(song.velocities[:, :128], roll.velocities)
+    assert np.array_equal(song.offsets[:, :128], roll.offsets)

@@ -68,6 +68,9 @@ def upgrade(meta):
         meta = {key: value for key, value in meta.items() if key not in ("model", "train")}
         meta.update(format=CHECKPOINT_FORMAT,
                     config={key: value for key, value in merged.items() if key in fields})
+    if meta.get("arch") == SongGAN.arch and "config" in meta:
+        # a song model saved before it learned timing plays every hit on its grid line
+        meta["config"] = {"timing": False, **meta["config"]}
     return meta
 
 

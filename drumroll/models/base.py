@@ -264,10 +264,11 @@ class DrumGAN:
             out.append(self.to_rolls(generator.forward(self.latents(size, rng)))[:n - start])
         return np.concatenate(out)[:n]
 
-    def sample_with_velocities(self, n, rng=None):
-        """n rolls as sample() and their MIDI velocities (n, 25, 256) uint8, or None for a
-        model without dynamics (the default)."""
-        return self.sample(n, rng=rng), None
+    def sample_with_feel(self, n, rng=None):
+        """n rolls as sample() and how their hits are played: MIDI velocities (n, 25, 256)
+        uint8 and offsets (n, 25, 256) int8, or None for a model that learns neither (the
+        default)."""
+        return self.sample(n, rng=rng), None, None
 
     def sample_fixed(self, n):
         """The same n latent points at every call: for grids showing training progress."""

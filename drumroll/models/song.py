@@ -26,12 +26,13 @@ import dataclasses
 
 import numpy as np
 
-from drumroll import dynamics
-from drumroll.format import NUM_ROWS, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
+from drumroll import dynamics, timing
+from drumroll.format import HIT_PIXEL, NUM_ROWS, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
                                   across_bar_layers, bars_into_batch, bars_into_window,
                                   batch_into_bars, window_into_bars)
-from drumroll.models.base import MIN_SAMPLING_BATCH, SAMPLING_BATCH, TrainingSet, from_data
+from drumroll.models.base import (MIN_SAMPLING_BATCH, SAMPLING_BATCH, TrainingSet, from_data,
+                                  setting)
 from drumroll.phrases import CHANGE, FILL, NUM_ROLES
 from drumroll.windows import as_windows
 from gan_numpy.gan import HINGE, train_step
@@ -41,53 +42,80 @@ from gan_numpy.layers import (BatchNorm, Dense, Layer, ReLU, Reshape, Sequential
 
 @dataclasses.dataclass
 class SongConfig(BarConfig):
-    """A run of the song model: the bar GAN's settings, and the drummer's dynamics and forms
-    read from the training data."""
+    """A run of the song model: the bar GAN's settings, whether it learns timing, and the
+    drummer's dynamics, timing and song forms read from the training data."""
+    timing: bool = setting(True, "learn each hit's timing against the grid beside its "
+                                 "velocity (--no-timing: every hit on its grid line)")
     usual_velocity: int = from_data(89)   # the output's usual level: median of the songs'
-    velocity_levels: list = from_data()   # ratios to the usual level the drummer plays
+    velocity_levels: list = from_data()   # ratios to the usual level he plays, when he plays
+                                          # few (dynamics.py); None: a continuum
     velocity_shares: list = from_data()   # how often he plays each of them
+    velocity_spread: float = from_data(dynamics.SPREAD)   # see dynamics.to_unit
+    offset_levels: list = from_data()     # the offsets he plays, when few (timing.py); None:
+                                          # a continuum
     form: dict = from_data()              # how his songs are built (phrases.form_statistics)
 
     def with_data(self, windows):
-        """RunConfig.with_data, and the drummer's velocity levels and song forms."""
+        """RunConfig.with_data, and the drummer's velocities, timing and song forms."""
         config = super().with_data(windows)
         if windows.velocities is not None:
-            levels, shares = dynamics.ratio_levels(windows.velocities, windows.usual)
-            config = dataclasses.replace(config, velocity_levels=levels, velocity_shares=shares,
-                                         usual_velocity=int(np.median(windows.usual)))
+            played = windows.velocities[windows.velocities > 0]
+            levels, shares = (dynamics.ratio_levels(windows.velocities, windows.usual)
+                              if dynamics.few_levels(played) is not None else (None, None))
+            config = dataclasses.replace(
+                config, velocity_levels=levels, velocity_shares=shares,
+                velocity_spread=dynamics.velocity_spread(windows.velocities, windows.usual),
+                usual_velocity=int(np.median(windows.usual)))
+        if windows.offsets is not None:
+            hits = windows.images == HIT_PIXEL
+            config = dataclasses.replace(
+                config, offset_levels=dynamics.few_levels(windows.offsets[hits]))
         if windows.form is not None:
             config = dataclasses.replace(config, form=windows.form)
         return config
 
+    @property
+    def channels_per_row(self):
+        """The generator's output channels per drum row: hit, velocity (and offset)."""
+        return 3 if self.timing else 2
+
 
 # ------------------------------------------------------------------------------ layers
 
-class HitsAndVelocities(Layer):
-    """(N, 2R, H, W) -> (N, 2R, H, W): R hit channels and R velocity channels.
+class HitsAndFeel(Layer):
+    """(N, kR, H, W) -> (N, kR, H, W): R hit channels, then k - 1 groups of R channels of how
+    each hit is played (its velocity, and its offset when the model learns timing).
 
         hit = tanh(a)                      (a = the first R channels; -1 = hit)
-        velocity = tanh(b) * (1 - hit) / 2 (b = the last R; (1 - hit) / 2 is 1 for a hit, 0
-                                             for none, so a silent cell has no velocity)
+        feel = tanh(b) * (1 - hit) / 2     (b = each group of R after them; (1 - hit) / 2 is
+                                            1 for a hit, 0 for none: a silent cell has none)
     """
 
+    def __init__(self, parts=2):
+        super().__init__()
+        self.parts = parts
+
     def forward(self, x):
-        rows = x.shape[1] // 2
-        squashed = np.tanh(x)                        # both halves in one pass
-        self.hit, self.loudness = squashed[:, :rows], squashed[:, rows:]
+        rows = x.shape[1] // self.parts
+        self.squashed = np.tanh(x)                   # every channel in one pass
+        self.hit = self.squashed[:, :rows]
         self.gate = (1 - self.hit) / 2
-        y = np.empty_like(squashed)
+        y = np.empty_like(self.squashed)
         y[:, :rows] = self.hit
-        np.multiply(self.loudness, self.gate, out=y[:, rows:])
+        for group in range(rows, x.shape[1], rows):
+            np.multiply(self.squashed[:, group:group + rows], self.gate,
+                        out=y[:, group:group + rows])
         return y
 
     def backward(self, dout, input_grad=True):
-        rows = dout.shape[1] // 2
-        d_hit, d_velocity = dout[:, :rows], dout[:, rows:]
+        rows = dout.shape[1] // self.parts
         dx = np.empty_like(dout)
-        # d velocity / d hit = -loudness / 2
-        d_hit_total = d_hit - d_velocity * self.loudness / 2
+        d_hit_total = dout[:, :rows].copy()
+        for group in range(rows, dout.shape[1], rows):
+            d_feel, feel = dout[:, group:group + rows], self.squashed[:, group:group + rows]
+            d_hit_total -= d_feel * feel / 2         # d feel / d hit = -tanh(b) / 2
+            np.multiply(d_feel * self.gate, 1 - feel * feel, out=dx[:, group:group + rows])
         np.multiply(d_hit_total, 1 - self.hit * self.hit, out=dx[:, :rows])
-        np.multiply(d_velocity * self.gate, 1 - self.loudness * self.loudness, out=dx[:, rows:])
         return dx
 
 
@@ -152,7 +180,8 @@ class SongGenerator(Layer):
         self.across_bars = Sequential(WrapBars(),                      # (N, 2W+3, 1, 10)
                                       *across_bar_layers(wide + NUM_ROLES, wide, rng, "valid"))
         self.bar_decoder = BAR_DECODERS[config.bar_decoder](
-            config, wide + self.noise + NUM_ROLES, 2 * rows, rng, head=HitsAndVelocities())
+            config, wide + self.noise + NUM_ROLES, config.channels_per_row * rows, rng,
+            head=HitsAndFeel(config.channels_per_row))
 
     def sublayers(self):
         return [("groove_codes", self.groove_codes), ("across_bars", self.across_bars),
@@ -267,7 +296,8 @@ class SongGAN(BarGAN):
     def build(self, rng):
         rows = len(self.config.rows)
         return (self.Generator(self.config, rng),
-                RoleAwareDiscriminator(self.config, rng, channels=2 * rows))
+                RoleAwareDiscriminator(self.config, rng,
+                                       channels=self.config.channels_per_row * rows))
 
     @property
     def latent_size(self):
@@ -289,22 +319,27 @@ class SongGAN(BarGAN):
                                role_planes(roles[None])[0].ravel()]).astype(np.float32)
 
     def prepare_data(self, windows):
-        """Windows -> TrainingSet: x (N, 2R, 1, 256), hits then velocities; the roles (N, 8);
-        each window's chance to be drawn, in proportion to 1 + its fill bars: fills are what
-        the drummer plays least and what a GAN drops first, and since G and D are told the
-        roles, drawing more of one kind changes what they practise, not what a role should
-        sound like."""
+        """Windows -> TrainingSet: x (N, kR, 1, 256), hits, velocities (and offsets); the roles
+        (N, 8); each window's chance to be drawn, in proportion to 1 + its fill bars: fills
+        are what the drummer plays least and what a GAN drops first, and since G and D are
+        told the roles, drawing more of one kind changes what they practise, not what a role
+        should sound like."""
         windows = as_windows(windows)
         rows = self.config.rows
         hits = pixels_to_unit(windows.images)[:, rows]                   # (N, R, 256)
+        channels = [hits]
         if windows.velocities is not None:
-            velocity = dynamics.to_unit(windows.velocities[:, rows], windows.usual)
+            channels.append(dynamics.to_unit(windows.velocities[:, rows], windows.usual,
+                                             self.config.velocity_spread))
         else:
-            velocity = np.zeros_like(hits)
+            channels.append(np.zeros_like(hits))
+        if self.config.timing:
+            channels.append(timing.to_unit(windows.offsets[:, rows], hits < 0)
+                            if windows.offsets is not None else np.zeros_like(hits))
         roles = (windows.roles if windows.roles is not None
                  else np.zeros((len(hits), WINDOW_BARS), dtype=np.int8))
         roles = np.asarray(roles, dtype=np.int8)
-        x = np.concatenate([hits, velocity], axis=1)[:, :, None, :]      # (N, 2R, 1, 256)
+        x = np.concatenate(channels, axis=1)[:, :, None, :]             # (N, kR, 1, 256)
         weights = 1.0 + (roles == FILL).sum(axis=1)
         return TrainingSet(channels_last(x.astype(np.float32, copy=False)), roles,
                            weights / weights.sum())
@@ -314,14 +349,22 @@ class SongGAN(BarGAN):
         rolls[:, self.config.rows] = output[:, :len(self.config.rows), 0, :]
         return rolls
 
-    def to_velocities(self, output, rolls, base=None):
-        """Model output and its rolls -> MIDI velocities (N, 25, 256) uint8 at the
-        drummer's levels around `base` (default: the training songs' usual level)."""
+    def to_feel(self, output, rolls, base=None):
+        """Model output and its rolls -> how each hit is played: MIDI velocities (N, 25, 256)
+        uint8 as the drummer plays them, around `base` (default: the training songs' usual
+        level), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without
+        timing)."""
+        config, rows = self.config, len(self.config.rows)
+        hits = rolls < 0
         unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
-        unit[:, self.config.rows] = output[:, len(self.config.rows):, 0, :]
-        return dynamics.from_unit(unit, rolls < 0, base or self.config.usual_velocity,
-                                  self.config.velocity_levels or [1.0],
-                                  self.config.velocity_shares or [1.0])
+        unit[:, config.rows] = output[:, rows:2 * rows, 0, :]
+        velocities = dynamics.from_unit(unit, hits, base or config.usual_velocity,
+                                        config.velocity_levels, config.velocity_shares,
+                                        config.velocity_spread)
+        unit[:] = 0
+        if config.timing:
+            unit[:, config.rows] = output[:, 2 * rows:3 * rows, 0, :]
+        return velocities, timing.from_unit(unit, hits, config.offset_levels)
 
     def train_step(self, data):
         """As the bar GAN, with roles: the real batch's roles are the generated batch's and
@@ -340,27 +383,30 @@ class SongGAN(BarGAN):
         self.step += 1
         return stats
 
-    def sample_with_velocities(self, n, rng=None, roles=None, base=None):
-        """n rolls (n, 25, 256) in [-1, 1] and their MIDI velocities (n, 25, 256) uint8;
-        roles (n, 8) or None (drawn from the training windows)."""
+    def sample_with_feel(self, n, rng=None, roles=None, base=None):
+        """n rolls (n, 25, 256) in [-1, 1], their MIDI velocities (n, 25, 256) uint8 and their
+        offsets (n, 25, 256) int8; roles (n, 8) or None (drawn from the training windows)."""
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         return self.decode(self.latents(n, rng, roles=roles), rng, base)
 
     def decode(self, latents, rng, base=None):
-        """Given latent vectors (n, latent_size) -> (rolls, velocities) as sample_with_velocities.
+        """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
+        sample_with_feel.
 
         Batch norm takes its statistics from the batch, as in training, so a batch smaller than
         MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
         """
         generator = self.sampling_generator()
-        rolls, velocities = [], []
+        rolls, velocities, offsets = [], [], []
         for start in range(0, len(latents), SAMPLING_BATCH):
             chunk = latents[start:start + SAMPLING_BATCH]
             filler = self.latents(max(0, MIN_SAMPLING_BATCH - len(chunk)), rng)
             output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
             rolls.append(self.to_rolls(output))
-            velocities.append(self.to_velocities(output, rolls[-1], base))
-        return np.concatenate(rolls), np.concatenate(velocities)
+            loud, early = self.to_feel(output, rolls[-1], base)
+            velocities.append(loud)
+            offsets.append(early)
+        return np.concatenate(rolls), np.concatenate(velocities), np.concatenate(offsets)
 
     def parts(self):
         return {**super().parts(), "roles": self.role_sampler}
