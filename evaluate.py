@@ -21,11 +21,14 @@ import numpy as np
 from drumroll import metrics
 from drumroll.cli import DEFAULT_DATASET, argument_type, parse_seed, run, warn
 from drumroll.dataset import load_dataset
-from drumroll.evaluation import (chained_song_measures, generated_song_measures,
-                                 held_out_like_the_run, read_rolls, real_song_measures,
-                                 score_sets, table)
+from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measures,
+                                 generated_song_measures, generated_songs,
+                                 held_out_like_the_run, primer_continuation, primers_of,
+                                 read_rolls, real_song_measures, score_sets, songs_played, table,
+                                 windows_played)
+from drumroll.feel import Playing, feel_table_columns, on_the_grid
 from drumroll.files import output_file, writing
-from drumroll.format import DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
+from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
 from drumroll.training import default_run_dir, load_run
@@ -61,17 +64,41 @@ def parse_args(argv):
     return args
 
 
-def song_columns(args, dataset, gan, holdout_songs):
+def song_columns(args, dataset, gan, holdout_songs, songs):
     """The song measures: held-out and training real songs, the model's songs (a song model
     only) and its 8-bar samples chained into songs."""
     training = sorted(set(dataset.song_names.tolist()) - set(holdout_songs))
     columns = {"real songs, held out": real_song_measures(dataset, holdout_songs),
                "real songs, training": real_song_measures(dataset, training)}
-    rng = np.random.default_rng(args.seed)
-    if isinstance(gan, SongGAN):
-        columns[f"songs ({gan.arch})"] = generated_song_measures(gan, args.songs, rng)
-    columns["chained 8-bar samples"] = chained_song_measures(gan, args.songs, rng)
+    if songs:
+        columns[f"songs ({gan.arch})"] = generated_song_measures(songs)
+    columns["chained 8-bar samples"] = chained_song_measures(
+        gan, args.songs, np.random.default_rng(args.seed + 1))
+    primers = primers_of(dataset, holdout_songs)
+    if primers:
+        his, ours = primer_continuation(gan, primers, np.random.default_rng(args.seed + 2))
+        columns["real songs, held out"][CONTINUED] = his
+        if ours is not None and songs:
+            columns[f"songs ({gan.arch})"][CONTINUED] = ours
     return columns
+
+
+# how a primer goes on: the drummer's own bars after it, and the model's
+CONTINUED = (f"{AFTER_PRIMER} bars after a {PRIMER_BARS}-bar primer alike its last bar")
+
+
+def feel_columns(dataset, held_out, gan, samples, songs):
+    """The feel table: held-out and training real windows, the held-out windows as a
+    sequencer plays them, the model's 8-bar samples and its songs at its tempo."""
+    tempo = gan.config.tempo or DEFAULT_BPM
+    real = windows_played(dataset, held_out)
+    sets = {"real, held out": real, "real, training": windows_played(dataset, ~held_out),
+            "sequencer (held out, on the grid, one velocity)": on_the_grid(real),
+            f"ours ({gan.arch}, {gan.step} it.)": Playing(
+                samples[0] < 0, samples[1], samples[2], np.full(len(samples[0]), tempo))}
+    if songs:
+        sets[f"songs ({gan.arch})"] = songs_played(songs, tempo)
+    return feel_table_columns(sets, "real, held out")
 
 
 def main(argv=None):
@@ -88,7 +115,8 @@ def main(argv=None):
     print(f"{args.data}: {len(train_rolls)} training windows, {len(held_out_rolls)} held-out "
           f"windows ({', '.join(holdout_songs)}); sampling {args.num} from {path}",
           file=sys.stderr)
-    generated = unit_to_pixels(gan.sample(args.num, rng=np.random.default_rng(args.seed)))
+    samples = gan.sample_with_feel(args.num, rng=np.random.default_rng(args.seed))
+    generated = unit_to_pixels(samples[0])
     # name: (rolls, windows that count for copying, song of each window or None)
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
     if args.original:
@@ -102,8 +130,12 @@ def main(argv=None):
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
+    songs = (generated_songs(gan, args.songs, np.random.default_rng(args.seed))
+             if isinstance(gan, SongGAN) and args.songs else [])
     if args.songs:
-        text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs))
+        text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs))
+    if samples[1] is not None:
+        text += "\n\n" + table(feel_columns(dataset, held_out, gan, samples, songs))
     print(text)
     if args.out:
         with writing(args.out, "w") as handle:

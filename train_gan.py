@@ -22,7 +22,7 @@ from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, options
 from drumroll.models.base import limits, setting_problem
-from drumroll.training import choose_holdout, default_run_dir, train
+from drumroll.training import choose_holdout, default_run_dir, songs_from, train
 from gan_numpy.memory import reuse_freed_memory
 
 
@@ -40,7 +40,7 @@ def default_text(name, archs):
     defaults = {arch: ARCHITECTURES[arch].Config.__dataclass_fields__[name].default
                 for arch in archs}
     if len(set(defaults.values())) == 1:
-        return f"{next(iter(defaults.values()))}"
+        return f"{next(iter(defaults.values()))}" or "none"
     return ", ".join(f"{arch} {value}" for arch, value in defaults.items())
 
 
@@ -118,7 +118,8 @@ def main(argv=None):
     out = args.out or default_run_dir(args.arch)
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
-    holdout = choose_holdout(dataset.song, config.holdout)
+    holdout = (songs_from(dataset, config.holdout_from) if config.holdout_from
+               else choose_holdout(dataset.song, config.holdout))
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")

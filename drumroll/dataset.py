@@ -13,6 +13,7 @@ E extra hits of all songs:
   song_index       (N,) int64                the window's song, an index into the song arrays
   first_bar        (N,) int64                index of the window's first bar among its song's bars
   song_names       (S,) unicode              the stem of each song's MIDI file
+  song_paths       (S,) unicode              the path it was read from, as midi2img was given it
   song_bpm         (S,) float64              the tempo that lasts longest in the song
   song_bar_offsets (S + 1,) int64            song s's bars are bars [off[s], off[s + 1])
   bar_start        (B,) int64                first step of each bar in its song
@@ -71,7 +72,7 @@ from drumroll.windows import Windows
 FORMAT_VERSION = 3
 DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
 WINDOW_ARRAYS = ("images", "velocities", "offsets", "song", "start", "song_index", "first_bar")
-SONG_ARRAYS = ("song_names", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
+SONG_ARRAYS = ("song_names", "song_paths", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
                "bar_denominator", "bar_steps", "song_step_offsets", "rolls", "roll_offsets",
                "roll_notes", "song_ticks_per_beat", "bar_tick", "song_tempo_offsets",
                "tempo_tick", "tempo_us", "extra_step", "extra_row", "extra_offset",
@@ -111,6 +112,7 @@ class Dataset:
     tempo_us: np.ndarray = None            # (K,) int64
     drum_map: DrumMap = None               # its name, table and row names as stored
     extra: ExtraHits = None                # (E,) each, step counted in rolls' columns
+    song_paths: np.ndarray = None          # (S,) unicode, the file each song was read from
 
     @property
     def row_names(self):
@@ -140,6 +142,11 @@ class Dataset:
     def song_roll(self, index):
         """(rows, steps) velocities of the whole song `index` (a view)."""
         return self.rolls[:, self.song_step_offsets[index]:self.song_step_offsets[index + 1]]
+
+    def song_offsets(self, index):
+        """(rows, steps) offsets of the whole song `index` (a view), as song_roll."""
+        return self.roll_offsets[:, self.song_step_offsets[index]:
+                                 self.song_step_offsets[index + 1]]
 
     def song_bars(self, index):
         """Bars of song `index`, steps counted from the song's start."""
@@ -401,10 +408,11 @@ def offsets(lengths):
 
 
 def dataset_from_rolls(songs, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_note=LOWEST_NOTE,
-                       num_rows=NUM_ROWS, drum_map=None):
+                       num_rows=NUM_ROWS, drum_map=None, paths=None):
     """[(song name, DrumRoll)] -> Dataset: every song, and its windows that hold a hit.
 
-    drum_map: the DrumMap the rolls were read with (default General MIDI), stored with them.
+    drum_map: the DrumMap the rolls were read with (default General MIDI), stored with them;
+    paths: the file each song was read from (default: its name).
     ValueError when window is not a whole number of 4/4 bars.
     """
     images, velocities, timings, starts, first_bars, song_index = [], [], [], [], [], []
@@ -454,6 +462,8 @@ def dataset_from_rolls(songs, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
         drum_map=drum_map or gm_map(),
         extra=concatenate_extra_hits([roll.extra for _, roll in songs],
                                      [roll.num_steps for _, roll in songs]),
+        song_paths=np.array([os.fspath(path) for path in paths] if paths is not None else names,
+                            dtype=np.str_).reshape(-1),
     )
 
 
@@ -531,7 +541,8 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
                 report.played.update(roll.played)
                 report.notes_per_row += roll.notes_per_row
                 songs.append((song, roll))
-    dataset = dataset_from_rolls(songs, window, hop, lowest_note, num_rows, drum_map)
+    dataset = dataset_from_rolls(songs, window, hop, lowest_note, num_rows, drum_map,
+                                 paths=report.read)
     windows_per_song = np.bincount(dataset.song_index, minlength=len(songs)).tolist()
     report.songs = [song_meters(name, roll.bars, count, window_bars, hop)
                     for (name, roll), count in zip(songs, windows_per_song)]
@@ -545,7 +556,7 @@ def dataset_arrays(dataset):
         version=np.int64(FORMAT_VERSION),
         images=dataset.images, velocities=dataset.velocities, song=dataset.song,
         start=dataset.start, song_index=dataset.song_index, first_bar=dataset.first_bar,
-        song_names=dataset.song_names, song_bpm=dataset.song_bpm,
+        song_names=dataset.song_names, song_paths=dataset.song_paths, song_bpm=dataset.song_bpm,
         song_bar_offsets=dataset.song_bar_offsets,
         bar_start=dataset.bars.start, bar_numerator=dataset.bars.numerator,
         bar_denominator=dataset.bars.denominator, bar_steps=dataset.bars.steps,
@@ -653,6 +664,10 @@ def check_arrays(path, arrays, height):
     first_bar = integers("first_bar", (count,))
     require(np.all((song_index >= 0) & (song_index < num_songs)), "song_index out of range")
     require(np.array_equal(names[song_index], song), "song differs from song_names[song_index]")
+    song_paths = arrays["song_paths"]
+    require(song_paths.dtype.kind == "U" and song_paths.shape == names.shape,
+            f"song_paths must be ({num_songs},) strings, got {song_paths.dtype} "
+            f"{song_paths.shape}")
     bar = bar_offsets[song_index] + first_bar
     require(np.all((first_bar >= 0) & (bar < bar_offsets[song_index + 1])),
             "first_bar out of range")
@@ -663,7 +678,7 @@ def check_arrays(path, arrays, height):
                    song_index=song_index, first_bar=first_bar, song_names=names, song_bpm=bpm,
                    song_bar_offsets=bar_offsets, bars=bars, song_step_offsets=step_offsets,
                    rolls=rolls, hop_bars=int(arrays["hop_bars"]), window=window,
-                   lowest_note=int(arrays["lowest_note"]),
+                   lowest_note=int(arrays["lowest_note"]), song_paths=song_paths,
                    **check_performance_arrays(path, arrays, velocities, rolls, bar_offsets))
 
 

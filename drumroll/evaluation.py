@@ -12,19 +12,20 @@ from drumroll import metrics
 from drumroll.cli import UserError
 from drumroll.format import STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
+from drumroll.feel import Playing
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
-from drumroll.phrases import mean_measures, song_measures
-from drumroll.songwriter import draw_form, write_song
+from drumroll.phrases import jaccard, mean_measures, song_measures, song_sections
+from drumroll.songwriter import Primer, Section, continue_song, draw_form, write_song
 from drumroll.models.base import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
 PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
-           "near-copies", "1-NN accuracy", "bars starting a new groove", "bars with a fill", "bars with 2+ tom hits",
-           "changes right after a fill", "changes with a crash",
+           "near-copies", "1-NN accuracy", "bars starting a new groove", "bars with a fill",
+           "bars with 2+ tom hits", "changes right after a fill", "changes with a crash",
            "bars repeating the bar 4 before", "bars repeating the bar 8 before",
            "sections starting on a 4-bar line", "sections starting on an 8-bar line",
-           "accented hits"}
+           "accented hits", "hits off the grid"}
 COUNTS = {"windows", "bars", "sections"}
 SONG_BARS = 64              # length of the generated songs scored
 MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
@@ -153,14 +154,30 @@ def real_song_measures(dataset, songs):
     return mean_measures(rows)
 
 
-def generated_song_measures(gan, num, rng, bars=SONG_BARS):
-    """Song measures of num songs of `bars` bars written by a song model, forms drawn from
-    its training songs."""
-    rows = []
-    for _ in range(num):
-        song = write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
-        rows.append(song_measures(as_bars(song.hits), as_bars(song.velocities)))
-    return mean_measures(rows)
+def generated_songs(gan, num, rng, bars=SONG_BARS):
+    """num songs of `bars` bars written by a song model, forms drawn from its training songs."""
+    return [write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
+            for _ in range(num)]
+
+
+def generated_song_measures(songs):
+    """Song measures of songs (Songs, from generated_songs)."""
+    return mean_measures([song_measures(as_bars(song.hits), as_bars(song.velocities))
+                          for song in songs])
+
+
+def songs_played(songs, bpm):
+    """Songs of one length, played at one tempo -> a feel.Playing."""
+    return Playing(np.stack([song.hits for song in songs]),
+                   np.stack([song.velocities for song in songs]),
+                   np.stack([song.offsets for song in songs]), np.full(len(songs), bpm))
+
+
+def windows_played(dataset, mask):
+    """The dataset's windows selected by the (N,) bool mask `mask` -> a feel.Playing, each at
+    its song's tempo."""
+    return Playing(dataset.velocities[mask] > 0, dataset.velocities[mask],
+                   dataset.offsets[mask], dataset.song_bpm[dataset.song_index[mask]])
 
 
 def chained_song_measures(gan, num, rng, bars=SONG_BARS):
@@ -168,3 +185,53 @@ def chained_song_measures(gan, num, rng, bars=SONG_BARS):
     the baseline a song has to beat."""
     return mean_measures([song_measures(as_bars(roll < 0))           # (bars, 25, 32)
                           for roll, _, _ in sample_tracks(gan, num, bars, rng)])
+
+
+# ------------------------------------------------------------------- going on from a primer
+
+PRIMER_BARS = 16            # a primer of the evaluation: 16 bars of one section
+AFTER_PRIMER = 8            # bars after it compared with its last bar
+MAX_PRIMERS = 16
+
+
+def primers_of(dataset, songs):
+    """Primers from the named songs: (Primer of PRIMER_BARS bars, the AFTER_PRIMER bars he
+    played after it (bool (bars, rows, 32))) for every section (phrases.song_sections) long
+    enough to hold both, at most MAX_PRIMERS, spread over the songs."""
+    found = []
+    for index, name in enumerate(dataset.song_names.tolist()):
+        if name not in songs:
+            continue
+        roll_offsets = dataset.song_offsets(index)
+        for first, velocities in dataset.four_four_runs(index):
+            hits = velocities > 0
+            steps = dataset.song_bars(index).start[first]
+            offsets = as_bars(roll_offsets[:, steps:steps + len(velocities) * STEPS_PER_BAR])
+            for _, start, length in song_sections(hits):
+                if length >= PRIMER_BARS + AFTER_PRIMER:
+                    cut = slice(start, start + PRIMER_BARS)
+                    found.append((Primer(hits[cut], velocities[cut], offsets[cut]),
+                                  hits[start + PRIMER_BARS:start + PRIMER_BARS + AFTER_PRIMER]))
+    pick = np.linspace(0, len(found) - 1, min(len(found), MAX_PRIMERS)).round().astype(int)
+    return [found[i] for i in sorted(set(pick.tolist()))] if found else []
+
+
+def alike_last_bar(last, bars):
+    """Mean Jaccard similarity of each of `bars` (B, rows, 32) with the bar `last` (rows, 32)."""
+    flat = bars.reshape(len(bars), -1)
+    return float(jaccard(flat, np.repeat(last.reshape(1, -1), len(bars), axis=0)).mean())
+
+
+def primer_continuation(gan, primers, rng):
+    """How alike the first AFTER_PRIMER bars after each primer are to its last bar: the
+    drummer's own (his bars after it) and the song model's (continue_song) -> (his, ours),
+    means over the primers; ours is None for a model that writes no songs."""
+    his = np.mean([alike_last_bar(primer.bars[-1], after) for primer, after in primers])
+    if not hasattr(gan, "decode"):
+        return float(his), None
+    ours = []
+    for primer, _ in primers:
+        song, _ = continue_song(gan, primer, [Section("A", AFTER_PRIMER)], rng)
+        new = as_bars(song.hits[:, PRIMER_BARS * STEPS_PER_BAR:])
+        ours.append(alike_last_bar(primer.bars[-1], new))
+    return float(his), float(np.mean(ours))

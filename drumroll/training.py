@@ -90,6 +90,21 @@ def default_run_dir(arch):
     return os.path.join("runs", arch)
 
 
+def songs_from(dataset, text):
+    """The songs of a dataset whose file path holds `text` (e.g. a session folder), sorted;
+    UserError when none does, or every one (nothing would be left to train on)."""
+    songs = sorted({str(name) for name, path in zip(dataset.song_names.tolist(),
+                                                    dataset.song_paths.tolist()) if text in path}
+                   & set(dataset.song.tolist()))
+    if not songs:
+        raise UserError(f"--holdout-from {text!r}: no song of the dataset was read from a path "
+                        "holding it")
+    if set(songs) == set(dataset.song.tolist()):
+        raise UserError(f"--holdout-from {text!r}: every song was read from a path holding it; "
+                        "nothing would be left to train on")
+    return songs
+
+
 def choose_holdout(songs, share, seed=1234):
     """The songs kept out of training for evaluation: a fixed share of them, chosen by a seed
     of its own so every run on the same data holds out the same songs (at least one song is

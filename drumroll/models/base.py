@@ -67,6 +67,8 @@ class RunConfig:
     seed: int = setting(0, "random seed: initial weights, batches and latents", low=0)
     holdout: float = setting(0.25, "share of songs kept out of training for evaluation "
                                    "(0 trains on every song)", low=0, high=0.99)
+    holdout_from: str = setting("", "keep out the songs whose file path holds this text "
+                                    "instead, e.g. eval_session (a session of a drummer)")
     sample_every: int = setting(100, "iterations between sample grids", low=1)
     checkpoint_every: int = setting(250, "iterations between checkpoints", low=1)
     # the networks
