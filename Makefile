@@ -36,9 +36,9 @@ HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 A8 B8 A8"; empty = drawn per song (song)
 HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
 HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song)
-HELP_OUT         := folder of the generation, its earlier files replaced (generate, song), or of the toy's picture (toy)
+HELP_OUT         := folder of the generation, its earlier files replaced (generate, song, humanize), or of the toy's picture (toy)
 HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
-HELP_MIDI        := MIDI file to render (listen)
+HELP_MIDI        := MIDI file to render (listen), or file or folder to humanize (humanize)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
 VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM FEEL OUT PRIMER MIDI WAV ORIGINAL
@@ -52,7 +52,7 @@ QUANTIZE = $(if $(filter 0,$(FEEL)),--quantize,)
 # $(call opt,--flag,VALUE): the option only when VALUE is not empty
 opt = $(if $(2),$(1) $(call q,$(2)),)
 
-.PHONY: help setup toy dataset train generate song evaluate demo test bench listen corpus clean
+.PHONY: help setup toy dataset train generate song humanize evaluate demo test bench listen corpus clean
 
 help:  ## list the targets and the variables
 	@echo "targets:"
@@ -90,6 +90,10 @@ generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks (FEEL) and index.html 
 song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM, FEEL) and index.html from RUN into OUT
 	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --out $(call q,$(or $(OUT),songs)) --replace
 
+humanize: $(VENV)/.runtime  ## play MIDI (a file or folder) with RUN's drummer's timing and dynamics, into OUT
+	@test -n "$(MIDI)" || { echo "usage: make humanize MIDI=my-beat.mid [OUT=folder] [RUN=runs/song]" >&2; exit 2; }
+	$(PY) humanize.py $(call q,$(MIDI)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),humanized)) --replace
+
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)
 
@@ -117,5 +121,5 @@ corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0
 
 clean:  ## remove the environment and everything generated
-	rm -rf $(VENV) build runs generated songs toy .pytest_cache .hypothesis
+	rm -rf $(VENV) build runs generated songs humanized toy .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

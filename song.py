@@ -19,7 +19,7 @@ import numpy as np
 
 from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
 from drumroll.format import hits_to_pixels
-from drumroll.generate import SONG, Generation, resolve_tempo, write_generation
+from drumroll.generate import SONG, Generation, Played, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
 from drumroll.phrases import ALIKE
 from drumroll.models.song import SongGAN
@@ -93,7 +93,7 @@ def song_forms(args, gan, rng):
 
 
 def songs(gan, forms, rng, primer):
-    """Yield every song as (pixels, velocities, offsets, note) for generate.write_generation."""
+    """Yield every song, Played, for generate.write_generation."""
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:
@@ -106,7 +106,7 @@ def songs(gan, forms, rng, primer):
                 warn(f"the model cannot play the primer's groove closely: its closest window "
                      f"is {fit.alike:.2f} alike the primer's last bars, where {ALIKE} is one "
                      "groove; the song goes on in a groove of the model's own")
-        yield hits_to_pixels(song.hits), song.velocities, song.offsets, note
+        yield Played(hits_to_pixels(song.hits), song.velocities, song.offsets, note)
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@ replace, the earlier generation's files are deleted. Everything is first written
 staging folder inside the output folder and moved into place only when all of it is written,
 so a failure or Ctrl-C half-way leaves the folder as it was.
 """
+import collections
 import dataclasses
 import os
 import re
@@ -27,16 +28,24 @@ from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, L
 from drumroll.images import write_png
 from drumroll.kit import SAMPLE_RATE
 from drumroll.models.base import SAMPLING_BATCH
-from drumroll.midi_out import roll_to_midi, write_midi
+from drumroll.midi_out import performance_to_midi, roll_to_midi, write_midi
 from drumroll.page import PAGE_NAME, Track, generation_page
 from drumroll.picture import track_picture, write_svg
 from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
 MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
 MAX_BARS = 1000         # 28 minutes at 140 bpm
-TRACK, SONG = "track", "song"     # what a generation writes: <name>-NN.png, .svg, .mid, .wav
+# what a generation writes: <name>-NN.png, .svg, .mid, .wav (tracks, songs, humanized files)
+TRACK, SONG, HUMANIZED = "track", "song", "humanized"
 # the files a generation writes: a file of an earlier generation has one of these names
-GENERATION_FILE = re.compile(rf"({TRACK}|{SONG})-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
+GENERATION_FILE = re.compile(rf"({TRACK}|{SONG}|{HUMANIZED})-\d+\.(png|svg|mid|wav)|"
+                             + re.escape(PAGE_NAME))
+# One track to write: its hits as the PNG has them (25, steps) uint8, 0 = hit; how they are
+# played (velocities uint8, offsets int8, each None when the model learns neither); a note for
+# the page; and, for music played as it was (a humanized file), the DrumRoll to write as it is
+# (its own notes, tempo map and meters) instead of a grid track at the generation's tempo.
+Played = collections.namedtuple("Played", "pixels velocities offsets note performance",
+                                defaults=(None, None, "", None))
 
 
 def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -91,10 +100,9 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
 
 
 def pattern_tracks(gan, generation, rng):
-    """The tracks of a generation of patterns: (PNG pixels (25, steps) uint8 as the model drew
-    them, velocities and offsets or None, a note for the page)."""
+    """The tracks of a generation of patterns, each Played as the model drew it."""
     for roll, velocities, offsets in sample_tracks(gan, generation.num, generation.bars, rng):
-        yield unit_to_pixels(roll), velocities, offsets, ""
+        yield Played(unit_to_pixels(roll), velocities, offsets)
 
 
 @dataclasses.dataclass
@@ -180,11 +188,9 @@ def track_velocities(hits, velocities, generation):
 def write_track(folder, stem, played, generation, model, warn):
     """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page.
 
-    played: (pixels (25, steps) uint8, 0 = hit, as the PNG; the model's velocities and
-    offsets, or None; a note for the page); model: the run configuration (its rows, and the
-    note of row 0).
+    played: a Played; model: the run configuration (its rows, and the note of row 0).
     """
-    pixels, velocities, offsets, note = played
+    pixels, velocities, offsets, note, performance = played
     write_png(os.path.join(folder, stem + ".png"), pixels)
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
     velocities = track_velocities(hits, velocities, generation)
@@ -196,8 +202,11 @@ def write_track(folder, stem, played, generation, model, warn):
                             lowest_note=model.lowest_note, offsets=offsets,
                             heading=f"{stem}: {note}" if note else None))
     midi_path = os.path.join(folder, stem + ".mid")
-    midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
-                        name=stem, offsets=offsets)
+    if performance is not None:
+        midi = performance_to_midi(performance, name=stem)
+    else:
+        midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
+                            name=stem, offsets=offsets)
     write_midi(midi, midi_path)
     count = int(hits.sum())
     if generation.wav:
@@ -222,7 +231,7 @@ def move_into_place(staging, out, replace):
 def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
     """Write generation.num tracks from `gan` with index.html into `out`.
 
-    tracks: an iterable of (pixels, velocities, offsets, note) to write (see write_track);
+    tracks: an iterable of Played tracks to write (see write_track);
     default: patterns sampled from the model (pattern_tracks, seeded by generation.seed).
     checkpoint: the path the GAN was loaded from (named on the page). progress: an optional
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.

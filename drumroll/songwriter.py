@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from drumroll.format import STEPS_PER_BAR, WINDOW_BARS
+from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
                               bar_roles, jaccard)
 
@@ -209,47 +209,67 @@ class PrimerError(ValueError):
 PrimerFit = collections.namedtuple("PrimerFit", "groove phrase alike")
 
 
-def fit_primer(gan, bars, rng, steps=FIT_STEPS):
-    """The latent whose window best plays the primer's last bars -> PrimerFit: its global
-    latent (latent,), its bar noise (used, bar_noise) and how alike its bars are to the
-    primer's (the Jaccard similarity of their hits: ALIKE and above is one groove).
+def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDIDATES):
+    """The latent vectors whose 8-bar windows best play the target bars -> (latents
+    (W, latent_size), how alike each window's bars are to its target's: the Jaccard similarity
+    of their hits, ALIKE and above is one groove (W,)).
 
-    bars: (B, 25, 32) bool, the primer's 4/4 bars, B >= MIN_PRIMER_BARS. The last
-    used = min(B, 8) bars, with their roles, are the target of a window's first bars; gradient
-    descent on FIT_CANDIDATES latents at once (Adam, through the generator, which stays
-    fixed) keeps the one that replays them best.
+    targets: W arrays (used, 25, 32) bool of 1 to 8 bars each, the target of a window's first
+    bars; roles: (W, 8) the windows' roles. Gradient descent on `candidates` latents per window,
+    all windows in one batch (Adam, through the generator, which stays fixed), moves the global
+    latent and the bar noise; each window keeps the candidate that replays its bars best.
     """
-    if len(bars) < MIN_PRIMER_BARS:
-        raise PrimerError(f"it has {len(bars)} bar(s) of drums; a primer needs at least "
-                          f"{MIN_PRIMER_BARS}")
-    used = min(WINDOW_BARS, len(bars))
     rows = gan.config.rows
-    last = np.asarray(bars[-used:], dtype=bool)[:, rows]             # (used, R, 32)
-    target = np.where(last, -1.0, 1.0).transpose(1, 0, 2).reshape(len(rows), -1)
-    roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
-    roles[:used] = bar_roles(bars)[-used:]
-
+    count = len(targets)
+    goal = np.ones((count, len(rows), WINDOW_STEPS), dtype=np.float32)   # +1: no hit
+    mask = np.zeros(goal.shape, dtype=bool)                              # the cells compared
+    for index, bars in enumerate(targets):
+        cells = len(bars) * STEPS_PER_BAR
+        hits = np.asarray(bars, dtype=bool)[:, rows].transpose(1, 0, 2).reshape(len(rows), -1)
+        goal[index, :, :cells] = np.where(hits, -1.0, 1.0)
+        mask[index, :, :cells] = True
+    goal, mask = np.repeat(goal, candidates, axis=0), np.repeat(mask, candidates, axis=0)
     generator = gan.sampling_generator()
     free = gan.config.latent + gan.config.bar_noise * WINDOW_BARS      # what the search moves
-    z = gan.latents(FIT_CANDIDATES, rng, roles=np.repeat(roles[None], FIT_CANDIDATES, axis=0))
-    moment, square = np.zeros((FIT_CANDIDATES, free)), np.zeros((FIT_CANDIDATES, free))
-    cells = used * STEPS_PER_BAR
+    z = gan.latents(count * candidates, rng, roles=np.repeat(roles, candidates, axis=0))
+    moment, square = np.zeros((len(z), free)), np.zeros((len(z), free))
     for step in range(1, steps + 1):
         full = generator.forward(z)                                   # (K, C, 1, 256)
-        error = full[:, :len(rows), 0, :cells] - target               # (K, R, cells)
+        error = np.where(mask, full[:, :len(rows), 0, :] - goal, 0)    # (K, R, 256)
         dout = np.zeros_like(full)
-        dout[:, :len(rows), 0, :cells] = 2 * error / error[0].size
+        dout[:, :len(rows), 0, :] = 2 * error / mask.sum(axis=(1, 2), keepdims=True)
         grad = generator.backward(dout)[:, :free]
         moment = 0.9 * moment + 0.1 * grad
         square = 0.999 * square + 0.001 * grad * grad
         z[:, :free] -= (FIT_RATE * (moment / (1 - 0.9 ** step))
                         / (np.sqrt(square / (1 - 0.999 ** step)) + 1e-8)).astype(np.float32)
-    played = generator.forward(z)[:, :len(rows), 0, :cells] < 0       # (K, R, cells)
-    alike = jaccard(played.reshape(FIT_CANDIDATES, -1),
-                    np.repeat((target < 0).reshape(1, -1), FIT_CANDIDATES, axis=0))
-    best = int(alike.argmax())
-    noise = z[best, gan.config.latent:free].reshape(gan.config.bar_noise, WINDOW_BARS).T
-    return PrimerFit(z[best, :gan.config.latent].copy(), noise[:used].copy(), float(alike[best]))
+    played = (generator.forward(z)[:, :len(rows), 0, :] < 0) & mask    # (K, R, 256)
+    alike = jaccard(played.reshape(len(z), -1), ((goal < 0) & mask).reshape(len(z), -1))
+    alike = alike.reshape(count, candidates)
+    best = alike.argmax(axis=1)
+    return (z.reshape(count, candidates, -1)[np.arange(count), best].copy(),
+            alike[np.arange(count), best])
+
+
+def fit_primer(gan, bars, rng, steps=FIT_STEPS):
+    """The latent whose window best plays the primer's last bars -> PrimerFit: its global
+    latent (latent,), its bar noise (used, bar_noise) and how alike its bars are to the
+    primer's.
+
+    bars: (B, 25, 32) bool, the primer's 4/4 bars, B >= MIN_PRIMER_BARS. The last
+    used = min(B, 8) bars, with their roles, are the target of a window's first bars
+    (fit_windows).
+    """
+    if len(bars) < MIN_PRIMER_BARS:
+        raise PrimerError(f"it has {len(bars)} bar(s) of drums; a primer needs at least "
+                          f"{MIN_PRIMER_BARS}")
+    used = min(WINDOW_BARS, len(bars))
+    roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
+    roles[:used] = bar_roles(bars)[-used:]
+    latents, alike = fit_windows(gan, [bars[-used:]], roles[None], rng, steps)
+    z, size, noise = latents[0], gan.config.latent, gan.config.bar_noise
+    phrase = z[size:size + noise * WINDOW_BARS].reshape(noise, WINDOW_BARS).T     # (8, B)
+    return PrimerFit(z[:size].copy(), phrase[:used].copy(), float(alike[0]))
 
 
 Primer = collections.namedtuple("Primer", "bars velocities offsets")

@@ -94,3 +94,14 @@ def test_feel_0_plays_every_hit_on_the_grid(target, script):
 
 def test_the_toy_writes_its_picture_where_out_says():
     assert "examples/toy_gan.py --out 'my toy'" in make("-n", "toy", "OUT=my toy")
+
+
+def test_humanize_plays_the_midi_given_with_the_run_into_out():
+    line = command_of("humanize.py", make("-n", "humanize", "MIDI=my beat.mid", "OUT=felt"))
+    assert "humanize.py 'my beat.mid' --run 'runs/song'" in line and "--out 'felt'" in line
+
+
+def test_humanize_without_midi_says_how():
+    done = subprocess.run(["make", "--no-print-directory", "humanize"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "usage: make humanize MIDI=" in done.stderr

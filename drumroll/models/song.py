@@ -349,13 +349,12 @@ class SongGAN(BarGAN):
         rolls[:, self.config.rows] = output[:, :len(self.config.rows), 0, :]
         return rolls
 
-    def to_feel(self, output, rolls, base=None):
-        """Model output and its rolls -> how each hit is played: MIDI velocities (N, 25, 256)
-        uint8 as the drummer plays them, around `base` (default: the training songs' usual
-        level), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without
-        timing)."""
+    def to_feel(self, output, hits, base=None):
+        """Model output (N, kR, 1, 256) and the hits (N, 25, 256) bool to play -> how each is
+        played: MIDI velocities (N, 25, 256) uint8 as the drummer plays them, around `base`
+        (default: the training songs' usual level), and offsets (N, 25, 256) int8 in
+        1/OFFSET_UNITS of a step (0 without timing)."""
         config, rows = self.config, len(self.config.rows)
-        hits = rolls < 0
         unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, config.rows] = output[:, rows:2 * rows, 0, :]
         velocities = dynamics.from_unit(unit, hits, base or config.usual_velocity,
@@ -389,9 +388,11 @@ class SongGAN(BarGAN):
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         return self.decode(self.latents(n, rng, roles=roles), rng, base)
 
-    def decode(self, latents, rng, base=None):
+    def decode(self, latents, rng, base=None, hits=None):
         """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
-        sample_with_feel.
+        sample_with_feel. With hits (n, 25, 256) bool, the velocities and offsets are those the
+        model gives to these hits instead of its own: its feel channels before its own hits
+        gate them, so a cell it would not have hit has a feel too (make humanize).
 
         Batch norm takes its statistics from the batch, as in training, so a batch smaller than
         MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
@@ -403,7 +404,12 @@ class SongGAN(BarGAN):
             filler = self.latents(max(0, MIN_SAMPLING_BATCH - len(chunk)), rng)
             output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
             rolls.append(self.to_rolls(output))
-            loud, early = self.to_feel(output, rolls[-1], base)
+            if hits is None:
+                loud, early = self.to_feel(output, rolls[-1] < 0, base)
+            else:
+                ungated = bars_into_window(generator.bar_decoder[-1].squashed,
+                                           len(chunk) + len(filler))[:len(chunk)]
+                loud, early = self.to_feel(ungated, hits[start:start + len(chunk)], base)
             velocities.append(loud)
             offsets.append(early)
         return np.concatenate(rolls), np.concatenate(velocities), np.concatenate(offsets)
