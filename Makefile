@@ -18,6 +18,11 @@ BARS        ?=
 FORM        ?=
 BPM         ?=
 FEEL        ?= 1
+DENSITY     ?= 0
+FILLS       ?= 1
+VARIATION   ?= 1
+REDO        ?=
+REDO_SEED   ?=
 OUT         ?=
 PRIMER      ?=
 MIDI        ?=
@@ -33,15 +38,21 @@ HELP_SEED        := training seed (part of RUN) and sampling seed (generate, eva
 HELP_RUN         := run folder (train, generate, evaluate)
 HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
-HELP_FORM        := sections of every song, e.g. "A8 A8 B8 A8"; empty = drawn per song (song)
+HELP_FORM        := sections of every song, e.g. "A8 B8+ A8 C16++ A8-" (+/-: a step more/less intense); empty = drawn per song (song)
 HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
 HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song)
+HELP_DENSITY     := -1 (sparser) to 1 (busier), in the drummer's vocabulary (generate, song)
+HELP_FILLS       := how often he fills, times his rate: 0 to 2 (song)
+HELP_VARIATION   := 0 (bars repeat) to 2 (vary more than he does) (generate, song)
+HELP_REDO        := draw the N-th section of the songs anew, from REDO_SEED (song)
+HELP_REDO_SEED   := the seed of the REDO section; empty = SEED + 1 (song)
 HELP_OUT         := folder of the generation, its earlier files replaced (generate, song, humanize), or of the toy's picture (toy)
 HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen), or file or folder to humanize (humanize)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
-VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM FEEL OUT PRIMER MIDI WAV ORIGINAL
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM FEEL DENSITY FILLS VARIATION \
+             REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL
 
 # $(call q,text): text as one shell word, whatever it holds (spaces, quotes, $, non-ASCII)
 q = '$(subst ','\'',$(1))'
@@ -85,10 +96,10 @@ train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, SEED) into RUN; continues
 	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
 
 generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks (FEEL) and index.html from RUN into OUT, replacing its earlier tracks
-	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --out $(call q,$(or $(OUT),generated)) --replace
+	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --variation $(call q,$(VARIATION)) --out $(call q,$(or $(OUT),generated)) --replace
 
 song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM, FEEL) and index.html from RUN into OUT
-	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --out $(call q,$(or $(OUT),songs)) --replace
+	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --fills $(call q,$(FILLS)) --variation $(call q,$(VARIATION)) $(call opt,--redo,$(REDO)) $(call opt,--redo-seed,$(REDO_SEED)) --out $(call q,$(or $(OUT),songs)) --replace
 
 humanize: $(VENV)/.runtime  ## play MIDI (a file or folder) with RUN's drummer's timing and dynamics, into OUT
 	@test -n "$(MIDI)" || { echo "usage: make humanize MIDI=my-beat.mid [OUT=folder] [RUN=runs/song]" >&2; exit 2; }

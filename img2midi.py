@@ -24,7 +24,9 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.cli import (Progress, UserError, argument_type, command_line, parse_seed, plural,
+                          run, warn)
+from drumroll.controls import ControlError, Controls
 from drumroll.dataset import DATASET_NAME, load_dataset
 from drumroll.files import output_folder
 from drumroll.format import (
@@ -37,6 +39,7 @@ from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
 from drumroll.page import PAGE_NAME
 from drumroll.roundtrip import write_songs
+from drumroll.models.song import SongGAN
 from drumroll.training import load_run
 
 DEFAULT_OUT = "generated"
@@ -83,6 +86,12 @@ def build_parser():
                                  f"{MAX_BARS:,} (default: %(default)s)")
     generation.add_argument("--seed", type=argument_type(parse_seed), default=0,
                             help="sampling seed: the same seed gives the same tracks (default: 0)")
+    generation.add_argument("--density", type=float, default=0.0,
+                            help="-1 (sparser) to 1 (busier), in the drummer's own vocabulary; "
+                                 "a song model only (default: 0, as trained)")
+    generation.add_argument("--variation", type=float, default=1.0,
+                            help="0 (bars repeat with the fewest changes) to 2 (vary more than "
+                                 "he does); a song model only (default: 1)")
     generation.add_argument("--quantize", action="store_true",
                             help="play every hit on its grid line (make generate FEEL=0): "
                                  "the model's timing is left out, its velocities kept")
@@ -114,6 +123,10 @@ def build_parser():
 
 
 def check_options(args):
+    try:
+        args.controls = Controls(density=args.density, variation=args.variation)
+    except ControlError as error:
+        raise UserError(str(error)) from None
     if not 0 <= args.threshold <= 256:
         raise UserError(f"--threshold {args.threshold}: must be between 0 and 256")
     if args.velocity is not None and not 1 <= args.velocity <= 127:
@@ -154,14 +167,18 @@ def write_dataset_songs(path, args):
     return 0
 
 
-def generate(args):
+def generate(args, argv=None):
     """Write a generation of args.num tracks from a checkpoint into args.out."""
     generation = Generation(num=args.num, bars=args.bars, seed=args.seed, bpm=args.bpm,
-                            quantize=args.quantize,
+                            quantize=args.quantize, controls=args.controls,
+                            command=command_line("img2midi.py", argv),
                             threshold=args.threshold, velocity=args.velocity,
                             blank_notes=args.blank, wav=not args.no_wav, replace=args.replace)
     generation.check()                      # before loading the model
     gan, path = load_run(args.checkpoint, warn=warn)
+    if not args.controls.neutral and not isinstance(gan, SongGAN):
+        raise UserError(f"{path}: --density and --variation steer a song model; a "
+                        f"{gan.arch} model plays as trained")
     resolve_tempo(generation, gan, say=warn)
     tracks = write_generation(gan, path, args.out, generation,
                               progress=Progress(args.num, label="track "), warn=warn)
@@ -179,7 +196,7 @@ def main(argv=None):
         if args.images:
             raise UserError("give either images or --checkpoint, not both")
         args.out = args.out or DEFAULT_OUT
-        return generate(args)
+        return generate(args, argv)
     if not args.images:
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
     dataset = dataset_path(args.images)

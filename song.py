@@ -17,7 +17,9 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.cli import (Progress, UserError, argument_type, command_line, parse_seed, plural,
+                          run, warn)
+from drumroll.controls import ControlError, Controls, density_direction
 from drumroll.format import hits_to_pixels
 from drumroll.generate import SONG, Generation, Played, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
@@ -63,6 +65,24 @@ def parse_args(argv):
     parser.add_argument("--quantize", action="store_true",
                         help="play every hit on its grid line (make song FEEL=0): the "
                              "model's timing is left out, its velocities kept")
+    steering = parser.add_argument_group(
+        "steering (drumroll/controls.py; the form's + and - marks too: \"A8 B8+ C16++ A8-\" "
+        "plays B a step and C two steps busier and louder, the last A a step sparser and "
+        "quieter)")
+    steering.add_argument("--density", type=float, default=0.0,
+                          help="-1 (sparser) to 1 (busier), in the drummer's own vocabulary "
+                               "(default: 0, as trained)")
+    steering.add_argument("--fills", type=float, default=1.0,
+                          help="how often he fills, times his own rate: 0 (none) to 2 "
+                               "(default: 1)")
+    steering.add_argument("--variation", type=float, default=1.0,
+                          help="0 (a groove repeats with the fewest changes) to 2 (varies more "
+                               "than he does) (default: 1)")
+    steering.add_argument("--redo", type=int, metavar="N",
+                          help="write the songs of --seed with their N-th section (1 = the "
+                               "first) drawn anew from --redo-seed; every other bar stays")
+    steering.add_argument("--redo-seed", type=argument_type(parse_seed), metavar="SEED",
+                          help="the seed the --redo section is drawn from (default: --seed + 1)")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
     if args.num < 1:
@@ -73,6 +93,14 @@ def parse_args(argv):
         parser.error("--velocity must be between 1 and 127")
     if args.bpm is not None and not 1 <= args.bpm <= 1000:
         parser.error("--bpm must be between 1 and 1000")
+    try:
+        args.controls = Controls(args.density, args.fills, args.variation)
+    except ControlError as error:
+        parser.error(str(error))
+    if args.redo is not None and args.redo < 1:
+        parser.error(f"--redo {args.redo}: sections are numbered from 1")
+    if args.redo_seed is not None and args.redo is None:
+        parser.error("--redo-seed goes with --redo N (the section to draw anew)")
     return args
 
 
@@ -92,14 +120,17 @@ def song_forms(args, gan, rng):
             for _ in range(args.num)]
 
 
-def songs(gan, forms, rng, primer):
+def songs(gan, forms, rng, primer, args, direction):
     """Yield every song, Played, for generate.write_generation."""
+    redo = None if args.redo is None else (args.redo - 1, args.redo_seed if args.redo_seed
+                                            is not None else args.seed + 1)
+    steering = dict(controls=args.controls, direction=direction, redo=redo)
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:
-            song = write_song(gan, sections, rng)
+            song = write_song(gan, sections, rng, **steering)
         else:
-            song, fit = continue_song(gan, primer, sections, rng)
+            song, fit = continue_song(gan, primer, sections, rng, **steering)
             note += (f", after the primer's {plural(len(primer.bars), 'bar')} (the model's "
                      f"closest window plays them {fit.alike:.2f} alike)")
             if fit.alike < ALIKE:
@@ -124,17 +155,24 @@ def main(argv=None):
                         f"song model (train_gan.py --arch song) or use img2midi.py")
     rng = np.random.default_rng(args.seed)
     forms = song_forms(args, gan, rng)
+    if args.redo is not None and any(args.redo > len(sections) for sections in forms):
+        fewest = min(len(sections) for sections in forms)
+        raise UserError(f"--redo {args.redo}: a song has only {plural(fewest, 'section')} "
+                        f"({form_text(min(forms, key=len))})")
+    moves_density = args.controls.density or any(s.intensity for f in forms for s in f)
+    direction = density_direction(gan) if moves_density else None
     extra = len(primer.bars) if primer is not None else 0
     bars = max(sum(section.bars for section in sections) for sections in forms)
     generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
-                            quantize=args.quantize,
+                            quantize=args.quantize, controls=args.controls,
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
-                            replace=args.replace, name=SONG)
+                            replace=args.replace, name=SONG,
+                            command=command_line("song.py", argv))
     generation.check()
     resolve_tempo(generation, gan, say=warn, primer_bpm=primer_bpm)
     written = write_generation(gan, path, args.out, generation,
                                progress=Progress(args.num, label="song "), warn=warn,
-                               tracks=songs(gan, forms, rng, primer))
+                               tracks=songs(gan, forms, rng, primer, args, direction))
     for track in written:
         print(f"{args.out}/{track.name}.mid: {track.note}")
     print(f"{path}: wrote {plural(len(written), 'song')} at {generation.bpm:g} bpm to "

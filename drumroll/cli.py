@@ -1,6 +1,7 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -44,6 +45,25 @@ def parse_seed(text):
     if value < 0:
         raise ValueError(f"{text}: a seed is a whole number, 0 or more")
     return value
+
+
+# options that say where and in what files a generation goes, not what it plays (with the
+# number of values each takes): a generation's own files leave them out of its command
+WHERE_OPTIONS = {"--out": 1, "--replace": 0, "--no-wav": 0}
+
+
+def command_line(script, argv=None):
+    """The command that ran `script` with these arguments (sys.argv's when None), quoted as a
+    shell reads it, without WHERE_OPTIONS: what plays the same generation again."""
+    given, kept = list(sys.argv[1:] if argv is None else map(str, argv)), []
+    while given:
+        word = given.pop(0)
+        name = word.split("=")[0]
+        if name in WHERE_OPTIONS:
+            del given[:WHERE_OPTIONS[name] if "=" not in word else 0]
+        else:
+            kept.append(word)
+    return shlex.join(["python", script, *kept])
 
 
 def plural(count, noun):

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.io import wavfile
 
 from drumroll.cli import UserError, plural
+from drumroll.controls import Controls, density_direction
 from drumroll.files import cannot_write, output_folder, writing
 from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, LOWEST_NOTE,
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
@@ -74,7 +75,7 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
     return written
 
 
-def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
+def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH, controls=None, direction=None):
     """Yield num tracks of `bars` bars from a GAN: (roll (25, bars * 32) floats in [-1, 1],
     velocities (25, bars * 32) uint8 and offsets (25, bars * 32) int8, each None for a model
     that does not learn them).
@@ -82,12 +83,15 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
     Each track is ceil(bars / 8) independent 8-bar samples played one after another. The
     samples are drawn `batch` at a time, as one call to gan.sample would draw them (the same
     seed gives the same tracks), so a thousand tracks take no more memory than one batch.
+    controls and direction steer a song model (controls.steer); None plays it as trained.
     """
+    steering = {} if controls is None or controls.neutral else dict(controls=controls,
+                                                                    direction=direction)
     windows = -(-bars // WINDOW_BARS)                       # 8-bar samples per track
     steps = bars * STEPS_PER_BAR
     pending, remaining = [], num * windows
     while remaining:
-        drawn = gan.sample_with_feel(min(batch, remaining), rng=rng)  # rolls, velocities, offsets
+        drawn = gan.sample_with_feel(min(batch, remaining), rng=rng, **steering)
         remaining -= len(drawn[0])
         pending.extend(zip(*(part if part is not None else [None] * len(drawn[0])
                              for part in drawn)))
@@ -99,9 +103,12 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
                         for kind in range(3))
 
 
-def pattern_tracks(gan, generation, rng):
-    """The tracks of a generation of patterns, each Played as the model drew it."""
-    for roll, velocities, offsets in sample_tracks(gan, generation.num, generation.bars, rng):
+def pattern_tracks(gan, generation, rng, direction=None):
+    """The tracks of a generation of patterns, each Played as the model drew it (steered by
+    the generation's controls: density along `direction`, variation)."""
+    for roll, velocities, offsets in sample_tracks(gan, generation.num, generation.bars, rng,
+                                                   controls=generation.controls,
+                                                   direction=direction):
         yield Played(unit_to_pixels(roll), velocities, offsets)
 
 
@@ -119,6 +126,8 @@ class Generation:
     replace: bool = False       # delete an earlier generation in the folder instead of refusing
     name: str = TRACK           # what is generated: the files are <name>-NN.*
     quantize: bool = False      # every hit on its grid line, whatever timing the model learned
+    controls: Controls = Controls()   # density, fills and variation (controls.py)
+    command: str = ""           # the command that made the generation, written in every file
 
     def seconds(self):
         """Length of one track's music in seconds (4 beats a bar)."""
@@ -205,8 +214,9 @@ def write_track(folder, stem, played, generation, model, warn):
     if performance is not None:
         midi = performance_to_midi(performance, name=stem)
     else:
+        made = f"drumgan {stem}: {generation.command}" if generation.command else None
         midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
-                            name=stem, offsets=offsets)
+                            name=stem, offsets=offsets, text=made)
     write_midi(midi, midi_path)
     count = int(hits.sum())
     if generation.wav:
@@ -240,7 +250,9 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
     check_output_folder(out, generation.replace)
     width = max(2, len(str(generation.num)))
     if tracks is None:
-        tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed))
+        direction = density_direction(gan) if generation.controls.density else None
+        tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed),
+                                direction)
     try:
         staging = tempfile.mkdtemp(dir=out, prefix=".generation-")
     except OSError as error:

@@ -31,11 +31,14 @@ def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
     return ticks_per_beat // STEPS_PER_BEAT
 
 
-def tempo_track(bpm, name):
+def tempo_track(bpm, name, text=None):
+    """Track 0 of a grid track: its name, its tempo, 4/4, and `text` (how it was made) as a
+    text event when given."""
     if not 1 <= bpm <= 1000:
         raise UserError(f"bpm {bpm}: must be between 1 and 1000")
     return mido.MidiTrack([
         mido.MetaMessage("track_name", name=name, time=0),
+        *([mido.MetaMessage("text", text=text, time=0)] if text else []),
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
         mido.MetaMessage("time_signature", numerator=4, denominator=4,
                          clocks_per_click=24, notated_32nd_notes_per_beat=8, time=0),
@@ -89,7 +92,7 @@ def events_track(events, end_tick, name="drums"):
 
 
 def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE,
-                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan", offsets=None):
+                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan", offsets=None, text=None):
     """Boolean drum roll -> mido.MidiFile.
 
     hits:       (rows, steps) bool; row r is note lowest_note + r.
@@ -98,6 +101,7 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     offsets:    None (every hit on its grid line), or (rows, steps) offsets from it in
                 1/OFFSET_UNITS of a step (a hit half a step early at the first step is
                 written at tick 0).
+    text:       how the track was made, written as a text event in track 0 (or None).
     """
     hits = np.asarray(hits, dtype=bool)
     if hits.ndim != 2:
@@ -113,7 +117,7 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     drums = events_track(drum_events(hits, velocities, step_ticks, lowest_note, offsets),
                          hits.shape[1] * step_ticks)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    midi.tracks.append(tempo_track(bpm, name))
+    midi.tracks.append(tempo_track(bpm, name, text))
     midi.tracks.append(drums)
     return midi
 

@@ -69,8 +69,13 @@ def generation_page(tracks, gan, checkpoint, generation):
               f"threshold {generation.threshold}, "
               + (f"velocity {generation.velocity}" if generation.velocity is not None
                  else "the model's own velocities"))
+    origin += f"; {generation.controls.text()}"
+    if generation.quantize:
+        origin += ", every hit on the grid (--quantize)"
     if not generation.wav:
         origin += "; no WAVs (--no-wav)"
+    made = (f'<p class="origin">made by <code>{html.escape(generation.command)}</code></p>'
+            if generation.command else "")
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -79,7 +84,7 @@ def generation_page(tracks, gan, checkpoint, generation):
         f"<style>{STYLE}</style></head>",
         "<body>",
         f"<h1>{heading}</h1>",
-        f'<p class="origin">{origin}.</p>',
+        f'<p class="origin">{origin}.</p>', made,
         *[track_section(track) for track in tracks],
         "</body>",
         "</html>", ""])

@@ -3,9 +3,10 @@
 The network writes 8 bars at a time; a song is planned above it, by rules that only decide
 where sections begin and end and what each bar is for. Everything heard is the model's:
 
-* the **form** is a list of sections, e.g. "A8 A8 B8 A8 C16 A8" (parse_form), or drawn from
-  the training songs' own statistics (draw_form: section lengths as he plays them, and how
-  often a section returns to an earlier groove);
+* the **form** is a list of sections, e.g. "A8 A8 B8 A8 C16 A8" (parse_form; a section marked
+  "+" or "-" is played with more or less intensity, see controls.py), or drawn from the
+  training songs' own statistics (draw_form: sections as he plays them, where they fall on his
+  phrase grid, and how often one returns to an earlier groove);
 * every bar gets a **role** (section_roles): the first bar of a section with a new groove is a
   CHANGE, its last bar before another groove a FILL as often as the drummer leads a change
   with a fill, and the bars between are ordinary bars or fills as his bar-to-bar habits have it
@@ -13,21 +14,25 @@ where sections begin and end and what each bar is for. Everything heard is the m
   so fills, crashes and accents appear where he would put them, in his vocabulary;
 * each **letter** holds one global latent, so a section that comes back is the same groove
   played again (new bar noise: not pasted); inside a section the bar noise repeats every
-  PHRASE bars, the way his phrases repeat.
+  PHRASE bars, the way his phrases repeat;
+* each **section** has a random stream of its own, drawn from the song's, and is played in a
+  batch of its own: the same seed writes the same song, and one section can be written anew
+  (`redo`) while every other bar of the song stays as it was, hit for hit.
 """
 import collections
 import re
 
 import numpy as np
 
-from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
+from drumroll.controls import MAX_MARKS, Controls, fill_habits, loudness, steer
+from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
                               bar_roles, jaccard)
 
-Section = collections.namedtuple("Section", "letter bars")
+Section = collections.namedtuple("Section", "letter bars intensity", defaults=(0,))
 PHRASE = 4                  # bars after which a section's bar noise repeats
 MAX_BARS = 2048             # a song longer than this is a mistake (about an hour at 140 bpm)
-FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)$")
+FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)(\+*|-*)$")   # a letter, bars, + or - marks
 
 
 class FormError(ValueError):
@@ -35,7 +40,9 @@ class FormError(ValueError):
 
 
 def parse_form(text):
-    """'A8 A8 B8 C16' -> [Section('A', 8), ...]. Letters name grooves (case ignored)."""
+    """'A8 A8 B8+ C16--' -> [Section('A', 8, 0), ..., Section('C', 16, -2)]. Letters name
+    grooves (case ignored); each + after a section plays it a step more intense, each - a step
+    less (at most MAX_MARKS)."""
     tokens = text.replace(",", " ").split()
     if not tokens:
         raise FormError("the form is empty (expected sections like 'A8 A8 B8 A8')")
@@ -44,11 +51,14 @@ def parse_form(text):
         match = FORM_TOKEN.match(token)
         if not match:
             raise FormError(f"{token!r} is not a section: a letter and a number of bars, "
-                            "e.g. A8 or C16")
-        bars = int(match.group(2))
+                            "e.g. A8 or C16, then + or - marks for more or less intensity")
+        bars, marks = int(match.group(2)), match.group(3)
         if bars < 1:
             raise FormError(f"{token!r}: a section has at least one bar")
-        sections.append(Section(match.group(1).upper(), bars))
+        if len(marks) > MAX_MARKS:
+            raise FormError(f"{token!r}: at most {MAX_MARKS} + or - marks")
+        intensity = len(marks) if marks.startswith("+") else -len(marks)
+        sections.append(Section(match.group(1).upper(), bars, intensity))
     total = sum(section.bars for section in sections)
     if total > MAX_BARS:
         raise FormError(f"the form has {total} bars, more than {MAX_BARS}")
@@ -56,7 +66,10 @@ def parse_form(text):
 
 
 def form_text(sections):
-    return " ".join(f"{section.letter}{section.bars}" for section in sections)
+    def marks(intensity):
+        return ("+" if intensity > 0 else "-") * abs(intensity)
+    return " ".join(f"{section.letter}{section.bars}{marks(section.intensity)}"
+                    for section in sections)
 
 
 def draw_form(stats, bars, rng):
@@ -104,93 +117,121 @@ def draw_form(stats, bars, rng):
     return sections
 
 
-def section_roles(sections, stats, rng, before=None):
-    """The role of every bar of a song, (total bars,) int8 (see the module docstring).
-
-    A section is one groove: only its first bar may be a CHANGE (when its letter differs from
-    the one before); the bars after it are ORDINARY or FILL as the drummer's bar-to-bar habits
-    have it (his transitions, the ones into a CHANGE left out). before: the letter of the
-    groove playing before the song (a primer's), if any.
-    """
+def role_habits(stats, fills=1.0):
+    """His bar-to-bar role habits inside a section and how often he leads into a new section
+    with a fill, fills played `fills` times as often -> (transitions, fill before a change).
+    A section is one groove: the transitions into a CHANGE are left out."""
     transitions = np.array(stats.get("role_transitions") or np.eye(NUM_ROLES),
                            dtype=np.float64)
     transitions[:, CHANGE] = 0                   # a new groove is a new section
-    for row in transitions:
-        if row.sum() == 0:                       # a habit that only ever changed: carry on
-            row[ORDINARY] = 1
-    transitions = transitions / transitions.sum(axis=1, keepdims=True)
-    fill_before_change = stats.get("fill_before_change", 0.0)
-    roles = []
-    for index, section in enumerate(sections):
-        previous = sections[index - 1].letter if index else before
-        following = sections[index + 1].letter if index + 1 < len(sections) else None
-        role = CHANGE if section.letter != previous else ORDINARY
-        own = [role]
-        for _ in range(section.bars - 1):
-            role = int(rng.choice(NUM_ROLES, p=transitions[role]))
-            own.append(role)
-        if following is not None and following != section.letter and section.bars > 1:
-            own[-1] = FILL if rng.random() < fill_before_change else own[-1]
-        roles.extend(own)
-    return np.array(roles, dtype=np.int8)
+    return fill_habits(transitions, stats.get("fill_before_change", 0.0), fills)
 
 
+def one_section_roles(section, previous, following, habits, rng):
+    """The role of every bar of one section, (bars,) int8: a CHANGE first when its letter
+    differs from the one before (previous), then his habits, and a FILL last as often as he
+    leads into another groove (following) with one."""
+    transitions, fill_before_change = habits
+    role = CHANGE if section.letter != previous else ORDINARY
+    own = [role]
+    for _ in range(section.bars - 1):
+        role = int(rng.choice(NUM_ROLES, p=transitions[role]))
+        own.append(role)
+    if following is not None and following != section.letter and section.bars > 1:
+        own[-1] = FILL if rng.random() < fill_before_change else own[-1]
+    return np.array(own, dtype=np.int8)
 
 
-def plan_latents(gan, sections, roles, rng, grooves=None, phrases=None):
-    """Latent vectors of the 8-bar windows that play the song, and which bars each one plays.
+def section_roles(sections, stats, rng, before=None, fills=1.0):
+    """The role of every bar of a song, (total bars,) int8 (one_section_roles, drawn one
+    section after another from rng). before: the letter of the groove playing before the song
+    (a primer's), if any; fills: how often, against his habits, a bar is a fill."""
+    habits = role_habits(stats, fills)
+    return np.concatenate([np.zeros(0, np.int8)] + [
+        one_section_roles(section, sections[index - 1].letter if index else before,
+                          sections[index + 1].letter if index + 1 < len(sections) else None,
+                          habits, rng)
+        for index, section in enumerate(sections)])
 
-    Returns (latents (W, latent_size), [(first bar in the song, bars used)] per window).
-    `grooves` may give a letter's global latent and `phrases` the bar noise (P, bar_noise) of
-    its first section, played bar after bar and again from its start (a primer's); the
-    others are drawn, a phrase of PHRASE bars per section.
-    """
-    grooves, phrases = dict(grooves or {}), dict(phrases or {})
-    latents, spans, first = [], [], 0
-    for section in sections:
-        if section.letter not in grooves:
-            grooves[section.letter] = rng.standard_normal(gan.config.latent, dtype=np.float32)
-        phrase = phrases.pop(section.letter, None)
-        if phrase is None:
-            phrase = rng.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
-        for offset in range(0, section.bars, WINDOW_BARS):
-            used = min(WINDOW_BARS, section.bars - offset)
-            window_roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
-            window_roles[:used] = roles[first + offset:first + offset + used]
-            window_noise = phrase[(offset + np.arange(WINDOW_BARS)) % len(phrase)]   # (8, B)
-            latents.append(gan.compose_latent(grooves[section.letter], window_noise,
-                                              window_roles))
-            spans.append((first + offset, used))
-        first += section.bars
-    return np.stack(latents), spans
+
+def section_latents(gan, section, roles, groove, phrase):
+    """Latent vectors of the 8-bar windows that play one section -> (latents (W, latent_size),
+    bars each window plays). groove: its global latent; phrase: its bar noise (P, bar_noise),
+    played bar after bar and again from its start; roles: (bars,) its bars' roles."""
+    latents, used = [], []
+    for offset in range(0, section.bars, WINDOW_BARS):
+        count = min(WINDOW_BARS, section.bars - offset)
+        window_roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
+        window_roles[:count] = roles[offset:offset + count]
+        window_noise = phrase[(offset + np.arange(WINDOW_BARS)) % len(phrase)]   # (8, B)
+        latents.append(gan.compose_latent(groove, window_noise, window_roles))
+        used.append(count)
+    return np.stack(latents), used
 
 
 Song = collections.namedtuple("Song", "hits velocities offsets roles")
+NEUTRAL = Controls()
 
 
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
-               phrases=None):
+               phrases=None, controls=NEUTRAL, direction=None, redo=None):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
     stats: form statistics (default: the model's own, learned from its training songs);
-    grooves / phrases: {letter: global latent} / {letter: bar noise} to use for those letters
-    (plan_latents); before: the letter of the groove playing before the song (a primer's), so
-    the song does not open with a change.
+    grooves / phrases: {letter: global latent} / {letter: bar noise (P, bar_noise)} for those
+    letters' first sections (a primer's); before: the letter of the groove playing before the
+    song (a primer's), so the song does not open with a change; controls: a
+    controls.Controls, with the density direction (controls.density_direction) when it or a
+    section's intensity moves the density; redo: (section index, seed): that section drawn
+    anew from the seed, groove and all, every other bar as without it.
+
+    Each letter's groove and each section's roles, bar noise and batch come from streams of
+    their own, drawn from rng in order, so a section's bars depend on nothing but its stream,
+    its groove and its neighbours' letters.
     """
     stats = (gan.config.form or {}) if stats is None else stats
-    roles = section_roles(sections, stats, rng, before)
-    latents, spans = plan_latents(gan, sections, roles, rng, grooves, phrases)
-    windows = gan.decode(latents, rng, base)         # rolls, velocities, offsets: (W, 25, 256)
+    habits = role_habits(stats, controls.fills)
+    grooves, phrases = dict(grooves or {}), dict(phrases or {})
+    letter_streams = {}
+    for section in sections:
+        letter_streams.setdefault(section.letter, np.random.default_rng(rng.integers(2**63)))
+    streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=len(sections))]
+    if redo is not None:
+        streams[redo[0]] = np.random.default_rng([redo[1], redo[0]])
+    base = base or gan.config.usual_velocity
+    parts, first = [], 0
+    for index, (section, stream) in enumerate(zip(sections, streams)):
+        previous = sections[index - 1].letter if index else before
+        following = sections[index + 1].letter if index + 1 < len(sections) else None
+        roles = one_section_roles(section, previous, following, habits, stream)
+        if redo is not None and redo[0] == index:
+            groove = stream.standard_normal(gan.config.latent, dtype=np.float32)
+        else:
+            if section.letter not in grooves:
+                grooves[section.letter] = letter_streams[section.letter].standard_normal(
+                    gan.config.latent, dtype=np.float32)
+            groove = grooves[section.letter]
+        phrase = phrases.pop(section.letter, None)
+        if phrase is None:
+            phrase = stream.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
+        latents, used = section_latents(gan, section, roles, groove, phrase)
+        latents = steer(gan, latents, controls, direction, section.intensity)
+        played = gan.decode(latents, stream, base * loudness(section.intensity))
+        parts.append((first, used, played, roles))
+        first += section.bars
     total = sum(section.bars for section in sections)
-    hits = np.zeros((windows[0].shape[1], total * STEPS_PER_BAR), dtype=bool)
+    hits = np.zeros((NUM_ROWS, total * STEPS_PER_BAR), dtype=bool)
     loud = np.zeros(hits.shape, dtype=np.uint8)
     early = np.zeros(hits.shape, dtype=np.int8)
-    for roll, velocity, offset, (first, used) in zip(*windows, spans):
-        steps = slice(first * STEPS_PER_BAR, (first + used) * STEPS_PER_BAR)
-        hits[:, steps] = roll[:, :used * STEPS_PER_BAR] < 0
-        loud[:, steps] = velocity[:, :used * STEPS_PER_BAR]
-        early[:, steps] = offset[:, :used * STEPS_PER_BAR]
+    for first, used, (rolls, velocities, offsets), _ in parts:
+        for window, count in enumerate(used):
+            start = (first + window * WINDOW_BARS) * STEPS_PER_BAR
+            steps = slice(start, start + count * STEPS_PER_BAR)
+            hits[:, steps] = rolls[window, :, :count * STEPS_PER_BAR] < 0
+            loud[:, steps] = velocities[window, :, :count * STEPS_PER_BAR]
+            early[:, steps] = offsets[window, :, :count * STEPS_PER_BAR]
+    roles = np.concatenate([np.zeros(0, np.int8)] + [part[3] for part in parts])
     return Song(hits, loud, early, roles)
 
 
@@ -303,7 +344,7 @@ def primer_bars(roll, name):
     return Primer(velocities > 0, velocities, per_bar(roll.offsets))
 
 
-def continue_song(gan, primer, sections, rng, base=None):
+def continue_song(gan, primer, sections, rng, base=None, **steering):
     """A song that goes on from a primer -> (Song of the primer's bars followed by the new
     ones, the PrimerFit). primer: a Primer (primer_bars), its bars kept as they were played.
 
@@ -311,15 +352,16 @@ def continue_song(gan, primer, sections, rng, base=None):
     noise of the model's window closest to the primer's last bars (fit_primer), its noise
     played on bar after bar, so the section goes on as the primer's phrase did. A primer that
     ends on a fill leads into a new groove instead: the first section then starts with a
-    change, as the drummer's do after a fill.
+    change, as the drummer's do after a fill. steering: write_song's controls, direction and
+    redo.
     """
     fit = fit_primer(gan, primer.bars, rng)
     first = sections[0].letter
     if bar_roles(primer.bars)[-1] == FILL:
-        song = write_song(gan, sections, rng, base=base)
+        song = write_song(gan, sections, rng, base=base, **steering)
     else:
         song = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
-                          phrases={first: fit.phrase}, before=first)
+                          phrases={first: fit.phrase}, before=first, **steering)
 
     def joined(old, new):                             # (B, 25, 32) then (25, steps)
         return np.concatenate([old.transpose(1, 0, 2).reshape(old.shape[1], -1), new], axis=1)

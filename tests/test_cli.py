@@ -82,3 +82,10 @@ def test_counts_read_as_english():
     assert plural(1, "track") == "1 track"
     assert plural(0, "track") == "0 tracks"
     assert plural(1200, "window") == "1,200 windows"
+
+
+def test_the_command_of_a_generation_leaves_out_where_it_was_written():
+    from drumroll.cli import command_line
+    assert command_line("song.py", ["--seed", "7", "--out", "my songs", "--replace",
+                                    "--form=A8 B8", "--out=x", "--no-wav"]) == \
+        "python song.py --seed 7 '--form=A8 B8'"

@@ -157,7 +157,7 @@ def test_a_track_with_no_hits_gets_a_silent_wav_and_a_warning_the_others_are_ren
     groove = silence.copy()
     groove[0, ::8] = -1.0                                            # a kick on every beat
     monkeypatch.setattr(generate_module, "sample_tracks",
-                        lambda *args: iter([(silence, None, None), (groove, None, None)]))
+                        lambda *args, **kwargs: iter([(silence, None, None), (groove, None, None)]))
     assert generate(run_dir, tmp_path, "--num", "2") == 0
     assert "warning: track-01: no hits; its WAV is silence" in capsys.readouterr().err
     rate, silent = wavfile.read(tmp_path / "track-01.wav")
@@ -225,7 +225,7 @@ def test_tracks_carry_the_models_velocities_unless_one_is_forced(run_dir, tmp_pa
     loud = np.where(groove < 0, 76, 0).astype(np.uint8)
     loud[0, ::32] = 102                                              # accented downbeats
     monkeypatch.setattr(generate_module, "sample_tracks",
-                        lambda *args: iter([(groove, loud, None)]))
+                        lambda *args, **kwargs: iter([(groove, loud, None)]))
     generate(run_dir, tmp_path / "own", "--num", "1", "--no-wav")
     generate(run_dir, tmp_path / "forced", "--num", "1", "--no-wav", "--velocity", "100")
     own = midi_to_roll(mido.MidiFile(tmp_path / "own" / "track-01.mid")).velocities
@@ -262,7 +262,7 @@ def test_tracks_play_the_models_timing_unless_quantized(run_dir, tmp_path, monke
     groove[0, ::8] = -1.0                                            # a kick on every beat
     offsets = np.where(groove < 0, -64, 0).astype(np.int8)           # a quarter step early
     monkeypatch.setattr(generate_module, "sample_tracks",
-                        lambda *args: iter([(groove, None, offsets)]))
+                        lambda *args, **kwargs: iter([(groove, None, offsets)]))
     generate(run_dir, tmp_path / "felt", "--num", "1", "--no-wav")
     generate(run_dir, tmp_path / "grid", "--num", "1", "--no-wav", "--quantize")
     felt = midi_to_roll(mido.MidiFile(tmp_path / "felt" / "track-01.mid"))

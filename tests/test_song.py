@@ -139,3 +139,47 @@ def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_con
     train(tiny_config(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
     code, _, err = write_songs(capsys, "--run", tmp_path / "bars", "--out", tmp_path / "out")
     assert code == 1 and "a bars model writes 8-bar patterns, not songs" in err
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--density", "5"], "--density 5: give -1 to 1"), (["--fills", "-1"], "--fills -1: give 0 to 2"),
+    (["--variation", "3"], "--variation 3: give 0 to 2"),
+    (["--redo", "0"], "--redo 0: sections are numbered from 1"),
+    (["--redo-seed", "3"], "--redo-seed goes with --redo N")])
+def test_a_control_out_of_range_is_a_one_line_usage_error(song_run, tmp_path, capsys, option,
+                                                          message):
+    code, _, err = write_songs(capsys, "--run", song_run, "--out", tmp_path / "o", *option)
+    assert code == 2 and message in err and not (tmp_path / "o").exists()
+
+
+def test_an_unknown_section_mark_is_a_one_line_error(song_run, tmp_path, capsys):
+    code, _, err = write_songs(capsys, "--run", song_run, "--form", "A8 B8*", "--out", tmp_path)
+    assert code == 1 and "'B8*' is not a section" in err and err.count("\n") == 1
+
+
+def test_redoing_a_section_the_form_does_not_have_is_refused(song_run, tmp_path, capsys):
+    code, _, err = write_songs(capsys, "--run", song_run, "--form", "A8 B8", "--redo", "3",
+                               "--out", tmp_path / "o")
+    assert code == 1 and "--redo 3: a song has only 2 sections (A8 B8)" in err
+
+
+def test_a_redone_section_leaves_every_other_bar_as_it_was(song_run, tmp_path, capsys):
+    form = ["--form", "A8 B8 A8", "--seed", "7", "--no-wav", "--num", "1"]
+    write_songs(capsys, "--run", song_run, *form, "--out", tmp_path / "a")
+    write_songs(capsys, "--run", song_run, *form, "--redo", "2", "--redo-seed", "8",
+                "--out", tmp_path / "b")
+    a = read_drum_roll(tmp_path / "a" / "song-01.mid")
+    b = read_drum_roll(tmp_path / "b" / "song-01.mid")
+    for kept in (slice(0, 256), slice(512, 768)):
+        assert np.array_equal(a.velocities[:, kept], b.velocities[:, kept])
+        assert np.array_equal(a.offsets[:, kept], b.offsets[:, kept])
+
+
+def test_the_controls_are_on_the_page_and_in_every_file(song_run, tmp_path, capsys):
+    code, _, _ = write_songs(capsys, "--run", song_run, "--form", "A8 B8+", "--density", "0.5",
+                             "--fills", "0", "--num", "1", "--no-wav", "--out", tmp_path)
+    assert code == 0
+    page = (tmp_path / "index.html").read_text()
+    assert "density 0.5, fills 0, variation 1" in page and "--density 0.5" in page
+    texts = [m.text for m in mido.MidiFile(tmp_path / "song-01.mid").tracks[0] if m.type == "text"]
+    assert texts and "--form 'A8 B8+' --density 0.5 --fills 0" in texts[0]

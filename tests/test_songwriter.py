@@ -9,8 +9,8 @@ from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
 from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS
 from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
-                                 fit_primer, form_text, parse_form, plan_latents, primer_bars,
-                                 section_roles, write_song)
+                                 fit_primer, form_text, parse_form, primer_bars,
+                                 section_latents, section_roles, write_song)
 from drumroll.windows import Windows
 
 STATS = {"section_lengths": [1, 4, 8, 8, 16], "returns": 0.5,
@@ -97,23 +97,70 @@ def test_a_song_after_a_primer_does_not_open_with_a_change():
     assert roles[0] != CHANGE
 
 
-def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan):
-    sections = parse_form("A8 B8 A8")
-    roles = section_roles(sections, STATS, np.random.default_rng(2))
-    latents, spans = plan_latents(gan, sections, roles, np.random.default_rng(3))
-    assert spans == [(0, 8), (8, 8), (16, 8)]
+def decoded_latents(monkeypatch, gan, sections, seed, **options):
+    """The latents write_song gives the model, one array per section (its own batch)."""
+    batches, decode = [], gan.decode
+
+    def record(latents, rng, base=None, hits=None):
+        batches.append(latents.copy())
+        return decode(latents, rng, base, hits)
+
+    monkeypatch.setattr(gan, "decode", record)
+    song = write_song(gan, sections, np.random.default_rng(seed), **options)
+    return batches, song
+
+
+def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan, monkeypatch):
+    batches, _ = decoded_latents(monkeypatch, gan, parse_form("A8 B8 A8"), 3)
     size = gan.config.latent
-    assert np.array_equal(latents[0, :size], latents[2, :size])
-    assert not np.array_equal(latents[0, :size], latents[1, :size])
-    assert not np.array_equal(latents[0, size:size + 24], latents[2, size:size + 24])
+    assert [len(batch) for batch in batches] == [1, 1, 1]          # a batch per section
+    assert np.array_equal(batches[0][0, :size], batches[2][0, :size])
+    assert not np.array_equal(batches[0][0, :size], batches[1][0, :size])
+    assert not np.array_equal(batches[0][0, size:size + 24], batches[2][0, size:size + 24])
 
 
 def test_bar_noise_repeats_every_four_bars_inside_a_section(gan):
-    sections = parse_form("A8")
-    latents, _ = plan_latents(gan, sections, np.zeros(8, np.int8), np.random.default_rng(4))
-    noise = latents[0, gan.config.latent:gan.config.latent + 3 * 8].reshape(3, 8)
-    assert np.array_equal(noise[:, :4], noise[:, 4:]) and not np.array_equal(noise[:, 0],
-                                                                             noise[:, 1])
+    phrase = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
+    latents, used = section_latents(gan, Section("A", 12), np.zeros(12, np.int8),
+                                    np.zeros(gan.config.latent, np.float32), phrase)
+    assert used == [8, 4]
+    noise = latents[:, gan.config.latent:gan.config.latent + 3 * 8].reshape(2, 3, 8)
+    assert np.array_equal(noise[0, :, :4], noise[0, :, 4:]) and np.array_equal(noise[0], noise[1])
+
+
+def test_redoing_a_section_changes_its_bars_and_no_other(gan):
+    form = parse_form("A8 B8 A8")
+    song = write_song(gan, form, np.random.default_rng(5))
+    again = write_song(gan, form, np.random.default_rng(5), redo=(1, 9))
+    assert np.array_equal(song.hits[:, :256], again.hits[:, :256])
+    assert np.array_equal(song.velocities[:, 512:], again.velocities[:, 512:])
+    assert np.array_equal(song.offsets[:, 512:], again.offsets[:, 512:])
+    assert not np.array_equal(song.hits[:, 256:512], again.hits[:, 256:512])
+
+
+def test_a_form_marks_sections_more_or_less_intense():
+    assert parse_form("A8 B8+ C16++ A8-") == [Section("A", 8, 0), Section("B", 8, 1),
+                                             Section("C", 16, 2), Section("A", 8, -1)]
+    assert form_text(parse_form("a8 c16++ a8--")) == "A8 C16++ A8--"
+
+
+@pytest.mark.parametrize("text, reason", [("A8+++", "at most 2"), ("A8+-", "not a section"),
+                                          ("A8*", "not a section")])
+def test_a_bad_mark_is_refused_with_its_reason(text, reason):
+    with pytest.raises(FormError, match=reason):
+        parse_form(text)
+
+
+def test_a_louder_section_plays_louder_at_the_same_hits(gan, monkeypatch):
+    _, plain = decoded_latents(monkeypatch, gan, parse_form("A8"), 6)
+    _, loud = decoded_latents(monkeypatch, gan, parse_form("A8++"), 6,
+                              direction=np.zeros(gan.config.latent, np.float32))
+    assert loud.velocities[loud.hits].mean() > plain.velocities[plain.hits].mean()
+
+
+def test_without_fills_no_bar_is_a_fill():
+    roles = section_roles(parse_form("A32 B32"), STATS, np.random.default_rng(3), fills=0)
+    assert not (roles == FILL).any() and roles[32] == CHANGE
 
 
 def test_a_song_is_exactly_as_long_as_its_form(gan):
@@ -173,8 +220,8 @@ def test_a_short_primer_gives_a_phrase_as_long_as_it_is(gan):
 
 def test_a_fitted_phrase_is_played_bar_after_bar_and_again(gan):
     phrase = np.arange(3 * gan.config.bar_noise, dtype=np.float32).reshape(3, -1)
-    latents, _ = plan_latents(gan, parse_form("A8"), np.zeros(8, np.int8),
-                              np.random.default_rng(4), phrases={"A": phrase})
+    latents, _ = section_latents(gan, Section("A", 8), np.zeros(8, np.int8),
+                                 np.zeros(gan.config.latent, np.float32), phrase)
     size, noise = gan.config.latent, gan.config.bar_noise
     played = latents[0, size:size + noise * 8].reshape(noise, 8).T         # (8 bars, B)
     assert np.array_equal(played, phrase[[0, 1, 2, 0, 1, 2, 0, 1]])

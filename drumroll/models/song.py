@@ -27,6 +27,7 @@ import dataclasses
 import numpy as np
 
 from drumroll import dynamics, timing
+from drumroll.controls import steer
 from drumroll.format import HIT_PIXEL, NUM_ROWS, WINDOW_BARS, WINDOW_STEPS, pixels_to_unit
 from drumroll.models.bars import (BAR_DECODERS, BarAwareDiscriminator, BarConfig, BarGAN,
                                   across_bar_layers, bars_into_batch, bars_into_window,
@@ -382,11 +383,16 @@ class SongGAN(BarGAN):
         self.step += 1
         return stats
 
-    def sample_with_feel(self, n, rng=None, roles=None, base=None):
+    def sample_with_feel(self, n, rng=None, roles=None, base=None, controls=None,
+                         direction=None):
         """n rolls (n, 25, 256) in [-1, 1], their MIDI velocities (n, 25, 256) uint8 and their
-        offsets (n, 25, 256) int8; roles (n, 8) or None (drawn from the training windows)."""
+        offsets (n, 25, 256) int8; roles (n, 8) or None (drawn from the training windows);
+        controls and direction: how to steer the latents (controls.steer), or None."""
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
-        return self.decode(self.latents(n, rng, roles=roles), rng, base)
+        latents = self.latents(n, rng, roles=roles)
+        if controls is not None:
+            latents = steer(self, latents, controls, direction)
+        return self.decode(latents, rng, base)
 
     def decode(self, latents, rng, base=None, hits=None):
         """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
