@@ -22,7 +22,7 @@ from drumroll import metrics
 from drumroll.cli import DEFAULT_DATASET, argument_type, parse_seed, run, warn
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measures,
-                                 generated_song_measures, generated_songs,
+                                 control_sweeps, generated_song_measures, generated_songs,
                                  held_out_like_the_run, primer_continuation, primers_of,
                                  read_rolls, real_song_measures, score_sets, songs_played, table,
                                  windows_played)
@@ -55,6 +55,9 @@ def parse_args(argv):
     parser.add_argument("--songs", type=int, default=64,
                         help="songs of 64 bars written for the song measures (default: "
                              "%(default)s; 0 leaves them out)")
+    parser.add_argument("--controls", action="store_true",
+                        help="also measure each control (density, fills, variation, a "
+                             "section's intensity) across its range, a song model only")
     parser.add_argument("--out", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
     if args.num < 2:
@@ -136,6 +139,10 @@ def main(argv=None):
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs))
     if samples[1] is not None:
         text += "\n\n" + table(feel_columns(dataset, held_out, gan, samples, songs))
+    if args.controls and isinstance(gan, SongGAN):
+        for control, columns in control_sweeps(gan, reference, args.num, args.songs,
+                                               args.seed).items():
+            text += f"\n\n{control}:\n\n" + table(columns)
     print(text)
     if args.out:
         with writing(args.out, "w") as handle:

@@ -12,6 +12,7 @@ from drumroll import metrics
 from drumroll.cli import UserError
 from drumroll.format import STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
+from drumroll.controls import Controls, density_direction
 from drumroll.feel import Playing
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
@@ -20,7 +21,9 @@ from drumroll.songwriter import Primer, Section, continue_song, draw_form, write
 from drumroll.models.base import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
-PERCENT = {"windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
+PERCENT = {"songs: bars with a fill", "songs: changes right after a fill",
+           "songs: bars starting a new groove", "songs: bars repeating the bar 8 before",
+           "windows with a tom", "on 8ths", "on 16ths", "empty beats", "verbatim bars",
            "near-copies", "1-NN accuracy", "bars starting a new groove", "bars with a fill",
            "bars with 2+ tom hits", "changes right after a fill", "changes with a crash",
            "bars repeating the bar 4 before", "bars repeating the bar 8 before",
@@ -235,3 +238,53 @@ def primer_continuation(gan, primers, rng):
         new = as_bars(song.hits[:, PRIMER_BARS * STEPS_PER_BAR:])
         ours.append(alike_last_bar(primer.bars[-1], new))
     return float(his), float(np.mean(ours))
+
+
+# ------------------------------------------------------------------ the controls, measured
+
+SWEEPS = {"density": (-1.0, -0.5, 0.0, 0.5, 1.0), "fills": (0.0, 0.5, 1.0, 1.5, 2.0),
+          "variation": (0.0, 0.5, 1.0, 1.5, 2.0), "intensity": (-2, -1, 0, 1, 2)}
+
+
+def control_sweeps(gan, reference, num, songs, seed):
+    """Each control of a song model across its range (SWEEPS), the others neutral -> {control:
+    {setting: {measure: value}}}: 8-bar samples (num) for density, variation and intensity
+    (a whole form of one section marked so many steps), songs (songs of SONG_BARS bars) for
+    fills and variation. Every setting draws from the same seed, so the rows differ by the
+    control alone."""
+    direction = density_direction(gan)
+    sweeps = {}
+    for control, settings in SWEEPS.items():
+        rows = {}
+        for value in settings:
+            rng = np.random.default_rng(seed)
+            controls = Controls(**{control: value}) if control != "intensity" else Controls()
+            row = {}
+            if control in ("density", "variation"):
+                rolls = gan.sample_with_feel(num, rng, controls=controls, direction=direction)[0]
+                hits = rolls < 0
+                row.update(metrics.style_statistics(hits))
+                row["diversity"] = metrics.diversity_against(hits, reference.mean_distance)
+                row["style error vs training"] = metrics.style_error(
+                    row, metrics.style_statistics(reference.rolls))
+            if control in ("fills", "variation", "intensity"):
+                written = []
+                for _ in range(songs):
+                    sections = draw_form(gan.config.form or {}, SONG_BARS, rng)
+                    if control == "intensity":
+                        sections = [section._replace(intensity=value) for section in sections]
+                    written.append(write_song(gan, sections, rng, controls=controls,
+                                              direction=direction))
+                measured = generated_song_measures(written)
+                row.update({f"songs: {name}": measured[name] for name in SONG_SWEEP_MEASURES})
+                hits = np.stack([song.hits for song in written])
+                velocities = np.stack([song.velocities for song in written])
+                row["songs: hits per bar"] = float(hits.sum() / (hits.shape[0] * SONG_BARS))
+                row["songs: mean velocity"] = float(velocities[hits].mean())
+            rows[f"{control} {value:g}"] = row
+        sweeps[control] = rows
+    return sweeps
+
+
+SONG_SWEEP_MEASURES = ("bars with a fill", "changes right after a fill",
+                       "bars starting a new groove", "bars repeating the bar 8 before")

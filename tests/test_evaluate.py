@@ -100,3 +100,19 @@ def test_a_dataset_with_other_training_windows_is_named_as_other_data(trained_ru
     save_dataset(tmp_path / "other.npz", dataclasses.replace(dataset, images=images))
     with pytest.raises(UserError, match=r"not the data .* \(its training windows differ\)"):
         evaluate.main(["--data", str(tmp_path / "other.npz"), "--run", str(trained_run / "run")])
+
+
+def test_the_controls_are_measured_across_their_range(tmp_path, write_tiny_dataset,
+                                                      tiny_config, quiet, capsys):
+    write_tiny_dataset(tmp_path / "data.npz")
+    dataset = load_dataset(tmp_path / "data.npz")
+    keep = dataset.song != "song3"
+    train(tiny_config("song", iterations=2), dataset.training_windows(keep), tmp_path / "run",
+          log=quiet)
+    code = evaluate.main(["--data", str(tmp_path / "data.npz"), "--run", str(tmp_path / "run"),
+                          "--num", "8", "--songs", "2", "--controls"])
+    text = capsys.readouterr().out
+    assert code == 0
+    for control in ("density", "fills", "variation", "intensity"):
+        assert f"\n{control}:\n" in text
+    assert "| measure | density -1 | density -0.5 | density 0 | density 0.5 | density 1 |" in text
