@@ -215,7 +215,8 @@ class Dataset:
                        offsets=self.offsets[keep], usual=usual[self.song_index[keep]],
                        roles=window_roles.reshape(-1, window_bars), form=form_statistics(runs),
                        lowest_note=self.lowest_note, tempo=self.median_tempo(keep),
-                       held_out=sorted(set(self.song[~keep].tolist())))
+                       held_out=sorted(set(self.song[~keep].tolist())),
+                       row_names=self.row_names.tolist())
 
 
 @dataclasses.dataclass

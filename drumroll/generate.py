@@ -209,7 +209,8 @@ def write_track(folder, stem, played, generation, model, warn):
     write_svg(os.path.join(folder, stem + ".svg"),
               track_picture(hits, velocities, stem, rows=model.rows,
                             lowest_note=model.lowest_note, offsets=offsets,
-                            heading=f"{stem}: {note}" if note else None))
+                            heading=f"{stem}: {note}" if note else None,
+                            names=model.note_names()))
     midi_path = os.path.join(folder, stem + ".mid")
     if performance is not None:
         midi = performance_to_midi(performance, name=stem)

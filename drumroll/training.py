@@ -25,7 +25,7 @@ import numpy as np
 
 from drumroll.cli import Progress, UserError, plural
 from drumroll.files import cannot_write, output_folder, writing
-from drumroll.format import pixels_to_hits, unit_to_pixels
+from drumroll.format import LOWEST_NOTE, pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
 from drumroll.models import ModelTooLarge, architecture_of, as_windows, load_gan
 from drumroll.picture import roll_picture, write_svg
@@ -58,21 +58,23 @@ def sample_grid(rolls):
     return np.concatenate(pictures[:-1])
 
 
-def write_grid(path, rolls, rows=None, title=None):
-    """The sample grid as a PNG at `path` and as a labelled SVG picture beside it."""
+def write_grid(path, rolls, rows=None, title=None, names=None, lowest_note=LOWEST_NOTE):
+    """The sample grid as a PNG at `path` and as a labelled SVG picture beside it (its rows
+    named by `names`, {note: name}, default General MIDI)."""
     path = pathlib.Path(path)
     write_png(path, sample_grid(rolls))
     hits = [pixels_to_hits(unit_to_pixels(roll)) for roll in rolls]
     write_svg(path.with_suffix(".svg"), roll_picture(
         hits, titles=[f"sample {index}" for index in range(1, len(hits) + 1)], rows=rows,
-        title=title))
+        title=title, names=names, lowest_note=lowest_note))
 
 
 def write_samples(gan, run_dir):
     """The sample grid of the GAN's current step into the run's samples folder."""
     write_grid(pathlib.Path(run_dir, SAMPLES, step_name(gan.step) + ".png"),
                gan.sample_fixed(GRID_SAMPLES), rows=gan.config.rows,
-               title=f"{run_dir}: {GRID_SAMPLES} samples at iteration {gan.step:,}")
+               title=f"{run_dir}: {GRID_SAMPLES} samples at iteration {gan.step:,}",
+               names=gan.config.note_names(), lowest_note=gan.config.lowest_note)
 
 
 def step_name(step):

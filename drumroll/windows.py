@@ -22,6 +22,7 @@ class Windows:
     lowest_note: int = LOWEST_NOTE   # the MIDI note of row 0, as the dataset was cut
     tempo: float = None              # the median tempo (bpm) of the songs they come from
     held_out: list = dataclasses.field(default_factory=list)   # songs kept out of training
+    row_names: list = None           # (25,) the drum map's name of each row (None: General MIDI)
 
     def __len__(self):
         return len(self.images)

@@ -429,3 +429,13 @@ def test_one_iteration_reaches_a_discriminator_product_in_nine_calls_through_six
     files = {"train_gan.py"} | {path for path, _ in chain}
     assert files == {"train_gan.py", "drumroll/training.py", "drumroll/models/song.py",
                      "gan_numpy/gan.py", "gan_numpy/layers.py"}
+
+
+def test_a_runs_pictures_name_the_rows_as_its_data_did(tmp_path, tiny_config, tiny_images,
+                                                       quiet):
+    from drumroll.windows import Windows
+    names = [f"drum {row}" for row in range(25)]
+    train(tiny_config(iterations=1), Windows(images=tiny_images(), row_names=names), tmp_path,
+          log=quiet)
+    svg = (tmp_path / "samples" / "step_0000001.svg").read_text()
+    assert ">drum 6<" in svg and "closed hi-hat" not in svg

@@ -81,6 +81,7 @@ class RunConfig:
     holdout_songs: list = from_data([])  # the songs kept out of training
     data_digest: str = from_data()      # fingerprint of the training windows, checked on resume
     tempo: float = from_data()          # median tempo of the training songs: generation's default
+    row_names: list = from_data()       # the drum map's name of each row (None: General MIDI)
 
     def __post_init__(self):
         check_settings(self)
@@ -92,7 +93,14 @@ class RunConfig:
         return dataclasses.replace(
             self, rows=used_rows(windows.images), lowest_note=windows.lowest_note,
             holdout_songs=list(windows.held_out), data_digest=data_digest(windows.images),
-            tempo=windows.tempo)
+            tempo=windows.tempo, row_names=windows.row_names)
+
+    def note_names(self):
+        """{note: name} of the rows, as the training data's drum map names them, or None
+        (General MIDI names) for a run that does not know them."""
+        if self.row_names is None:
+            return None
+        return {self.lowest_note + row: name for row, name in enumerate(self.row_names)}
 
 
 def data_digest(images):
