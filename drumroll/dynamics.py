@@ -116,7 +116,8 @@ def ratio_levels(velocities, usual):
 def from_unit(unit, hits, base, levels, shares, spread=SPREAD):
     """Network velocities in [-1, 1] -> MIDI velocities (uint8) as the drummer plays them.
 
-    unit, hits: (..., rows, steps); base: the usual level of the output; levels, shares: the
+    unit, hits: (..., rows, steps); base: the usual level of the output, one number or one per
+    leading index (a window, a song); levels, shares: the
     ratios and how often each is played (ratio_levels), or None for a drummer who plays a
     continuum. With levels, the hits, ranked by their unit values, take the levels in those
     shares; without, each hit is base * (1 + spread * unit). 0 where there is no hit; every hit
@@ -125,6 +126,9 @@ def from_unit(unit, hits, base, levels, shares, spread=SPREAD):
     unit = np.asarray(unit)
     hits = np.asarray(hits, dtype=bool)
     out = np.zeros(hits.shape, dtype=np.uint8)
+    base = np.asarray(base, dtype=np.float64)                 # one, or one per leading index
+    base = np.broadcast_to(base.reshape(base.shape + (1,) * (hits.ndim - base.ndim)),
+                           hits.shape)[hits]                  # (hits,)
     if levels is None:
         out[hits] = np.clip(np.round(base * (1 + spread * unit[hits])), 1, 127)
         return out

@@ -200,7 +200,8 @@ MAX_PRIMERS = 16
 def primers_of(dataset, songs):
     """Primers from the named songs: (Primer of PRIMER_BARS bars, the AFTER_PRIMER bars he
     played after it (bool (bars, rows, 32))) for every section (phrases.song_sections) long
-    enough to hold both, at most MAX_PRIMERS, spread over the songs."""
+    enough to hold both whose primer does not end in silence (a rest is no groove to go on
+    in), at most MAX_PRIMERS, spread over the songs."""
     found = []
     for index, name in enumerate(dataset.song_names.tolist()):
         if name not in songs:
@@ -211,7 +212,7 @@ def primers_of(dataset, songs):
             steps = dataset.song_bars(index).start[first]
             offsets = as_bars(roll_offsets[:, steps:steps + len(velocities) * STEPS_PER_BAR])
             for _, start, length in song_sections(hits):
-                if length >= PRIMER_BARS + AFTER_PRIMER:
+                if length >= PRIMER_BARS + AFTER_PRIMER and hits[start + PRIMER_BARS - 1].any():
                     cut = slice(start, start + PRIMER_BARS)
                     found.append((Primer(hits[cut], velocities[cut], offsets[cut]),
                                   hits[start + PRIMER_BARS:start + PRIMER_BARS + AFTER_PRIMER]))

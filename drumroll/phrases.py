@@ -220,8 +220,10 @@ def form_statistics(songs):
                        inside sections
       fill_before_change  share of section starts (after the first) whose bar before is a
                           FILL: how often he leads into a new section with a fill
+      phrase_repeats   share of the bars of a section (from its PHRASE_GRID-th on) that
+                       repeat the bar PHRASE_GRID before: how often his phrases return
     """
-    sections, returns, fills_before = [], [], []
+    sections, returns, fills_before, repeats = [], [], [], []
     counts = np.ones((NUM_ROLES, NUM_ROLES))           # every transition seen once: none is 0
     for bars in songs:
         if len(bars) == 0:
@@ -239,8 +241,11 @@ def form_statistics(songs):
             for before, after in zip(roles[start:start + length - 1],
                                      roles[start + 1:start + length]):
                 counts[before, after] += 1
+            flat = bars[start:start + length].reshape(length, -1)
+            repeats += (flat[PHRASE_GRID:] == flat[:-PHRASE_GRID]).all(axis=1).tolist()
     return {"sections": [[int(value) for value in section] for section in sections],
             "section_lengths": [int(length) for _, length, _ in sections],
             "returns": float(np.mean(returns)) if returns else 0.0,
             "role_transitions": (counts / counts.sum(axis=1, keepdims=True)).round(4).tolist(),
-            "fill_before_change": float(np.mean(fills_before)) if fills_before else 0.0}
+            "fill_before_change": float(np.mean(fills_before)) if fills_before else 0.0,
+            "phrase_repeats": float(np.mean(repeats)) if repeats else 0.0}

@@ -123,19 +123,35 @@ def role_habits(stats, fills=1.0):
     A section is one groove: the transitions into a CHANGE are left out."""
     transitions = np.array(stats.get("role_transitions") or np.eye(NUM_ROLES),
                            dtype=np.float64)
-    transitions[:, CHANGE] = 0                   # a new groove is a new section
+    # a new groove is a new section: inside one, where he changed, he plays on (the share of
+    # his fills stays his: spreading the changes' share over all roles made GMD songs half
+    # fills, against his quarter)
+    transitions[:, ORDINARY] += transitions[:, CHANGE]
+    transitions[:, CHANGE] = 0
     return fill_habits(transitions, stats.get("fill_before_change", 0.0), fills)
 
 
-def one_section_roles(section, previous, following, habits, rng):
+def one_section_roles(section, previous, following, habits, rng, repeats=0.0, phrase=None):
     """The role of every bar of one section, (bars,) int8: a CHANGE first when its letter
     differs from the one before (previous), then his habits, and a FILL last as often as he
-    leads into another groove (following) with one."""
+    leads into another groove (following) with one.
+
+    repeats: how often a bar plays the role of the bar PHRASE_GRID before it (his phrases
+    return: the bar then sounds like that one); phrase: roles to play bar after bar instead of
+    his habits (a primer's last bars, so its groove goes on as it was played).
+    """
     transitions, fill_before_change = habits
     role = CHANGE if section.letter != previous else ORDINARY
     own = [role]
-    for _ in range(section.bars - 1):
-        role = int(rng.choice(NUM_ROLES, p=transitions[role]))
+    for index in range(1, section.bars):
+        if phrase is not None:
+            role = int(phrase[index % len(phrase)])
+            role = ORDINARY if role == CHANGE else role
+        elif index >= PHRASE_GRID and rng.random() < repeats:
+            role = own[index - PHRASE_GRID]
+            role = ORDINARY if role == CHANGE else role
+        else:
+            role = int(rng.choice(NUM_ROLES, p=transitions[role]))
         own.append(role)
     if following is not None and following != section.letter and section.bars > 1:
         own[-1] = FILL if rng.random() < fill_before_change else own[-1]
@@ -150,7 +166,7 @@ def section_roles(sections, stats, rng, before=None, fills=1.0):
     return np.concatenate([np.zeros(0, np.int8)] + [
         one_section_roles(section, sections[index - 1].letter if index else before,
                           sections[index + 1].letter if index + 1 < len(sections) else None,
-                          habits, rng)
+                          habits, rng, stats.get("phrase_repeats", 0.0))
         for index, section in enumerate(sections)])
 
 
@@ -174,13 +190,15 @@ NEUTRAL = Controls()
 
 
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
-               phrases=None, controls=NEUTRAL, direction=None, redo=None):
+               phrases=None, controls=NEUTRAL, direction=None, redo=None, phrase_roles=None):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
     stats: form statistics (default: the model's own, learned from its training songs);
-    grooves / phrases: {letter: global latent} / {letter: bar noise (P, bar_noise)} for those
-    letters' first sections (a primer's); before: the letter of the groove playing before the
+    grooves / phrases / phrase_roles: {letter: global latent} / {letter: bar noise
+    (P, bar_noise)} / {letter: roles (P,)} for those letters' first sections (a primer's,
+    played bar after bar); base: the song's usual velocity (default: one of his songs' usual
+    levels, as often as his songs have it); before: the letter of the groove playing before the
     song (a primer's), so the song does not open with a change; controls: a
     controls.Controls, with the density direction (controls.density_direction) when it or a
     section's intensity moves the density; redo: (section index, seed): that section drawn
@@ -199,12 +217,15 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     streams = [np.random.default_rng(seed) for seed in rng.integers(2**63, size=len(sections))]
     if redo is not None:
         streams[redo[0]] = np.random.default_rng([redo[1], redo[0]])
-    base = base or gan.config.usual_velocity
+    base = base or gan.usual_level(rng)
+    phrase_roles = dict(phrase_roles or {})
     parts, first = [], 0
     for index, (section, stream) in enumerate(zip(sections, streams)):
         previous = sections[index - 1].letter if index else before
         following = sections[index + 1].letter if index + 1 < len(sections) else None
-        roles = one_section_roles(section, previous, following, habits, stream)
+        roles = one_section_roles(section, previous, following, habits, stream,
+                                  stats.get("phrase_repeats", 0.0),
+                                  phrase_roles.pop(section.letter, None))
         if redo is not None and redo[0] == index:
             groove = stream.standard_normal(gan.config.latent, dtype=np.float32)
         else:
@@ -350,7 +371,8 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
 
     The new song's first section plays the primer's groove: the global latent and the bar
     noise of the model's window closest to the primer's last bars (fit_primer), its noise
-    played on bar after bar, so the section goes on as the primer's phrase did. A primer that
+    and its bars' roles played on bar after bar, so the section goes on as the primer's phrase
+    did. A primer that
     ends on a fill leads into a new groove instead: the first section then starts with a
     change, as the drummer's do after a fill. steering: write_song's controls, direction and
     redo.
@@ -360,8 +382,10 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
     if bar_roles(primer.bars)[-1] == FILL:
         song = write_song(gan, sections, rng, base=base, **steering)
     else:
+        used = len(fit.phrase)
         song = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
-                          phrases={first: fit.phrase}, before=first, **steering)
+                          phrases={first: fit.phrase}, before=first,
+                          phrase_roles={first: bar_roles(primer.bars)[-used:]}, **steering)
 
     def joined(old, new):                             # (B, 25, 32) then (25, steps)
         return np.concatenate([old.transpose(1, 0, 2).reshape(old.shape[1], -1), new], axis=1)

@@ -141,3 +141,10 @@ def test_form_statistics_learn_how_often_a_fill_leads_into_a_new_section():
     unled = np.stack([BLAST] * 3 + [BEAT] * 4)
     assert form_statistics([led])["fill_before_change"] == 1.0
     assert form_statistics([led, unled])["fill_before_change"] == 0.5
+
+
+def test_form_statistics_learn_how_often_his_phrases_return():
+    song = np.stack([BLAST, BLAST, BLAST, TOM_FILL] * 4 + [BLAST, BLAST, TOM_FILL, BLAST])
+    # one section of 20 bars: bars 8-15 repeat bars 0-7, of bars 16-19 two do
+    assert song_sections(song) == [("A", 0, 20)]
+    assert form_statistics([song])["phrase_repeats"] == pytest.approx(10 / 12)

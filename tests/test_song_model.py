@@ -217,3 +217,15 @@ def test_sampling_without_roles_draws_those_of_training_windows(tiny_images, tin
     roles = z[:, -24:].reshape(50, 3, 8).argmax(axis=1)
     known = {tuple(r) for r in windows.roles}
     assert all(tuple(r) in known for r in roles)
+
+
+def test_each_sample_plays_at_one_of_his_songs_usual_levels(tiny_images, tiny_config):
+    windows = tiny_windows(tiny_images)
+    windows.usual = np.array([76] * 6 + [89] * 6)
+    windows.velocities = np.where(windows.images == 0, windows.usual[:, None, None], 0).astype(
+        np.uint8)
+    gan = build_gan(tiny_config("song"), windows)
+    assert gan.config.usual_levels == [76, 89] and gan.config.usual_shares == [0.5, 0.5]
+    _, velocities, _ = gan.sample_with_feel(64, rng=np.random.default_rng(0))
+    levels = {int(np.median(v[v > 0])) for v in velocities if v.any()}
+    assert levels == {76, 89}

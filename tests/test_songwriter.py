@@ -9,8 +9,9 @@ from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
 from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS
 from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
-                                 fit_primer, form_text, parse_form, primer_bars,
-                                 section_latents, section_roles, write_song)
+                                 fit_primer, form_text, one_section_roles, parse_form,
+                                 primer_bars, role_habits, section_latents, section_roles,
+                                 write_song)
 from drumroll.windows import Windows
 
 STATS = {"section_lengths": [1, 4, 8, 8, 16], "returns": 0.5,
@@ -264,3 +265,28 @@ def test_a_continued_song_starts_with_the_primer_bars_as_played(gan):
     assert song.hits.shape == song.offsets.shape == (25, 12 * 32) and len(song.roles) == 12
     assert np.array_equal(song.velocities[:, :128], roll.velocities)
     assert np.array_equal(song.offsets[:, :128], roll.offsets)
+
+
+def test_his_phrases_return_as_often_as_the_statistics_say():
+    habits = role_habits({**STATS, "role_transitions": [[0.5, 0.5, 0], [0.5, 0.5, 0],
+                                                        [0.5, 0.5, 0]]})
+    rng = np.random.default_rng(0)
+    always = one_section_roles(Section("A", 24), None, None, habits, rng, repeats=1.0)
+    assert np.array_equal(always[8:16], always[:8]) or always[0] == CHANGE
+    assert np.array_equal(always[16:], always[8:16])
+    never = one_section_roles(Section("A", 64), None, None, habits, rng, repeats=0.0)
+    assert not np.array_equal(never[8:16], never[:8])
+
+
+def test_a_given_phrase_of_roles_is_played_bar_after_bar():
+    phrase = np.array([ORDINARY, ORDINARY, FILL, CHANGE], np.int8)
+    roles = one_section_roles(Section("A", 8), "A", None, role_habits(STATS),
+                              np.random.default_rng(0), phrase=phrase)
+    assert roles.tolist() == [ORDINARY, ORDINARY, FILL, ORDINARY] * 2   # no change inside
+
+
+def test_inside_a_section_he_plays_on_where_he_changed_and_fills_as_often():
+    transitions, _ = role_habits({**STATS, "role_transitions": [[0.5, 0.2, 0.3],
+                                                                [0.5, 0.2, 0.3],
+                                                                [0.5, 0.2, 0.3]]})
+    assert transitions[ORDINARY].tolist() == pytest.approx([0.8, 0.2, 0.0])

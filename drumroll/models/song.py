@@ -48,6 +48,8 @@ class SongConfig(BarConfig):
     timing: bool = setting(True, "learn each hit's timing against the grid beside its "
                                  "velocity (--no-timing: every hit on its grid line)")
     usual_velocity: int = from_data(89)   # the output's usual level: median of the songs'
+    usual_levels: list = from_data()      # his songs' usual levels, and how often each (of
+    usual_shares: list = from_data()      # the windows) is a song's: drawn per track
     velocity_levels: list = from_data()   # ratios to the usual level he plays, when he plays
                                           # few (dynamics.py); None: a continuum
     velocity_shares: list = from_data()   # how often he plays each of them
@@ -63,10 +65,13 @@ class SongConfig(BarConfig):
             played = windows.velocities[windows.velocities > 0]
             levels, shares = (dynamics.ratio_levels(windows.velocities, windows.usual)
                               if dynamics.few_levels(played) is not None else (None, None))
+            usual, count = np.unique(windows.usual, return_counts=True)
             config = dataclasses.replace(
                 config, velocity_levels=levels, velocity_shares=shares,
                 velocity_spread=dynamics.velocity_spread(windows.velocities, windows.usual),
-                usual_velocity=int(np.median(windows.usual)))
+                usual_velocity=int(np.median(windows.usual)),
+                usual_levels=[int(level) for level in usual],
+                usual_shares=[round(float(share), 4) for share in count / count.sum()])
         if windows.offsets is not None:
             hits = windows.images == HIT_PIXEL
             config = dataclasses.replace(
@@ -358,7 +363,8 @@ class SongGAN(BarGAN):
         config, rows = self.config, len(self.config.rows)
         unit = np.zeros((len(output), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, config.rows] = output[:, rows:2 * rows, 0, :]
-        velocities = dynamics.from_unit(unit, hits, base or config.usual_velocity,
+        velocities = dynamics.from_unit(unit, hits, config.usual_velocity if base is None
+                                        else base,
                                         config.velocity_levels, config.velocity_shares,
                                         config.velocity_spread)
         unit[:] = 0
@@ -383,16 +389,24 @@ class SongGAN(BarGAN):
         self.step += 1
         return stats
 
+    def usual_level(self, rng, n=None):
+        """The usual velocity of a track (n=None) or of n of them, each one of the drummer's
+        songs' usual levels as often as his songs have it (his quiet and his loud songs)."""
+        levels = self.config.usual_levels or [self.config.usual_velocity]
+        shares = np.asarray(self.config.usual_shares or [1.0])
+        return rng.choice(np.asarray(levels, dtype=np.float64), n, p=shares / shares.sum())
+
     def sample_with_feel(self, n, rng=None, roles=None, base=None, controls=None,
                          direction=None):
         """n rolls (n, 25, 256) in [-1, 1], their MIDI velocities (n, 25, 256) uint8 and their
         offsets (n, 25, 256) int8; roles (n, 8) or None (drawn from the training windows);
-        controls and direction: how to steer the latents (controls.steer), or None."""
+        base: the usual velocity (default: each sample's drawn, usual_level); controls and
+        direction: how to steer the latents (controls.steer), or None."""
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         latents = self.latents(n, rng, roles=roles)
         if controls is not None:
             latents = steer(self, latents, controls, direction)
-        return self.decode(latents, rng, base)
+        return self.decode(latents, rng, self.usual_level(rng, n) if base is None else base)
 
     def decode(self, latents, rng, base=None, hits=None):
         """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
@@ -410,12 +424,16 @@ class SongGAN(BarGAN):
             filler = self.latents(max(0, MIN_SAMPLING_BATCH - len(chunk)), rng)
             output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
             rolls.append(self.to_rolls(output))
+            if np.ndim(base):                                      # one per latent
+                chunk_base = base[start:start + len(chunk)]
+            else:
+                chunk_base = base
             if hits is None:
-                loud, early = self.to_feel(output, rolls[-1] < 0, base)
+                loud, early = self.to_feel(output, rolls[-1] < 0, chunk_base)
             else:
                 ungated = bars_into_window(generator.bar_decoder[-1].squashed,
                                            len(chunk) + len(filler))[:len(chunk)]
-                loud, early = self.to_feel(ungated, hits[start:start + len(chunk)], base)
+                loud, early = self.to_feel(ungated, hits[start:start + len(chunk)], chunk_base)
             velocities.append(loud)
             offsets.append(early)
         return np.concatenate(rolls), np.concatenate(velocities), np.concatenate(offsets)
