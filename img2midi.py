@@ -27,6 +27,7 @@ from drumroll.generate import (MAX_BARS, MAX_TRACKS, Generation, images_to_midi,
                                write_generation)
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
+from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.page import PAGE_NAME
 from drumroll.training import load_run
 
@@ -76,8 +77,9 @@ def build_parser():
     parser.add_argument("--out", default="generated",
                         help="output folder (default: %(default)s)")
     parser.add_argument("--bpm", type=float,
-                        help="tempo written into the MIDI file (default: with --checkpoint the "
-                             f"median tempo of the run's training songs, else {DEFAULT_BPM})")
+                        help=f"tempo written into the MIDI file, {MIN_BPM:.5g} to {MAX_BPM} "
+                             "(default: with --checkpoint the median tempo of the run's training "
+                             f"songs, else {DEFAULT_BPM})")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                         help="a pixel darker than this (0-256) is a hit (default: %(default)s)")
     parser.add_argument("--velocity", type=int,
@@ -97,8 +99,8 @@ def check_options(args):
         raise UserError(f"--threshold {args.threshold}: must be between 0 and 256")
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         raise UserError(f"--velocity {args.velocity}: must be between 1 and 127")
-    if args.bpm is not None and not 1 <= args.bpm <= 1000:
-        raise UserError(f"--bpm {args.bpm:g}: must be between 1 and 1000")
+    if args.bpm is not None:
+        check_bpm(args.bpm)
     if args.num < 1 or args.bars < 1:
         raise UserError("--num and --bars must be at least 1")
     if args.checkpoint and args.notes is not None:

@@ -21,6 +21,7 @@ from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural,
 from drumroll.format import hits_to_pixels
 from drumroll.generate import Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
+from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.models.song import SongGAN
 from drumroll.page import PAGE_NAME
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
@@ -45,7 +46,8 @@ def parse_args(argv):
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="the same seed writes the same songs (default: %(default)s)")
     parser.add_argument("--bpm", type=float,
-                        help="tempo (default: the median tempo of the run's training songs)")
+                        help=f"tempo, {MIN_BPM:.5g} to {MAX_BPM} (default: the median tempo of the "
+                             "run's training songs)")
     parser.add_argument("--primer", metavar="MIDI",
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
@@ -66,8 +68,8 @@ def parse_args(argv):
         parser.error("--bars must be at least 1")
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         parser.error("--velocity must be between 1 and 127")
-    if args.bpm is not None and not 1 <= args.bpm <= 1000:
-        parser.error("--bpm must be between 1 and 1000")
+    if args.bpm is not None:
+        check_bpm(args.bpm)
     return args
 
 

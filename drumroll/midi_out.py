@@ -6,6 +6,8 @@ time with note_off before note_on on the same tick, so a cell hit twice in a row
 The drum track ends exactly at the end of the roll's last step, so a 256-step roll is exactly
 8 bars long and loops cleanly.
 """
+import math
+import numbers
 
 import mido
 import numpy as np
@@ -17,6 +19,24 @@ from drumroll.format import (
 )
 
 NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
+MAX_TEMPO = 0xFFFFFF       # a MIDI tempo is microseconds per beat in 24 bits (set_tempo)
+MIN_BPM = mido.tempo2bpm(MAX_TEMPO)   # 3.5763 bpm: the slowest tempo a MIDI file can hold
+MAX_BPM = 1000             # far past any drummer; faster is a typing mistake
+
+
+def check_bpm(bpm, name="--bpm"):
+    """bpm -> bpm when a MIDI file can hold it (MIN_BPM..MAX_BPM); UserError naming `name`
+    otherwise. The one rule for every tempo accepted: options, Makefile, checkpoints."""
+    try:
+        valid = math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM
+    except TypeError:           # not a number at all (a hand-edited checkpoint)
+        valid = False
+    if not valid:
+        shown = f"{bpm:g}" if isinstance(bpm, numbers.Real) else bpm
+        raise UserError(f"{name} {shown}: a tempo is {MIN_BPM:.5g} to {MAX_BPM:,} bpm (a MIDI "
+                        f"file holds microseconds per beat in 24 bits: {MIN_BPM:.5g} bpm is "
+                        "the slowest)")
+    return bpm
 
 
 def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
@@ -26,8 +46,7 @@ def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
 
 
 def tempo_track(bpm, name):
-    if not 1 <= bpm <= 1000:
-        raise UserError(f"bpm {bpm}: must be between 1 and 1000")
+    check_bpm(bpm, "tempo")
     return mido.MidiTrack([
         mido.MetaMessage("track_name", name=name, time=0),
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),

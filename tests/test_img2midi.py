@@ -165,9 +165,11 @@ def test_a_missing_image_fails_with_its_name(tmp_path, capsys):
 
 def test_out_of_range_options_are_refused(tmp_path, capsys):
     write_png(tmp_path / "a.png", drum_roll_image())
-    for option in (["--velocity", "0"], ["--bpm", "0"], ["--threshold", "999"]):
-        code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path, *option], capsys)
-        assert code == 1 and option[0] in stderr
+    for option in (["--velocity", "0"], ["--bpm", "0"], ["--bpm", "3"], ["--threshold", "999"]):
+        code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path / "out", *option],
+                                   capsys)
+        assert code == 1 and option[0] in stderr and stderr.count("\n") == 1
+        assert not (tmp_path / "out").exists()
 
 
 def test_help_describes_the_options(capsys):

@@ -82,6 +82,14 @@ def test_a_bad_form_is_a_one_line_error(song_run, tmp_path, capsys, form, messag
     assert code == 1 and err.startswith(message) and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("bpm", ["1", "3.5", "1001", "nan"])
+def test_a_tempo_a_midi_file_cannot_hold_is_refused_before_anything_is_written(
+        song_run, tmp_path, capsys, bpm):
+    code, _, err = write_songs(capsys, "--run", song_run, "--bpm", bpm, "--out", tmp_path / "out")
+    assert code == 1 and err.startswith(f"error: --bpm {bpm}: a tempo is 3.5763 to 1,000")
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
 def test_a_form_and_bars_that_disagree_are_refused(song_run, tmp_path, capsys):
     code, _, err = write_songs(capsys, "--run", song_run, "--form", "A8 B8", "--bars", "12",
                                "--out", tmp_path)
