@@ -13,6 +13,7 @@ import pathlib
 import sys
 
 from drumroll.cli import UserError, plural, run
+from drumroll.files import output_file
 from drumroll.kit import SAMPLE_RATE
 from drumroll.synth import render_midi_file
 
@@ -42,6 +43,7 @@ def main(argv=None):
     for midi_path in args.midi:
         wav_path = args.out or default_wav_path(midi_path)
         try:
+            output_file(wav_path)           # before rendering: a read-only file is never replaced
             info = render_midi_file(midi_path, wav_path, stereo=not args.mono)
         except UserError as error:       # report and go on with the rest of the batch
             print(f"error: {error}", file=sys.stderr)

@@ -104,3 +104,21 @@ def test_notes_outside_the_kit_are_reported(tmp_path, capsys):
 @pytest.mark.parametrize("name", ["song", "song.midi"])
 def test_default_wav_path_replaces_the_extension(name):
     assert listen.default_wav_path(f"dir/{name}") == "dir/song.wav"
+
+
+def test_a_read_only_wav_is_refused_in_one_line_and_keeps_its_permissions(tmp_path):
+    midi = write_drums(tmp_path / "groove.mid")
+    wav = tmp_path / "ro.wav"
+    wav.write_bytes(b"my take")
+    wav.chmod(0o444)
+    result = run_listen(midi, "--out", wav)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"error: {wav}: cannot write (is read-only; not "
+                                          "replaced)"]
+    assert wav.read_bytes() == b"my take" and wav.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_midi_file_whose_name_is_as_long_as_a_name_can_be_is_rendered(tmp_path):
+    midi = write_drums(tmp_path / ("x" * 251 + ".mid"))
+    assert run_listen(midi).returncode == 0
+    assert (tmp_path / ("x" * 251 + ".wav")).exists()
