@@ -18,7 +18,7 @@ import os
 import sys
 
 from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
-from drumroll.files import output_folder
+from drumroll.files import staged_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
     WINDOW_BARS,
@@ -125,6 +125,21 @@ def generate(args):
     return 0
 
 
+def convert_images(paths, folder, num_rows, options):
+    """Write each image as <stem>.mid into `folder` -> (paths written, images that failed).
+    An image that cannot be read is reported in one line and the batch goes on."""
+    written, failed = [], 0
+    for path in paths:
+        try:
+            pixels = read_png(path, height=num_rows)
+            stem = os.path.splitext(os.path.basename(path))[0]
+            written += images_to_midi([(stem, pixels)], folder, **options)
+        except UserError as error:   # report and go on with the rest of the batch
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+    return written, failed
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     check_options(args)
@@ -135,20 +150,13 @@ def main(argv=None):
     if not args.images:
         raise UserError("no images given (usage: img2midi.py IMAGES... --out DIR)")
     paths = find_images(args.images)
-    output_folder(args.out)
     lowest_note, num_rows = args.notes or (LOWEST_NOTE, NUM_ROWS)
     bpm = args.bpm or DEFAULT_BPM
     options = dict(bpm=bpm, threshold=args.threshold, velocity=args.velocity or DEFAULT_VELOCITY,
                    blank_notes=args.blank, lowest_note=lowest_note)
-    written, failed = [], 0
-    for path in paths:
-        try:
-            pixels = read_png(path, height=num_rows)
-            stem = os.path.splitext(os.path.basename(path))[0]
-            written += images_to_midi([(stem, pixels)], args.out, **options)
-        except UserError as error:   # report and go on with the rest of the batch
-            print(f"error: {error}", file=sys.stderr)
-            failed += 1
+    with staged_folder(args.out, "wait for it or give another --out") as stage:
+        written, failed = convert_images(paths, stage.staging, num_rows, options)
+        stage.commit()
     print(f"wrote {plural(len(written), 'MIDI file')} to {args.out} at {bpm:g} bpm"
           + (f"; {plural(failed, 'image')} failed" if failed else ""))
     return 1 if failed else 0

@@ -9,12 +9,11 @@ files, and songs without 8 bars of 4/4 in a row, are reported and skipped; the e
 non-zero only when nothing usable was found.
 """
 import argparse
-import contextlib
 import os
 import sys
 
 from drumroll.cli import Progress, UserError, argument_type, run
-from drumroll.files import output_folder
+from drumroll.files import staged_folder
 from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
                               save_dataset)
 from drumroll.format import DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
@@ -71,15 +70,30 @@ def check_output_folder(folder):
 
 
 def earlier_pngs(dataset_path, dataset):
-    """The PNGs an earlier dataset in the same folder wrote that the new one does not: they
-    are deleted once the new dataset is written, so the folder never holds both."""
+    """The names of the PNGs an earlier dataset in the same folder wrote that the new one does
+    not: they are deleted when the new dataset is moved in, so the folder never holds both."""
     try:
         earlier = load_dataset(dataset_path, height=None)
     except UserError:                 # none, or not one of ours: nothing to clean up
         return []
-    folder = os.path.dirname(dataset_path)
     kept = set(dataset.names())
-    return [os.path.join(folder, name + ".png") for name in earlier.names() if name not in kept]
+    return [name + ".png" for name in earlier.names() if name not in kept]
+
+
+def write_dataset(out, dataset, pngs):
+    """Write dataset.npz (and one PNG per window when `pngs`) into folder `out` by the rule of
+    every folder a command writes (files.staged_folder): all of it is staged and moved in at
+    the end, the earlier dataset's PNGs that the new one does not have deleted at that moment;
+    a failure or Ctrl-C before leaves `out` as it was. -> the dataset's path."""
+    dataset_path = os.path.join(out, DATASET_NAME)
+    with staged_folder(out) as stage:
+        if pngs:
+            progress = Progress(len(dataset), label="PNGs ")
+            progress.update(0)
+            write_pngs(stage.staging, dataset.names(), dataset.images, progress, beside=out)
+        save_dataset(stage.path(DATASET_NAME), dataset)
+        stage.commit(delete=earlier_pngs(dataset_path, dataset))
+    return dataset_path
 
 
 def main(argv=None):
@@ -97,17 +111,7 @@ def main(argv=None):
         print("\n".join(report.lines()), file=sys.stderr)
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "
                         f"({len(report.skipped)} of {len(files)} files skipped)")
-    output_folder(args.out)
-    dataset_path = os.path.join(args.out, DATASET_NAME)
-    stale = earlier_pngs(dataset_path, dataset)
-    if not args.no_png:
-        progress = Progress(len(dataset), label="PNGs ")
-        progress.update(0)
-        write_pngs(args.out, dataset.names(), dataset.images, progress)
-    save_dataset(dataset_path, dataset)
-    for path in stale:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+    dataset_path = write_dataset(args.out, dataset, pngs=not args.no_png)
 
     print("\n".join(report.lines()))
     print(f"wrote {dataset_path}: images {dataset.images.shape}"

@@ -56,6 +56,11 @@ def warn(message):
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+def note(message):
+    """Print what the user should know, nothing being wrong: 'note: ...' on stderr."""
+    print(f"note: {message}", file=sys.stderr, flush=True)
+
+
 def format_seconds(seconds):
     seconds = int(round(seconds))
     if seconds < 60:

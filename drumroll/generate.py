@@ -9,19 +9,17 @@ MIDI file and its WAV, then an index.html to see and hear them all.
 A generation never mixes with another: it goes into a new or empty folder, or, when asked to
 replace, the earlier generation's files are deleted. Everything is first written into a
 staging folder inside the output folder and moved into place only when all of it is written,
-so a failure or Ctrl-C half-way leaves the folder as it was.
+so a failure or Ctrl-C half-way leaves the folder as it was (files.staged_folder).
 """
 import dataclasses
 import os
 import re
-import shutil
-import tempfile
 
 import numpy as np
 from scipy.io import wavfile
 
 from drumroll.cli import UserError, plural
-from drumroll.files import cannot_write, output_folder, writing
+from drumroll.files import staged_folder, writing
 from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, LOWEST_NOTE,
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
 from drumroll.images import write_png
@@ -144,8 +142,8 @@ def earlier_generation(out):
 
 
 def check_output_folder(out, replace):
-    """Create `out` if needed; UserError when it holds files and we may not replace them."""
-    output_folder(out)
+    """UserError when folder `out` holds files and we may not replace them (hidden files, such
+    as the lock and the staging folder, do not count)."""
     visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
     if visible and not replace:
         shown = ", ".join(visible[:3]) + (", ..." if len(visible) > 3 else "")
@@ -197,15 +195,6 @@ def write_track(folder, stem, pixels, velocities, generation, model, warn, note=
     return Track(stem, count, generation.wav, note)
 
 
-def move_into_place(staging, out, replace):
-    """Delete the earlier generation in `out` (when replacing), then move the new one in."""
-    if replace:
-        for name in earlier_generation(out):
-            os.unlink(os.path.join(out, name))
-    for name in sorted(os.listdir(staging)):
-        os.replace(os.path.join(staging, name), os.path.join(out, name))
-
-
 def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
     """Write generation.num tracks from `gan` with index.html into `out`.
 
@@ -215,28 +204,19 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
     """
     generation.check()
-    check_output_folder(out, generation.replace)
     width = max(2, len(str(generation.num)))
     if tracks is None:
         tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed))
-    try:
-        staging = tempfile.mkdtemp(dir=out, prefix=".generation-")
-    except OSError as error:
-        raise cannot_write(out, error) from None
-    try:
+    with staged_folder(out, "wait for it or give another --out") as stage:
+        check_output_folder(out, generation.replace)
         written = []
         for index, (pixels, velocities, note) in enumerate(tracks, start=1):
-            written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", pixels,
-                                       velocities, generation, gan.model, warn, note))
+            written.append(write_track(stage.staging, f"{generation.name}-{index:0{width}d}",
+                                       pixels, velocities, generation, gan.model, warn, note))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)
-        with writing(os.path.join(staging, PAGE_NAME)) as handle:
+        with writing(stage.path(PAGE_NAME)) as handle:
             handle.write(page.encode("utf-8"))
-        try:
-            move_into_place(staging, out, generation.replace)
-        except OSError as error:
-            raise cannot_write(out, error) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        stage.commit(delete=earlier_generation(out) if generation.replace else ())
     return written

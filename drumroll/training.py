@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from drumroll.cli import Progress, UserError, plural
-from drumroll.files import cannot_write, output_folder, writing
+from drumroll.files import hold_lock, output_folder, writing
 from drumroll.format import pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
 from drumroll.models import ModelTooLarge, architecture_of, as_windows, load_gan
@@ -192,62 +192,14 @@ def prepare_run_dir(gan, run_dir, resume):
     return run_dir
 
 
-def process_is_running(pid):
-    try:
-        os.kill(pid, 0)                     # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:                 # it exists, run by another user
-        return True
-    return True
-
-
-def lock_owner(path):
-    """The process id written in a lock file, or None when it holds none (yet)."""
-    try:
-        text = path.read_text().strip()
-    except FileNotFoundError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 @contextlib.contextmanager
 def run_lock(run_dir, log):
-    """Hold <run_dir>/lock, a file holding our process id, for as long as the block runs.
-
-    The file is created exclusively (O_EXCL): of two trainings started into one folder only
-    one gets it and the other is refused in one line naming the first one's process id. A
-    lock left by a process that no longer runs (killed, machine restarted) is taken over,
-    with a note.
-    """
-    path = pathlib.Path(run_dir, LOCK_NAME)
+    """Hold <run_dir>/lock, a file holding our process id, for as long as the block runs: of
+    two trainings started into one folder only one gets it (files.hold_lock)."""
     output_folder(run_dir)
-    while True:
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            break
-        except FileExistsError:
-            pid = lock_owner(path)
-            if pid is None:
-                raise UserError(f"{run_dir}: another training is starting in this run folder "
-                                f"(its lock holds no process id yet); if none is, delete "
-                                f"{path}") from None
-            if process_is_running(pid):
-                raise UserError(f"{run_dir}: another training (pid {pid}) is using this run "
-                                f"folder; wait for it or train into another folder (if pid "
-                                f"{pid} is not a training, delete {path})") from None
-            log(f"{run_dir}: taking over the lock of pid {pid}, which is no longer running")
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        except OSError as error:
-            raise cannot_write(path, error) from None
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
+    with hold_lock(pathlib.Path(run_dir, LOCK_NAME), "another training",
+                   "wait for it or train into another folder", log):
         yield
-    finally:
-        if lock_owner(path) == os.getpid():
-            path.unlink()
 
 
 def resume_run(run_dir, arch, train_config, log):

@@ -1,5 +1,8 @@
 """New tracks from a trained model (img2midi.py --checkpoint) and images written as MIDI."""
+import os
 import pathlib
+import subprocess
+import sys
 
 import mido
 import numpy as np
@@ -17,6 +20,9 @@ from drumroll.models import load_gan
 from drumroll.training import checkpoint_paths
 from drumroll.training import train
 from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +151,58 @@ def test_a_generation_that_fails_half_way_leaves_the_earlier_one_untouched(
     with pytest.raises(UserError, match="No space left"):
         generate(run_dir, tmp_path, "--num", "3", "--seed", "5", "--replace")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # no staging left
+
+
+def test_two_generations_into_one_folder_at_the_same_time_never_both_succeed(run_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "img2midi.py"), "--checkpoint", str(run_dir), "--out",
+               str(out), "--num", "3", "--no-wav", "--bpm", "140"]
+    both = [subprocess.Popen(command + ["--seed", seed], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for seed in ("1", "2")]
+    results = [(process.wait(timeout=120), process.stderr.read()) for process in both]
+    assert sorted(code for code, _ in results) == [0, 1], results
+    [refused] = [err for code, err in results if code == 1]
+    assert refused.count("\n") == 1          # refused while the first writes, or after it
+    assert "another drumgan command" in refused or "not empty" in refused
+    assert file_names(out) == ["index.html"] + [f"track-0{i}.{ext}" for i in (1, 2, 3)
+                                                for ext in ("mid", "png", "svg")]
+    [winner] = [seed for seed, (code, _) in zip(("1", "2"), results) if code == 0]
+    generate(run_dir, tmp_path / "alone", "--num", "3", "--no-wav", "--bpm", "140", "--seed", winner)
+    for name in file_names(out):
+        if not name.endswith(".html"):
+            assert (out / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+
+
+def test_a_generation_started_while_another_writes_the_folder_is_refused(run_dir, tmp_path):
+    refusals = []
+
+    def tracks_while_another_generation_starts(gan, generation, rng):
+        try:
+            generate(run_dir, tmp_path, "--num", "1", "--no-wav")
+        except UserError as error:
+            refusals.append(str(error))
+        yield from real_tracks(gan, generation, rng)
+
+    real_tracks = generate_module.pattern_tracks
+    generate_module.pattern_tracks = tracks_while_another_generation_starts
+    try:
+        generate(run_dir, tmp_path, "--num", "2", "--no-wav")
+    finally:
+        generate_module.pattern_tracks = real_tracks
+    assert refusals == [f"{tmp_path}: another drumgan command (pid {os.getpid()}) is using this "
+                        f"folder; wait for it or give another --out (if pid {os.getpid()} is not "
+                        f"one, delete {tmp_path / '.lock'})"]
+    assert len(file_names(tmp_path)) == 7
+
+
+def test_a_failed_generation_into_a_new_folder_leaves_no_folder(run_dir, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_module, "write_track", fail)
+    with pytest.raises(KeyboardInterrupt):
+        generate(run_dir, tmp_path / "new" / "tracks", "--num", "2")
+    assert file_names(tmp_path) == []
 
 
 # ------------------------------------------------------------------------ silent tracks

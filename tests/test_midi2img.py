@@ -1,4 +1,6 @@
 """midi2img.py: PNGs and dataset.npz from a folder of MIDI files, reports, bad input."""
+import errno
+import os
 import pathlib
 import subprocess
 import sys
@@ -161,6 +163,48 @@ def test_a_failed_run_leaves_no_output_folder(tmp_path, capsys):
     (folder / "text.mid").write_text("not midi")
     code, _, _ = run_main([folder, "--out", tmp_path / "new" / "out"], capsys)
     assert code == 1 and not (tmp_path / "new").exists()
+
+
+def folder_contents(folder):
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def stop_after_writing_pngs(monkeypatch, count, error):
+    """Make the PNG writer raise `error` once `count` PNGs are written (Ctrl-C, a full disk)."""
+    real_write = os.write
+
+    def write_then_fail(descriptor, data):
+        if data.startswith(b"\x89PNG"):
+            if write_then_fail.pngs == count:
+                raise error
+            write_then_fail.pngs += 1
+        return real_write(descriptor, data)
+
+    write_then_fail.pngs = 0
+    monkeypatch.setattr(os, "write", write_then_fail)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(),
+                                   OSError(errno.ENOSPC, "No space left on device")])
+def test_a_run_stopped_half_way_leaves_no_folder(corpus, tmp_path, capsys, monkeypatch, error):
+    folder, _ = corpus
+    stop_after_writing_pngs(monkeypatch, 3, error)
+    code, _, stderr = run_main([folder, "--out", tmp_path / "new" / "out"], capsys)
+    assert code == (130 if isinstance(error, KeyboardInterrupt) else 1)
+    assert not (tmp_path / "new").exists()
+    if code == 1:
+        assert stderr.splitlines()[-1].endswith("cannot write (No space left on device)")
+
+
+def test_a_run_stopped_half_way_leaves_the_earlier_dataset_as_it_was(corpus, tmp_path, capsys,
+                                                                     monkeypatch):
+    folder, _ = corpus
+    out = tmp_path / "out"
+    run_main([folder, "--out", out], capsys)
+    before = folder_contents(out)
+    stop_after_writing_pngs(monkeypatch, 3, KeyboardInterrupt())
+    code, _, _ = run_main([folder, "--out", out, "--notes", "35-59"], capsys)   # rows shifted
+    assert code == 130 and folder_contents(out) == before
 
 
 def test_a_song_lasting_more_bars_than_a_song_may_is_skipped_and_the_batch_goes_on(

@@ -231,7 +231,7 @@ def test_a_running_trainings_lock_refuses_a_second_training_naming_its_pid(
         tmp_path, other_process, tiny_configs, tiny_images, quiet):
     (tmp_path / "lock").write_text(f"{other_process}\n")
     with pytest.raises(UserError, match=f"another training \\(pid {other_process}\\) is using "
-                                        "this run folder"):
+                                        "this folder"):
         train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
     assert checkpoint_paths(tmp_path) == []
     assert (tmp_path / "lock").read_text() == f"{other_process}\n"      # not taken over
