@@ -88,12 +88,13 @@ def main(argv=None):
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
     if args.original:
         # the original model was trained on every song, so copying counts against all of them
-        sets["original's patterns"] = (read_rolls(args.original, args.threshold), real, None)
+        sets["original's patterns"] = (read_rolls(args.original, args.threshold, warn), real,
+                                        None)
     sets[f"ours ({gan.arch}, {gan.step} it.)"] = (
         pixels_to_hits(generated, args.threshold), train_rolls, None)
     for folder in args.samples:
         sets[os.path.basename(os.path.normpath(folder))] = (
-            read_rolls(folder, args.threshold), train_rolls, None)
+            read_rolls(folder, args.threshold, warn), train_rolls, None)
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference))

@@ -39,17 +39,34 @@ def fit_window(hits):
     return out
 
 
-def read_rolls(folder, threshold):
-    """Every MIDI file (first 8 bars) or PNG roll in a folder -> (N, 25, 256) bool."""
+def read_rolls(folder, threshold, skip=print):
+    """Every MIDI file (first 8 bars) or PNG roll in a folder -> (N, 25, 256) bool.
+
+    A file that cannot be read is left out and skip(reason) told in one line, as midi2img
+    skips it; UserError when none can be read.
+    """
     if not os.path.isdir(folder):
         raise UserError(f"{folder}: no such folder")
     midi_paths = find_midi_files([folder]) if any(
         name.lower().endswith((".mid", ".midi")) for name in os.listdir(folder)) else []
-    rolls = [fit_window(read_drum_roll(path).hits) for path in midi_paths]
+    rolls = read_each(midi_paths, lambda path: read_drum_roll(path).hits, skip)
+    if not midi_paths:
+        rolls = read_each(find_images([folder]),
+                          lambda path: pixels_to_hits(read_png(path), threshold), skip)
     if not rolls:
-        rolls = [fit_window(pixels_to_hits(read_png(path), threshold))
-                 for path in find_images([folder])]
+        raise UserError(f"{folder}: no drum roll could be read (every file was skipped)")
     return np.stack(rolls)
+
+
+def read_each(paths, read, skip):
+    """[fit_window(read(path))] of the paths that can be read; skip(reason) hears of the rest."""
+    rolls = []
+    for path in paths:
+        try:
+            rolls.append(fit_window(read(path)))
+        except UserError as error:
+            skip(f"skipped {error}")
+    return rolls
 
 
 def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):

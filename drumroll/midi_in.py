@@ -348,6 +348,15 @@ def main_tempo(tempos, end_tick):
     return round(mido.tempo2bpm(longest), 2)
 
 
+def check_tempos(tempos, name):
+    """UserError naming the file when a set_tempo holds 0 microseconds per beat: no tempo at
+    all (a beat that takes no time), which no bpm can stand for."""
+    zero = [tick for tick, tempo in tempos if tempo == 0]
+    if zero:
+        raise UserError(f"{name}: a tempo of 0 microseconds per beat at tick {zero[0]} (not a "
+                        "playable tempo; a broken file?)")
+
+
 def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_NOTE,
                    num_rows=NUM_ROWS, end_tick=0, signatures=()):
     """Quantize onsets into a DrumRoll of num_rows rows starting at lowest_note.
@@ -407,6 +416,7 @@ def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>"
     if roll.num_steps == 0:
         last = lowest_note + num_rows - 1
         raise UserError(f"{name}: no drum notes in the range {lowest_note}..{last}")
+    check_tempos(events.tempos, name)
     roll.bpm = main_tempo(events.tempos, events.end_tick)
     return roll
 

@@ -3,6 +3,7 @@ import dataclasses
 import os
 import stat
 
+import mido
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ from drumroll.cli import UserError
 from drumroll.dataset import load_dataset, save_dataset
 from drumroll.format import hits_to_pixels
 from drumroll.images import write_png
+from drumroll.midi_out import roll_to_midi
 from drumroll.training import train
 
 
@@ -40,6 +42,26 @@ def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_r
     assert lines[0] == "| measure | real, held out | ours (bars, 2 it.) | pngs |"
     assert "| windows | 4 | 8 | 3 |" in lines
     assert (trained_run / "table.md").read_text().splitlines() == lines
+
+
+def test_a_bad_file_among_the_originals_is_skipped_in_one_line_as_midi2img_skips_it(
+        trained_run, tmp_path, capsys):
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    hits = np.zeros((25, 256), dtype=bool)
+    hits[0, ::8] = True
+    for name in ("a", "b"):
+        roll_to_midi(hits).save(originals / f"{name}.mid")
+    zero = roll_to_midi(hits)
+    zero.tracks[0] = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=0)])
+    zero.save(originals / "zero.mid")
+    (originals / "text.mid").write_text("not midi")
+    assert evaluate_run(trained_run, "--original", str(originals), "--songs", "0") == 0
+    captured = capsys.readouterr()
+    assert "| windows | 4 | 2 | 8 |" in captured.out
+    skipped = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert len(skipped) == 2 and "zero.mid: a tempo of 0" in skipped[1]
+    assert "text.mid: not a MIDI file" in skipped[0]
 
 
 def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_dataset,

@@ -219,6 +219,18 @@ def test_a_song_lasting_more_bars_than_a_song_may_is_skipped_and_the_batch_goes_
     assert "huge.mid: it lasts 67,108,863 bars of 4/4, more than the 8,192" in stdout
 
 
+def test_a_file_with_a_tempo_of_zero_is_skipped_and_the_batch_goes_on(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    midi = mido.MidiFile(folder / "alpha.mid")
+    for message in midi.tracks[0]:
+        if message.type == "set_tempo":
+            message.tempo = 0
+    midi.save(folder / "zero.mid")
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    assert code == 0 and "files read: 2, skipped: 1" in stdout
+    assert "zero.mid: a tempo of 0 microseconds per beat at tick 0" in stdout
+
+
 def test_a_type_2_file_is_refused_as_listen_refuses_it(corpus, tmp_path, capsys):
     folder, _ = corpus
     hits = np.zeros((NUM_ROWS, 64), dtype=bool)

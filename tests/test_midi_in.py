@@ -202,6 +202,13 @@ def test_the_tempo_of_a_file_is_read_into_its_roll():
     assert midi_to_roll(midi_file(tempo, drum_track([(0, 36, 90)]))).bpm == 150.0
 
 
+def test_a_tempo_of_zero_microseconds_per_beat_is_refused_naming_the_file():
+    tempo = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=0, time=0)])
+    with pytest.raises(UserError, match=r"^zero\.mid: a tempo of 0 microseconds per beat at "
+                                        r"tick 0 \(not a playable tempo"):
+        midi_to_roll(midi_file(tempo, drum_track([(0, 36, 90)])), name="zero.mid")
+
+
 def test_the_roll_spans_up_to_the_last_onset():
     roll = onsets_to_roll(np.array([0, 600]), np.array([36, 38]), np.array([90, 90]), 480)
     assert roll.velocities.shape == (NUM_ROWS, 11)

@@ -120,6 +120,8 @@ def test_a_primer_is_kept_at_the_start_and_the_song_goes_on(song_run, tmp_path, 
     (lambda p: p.write_bytes(b"not midi at all"), "not a MIDI file"),
     (lambda p: midi_file(meta_track()).save(p), "no drum notes"),
     (lambda p: write_primer(p, 1), "1 bar(s) of drums; a primer needs at least 2"),
+    (lambda p: write_primer(p, 4, [(0, mido.MetaMessage("set_tempo", tempo=0))]),
+     "a tempo of 0 microseconds per beat"),
     (lambda p: write_primer(p, 4, [signature(0, 4, 4), signature(1920, 2, 4),
                                    signature(2880, 4, 4)]), "bar 2 is in 2/4")])
 def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_path, capsys,
