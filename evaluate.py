@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import DEFAULT_DATASET, argument_type, parse_seed, run, warn
+from drumroll.cli import DEFAULT_DATASET, Progress, argument_type, parse_seed, run, warn
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (chained_song_measures, generated_song_measures,
                                  held_out_like_the_run, read_rolls, real_song_measures,
@@ -26,6 +26,9 @@ from drumroll.format import DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
 from drumroll.training import default_run_dir, load_run
+
+MAX_SAMPLES = 5000      # the copy and diversity measures compare every pair: 5,000 is 100 MB
+MAX_SONGS = 1000        # about 70 ms a song here: a thousand take over a minute
 
 
 def parse_args(argv):
@@ -51,10 +54,14 @@ def parse_args(argv):
                              "%(default)s; 0 leaves them out)")
     parser.add_argument("--out", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
-    if args.num < 2:
-        parser.error("--num must be at least 2")
-    if args.songs < 0:
-        parser.error("--songs must not be negative")
+    if not 2 <= args.num <= MAX_SAMPLES:
+        parser.error(f"--num {args.num}: give 2 to {MAX_SAMPLES:,} samples (diversity compares "
+                     f"every pair of them: {MAX_SAMPLES:,} are a 100 MB table)")
+    if not 0 <= args.songs <= MAX_SONGS:
+        parser.error(f"--songs {args.songs}: give 0 to {MAX_SONGS:,} songs (each is 64 bars "
+                     "written and measured twice, as a song and as chained samples)")
+    if not 0 <= args.threshold <= 256:
+        parser.error(f"--threshold {args.threshold}: must be between 0 and 256")
     return args
 
 
@@ -64,8 +71,10 @@ def song_columns(args, dataset, gan, holdout_songs):
     columns = {"real songs, held out": real_song_measures(dataset, holdout_songs)}
     rng = np.random.default_rng(args.seed)
     if isinstance(gan, SongGAN):
-        columns[f"songs ({gan.arch})"] = generated_song_measures(gan, args.songs, rng)
-    columns["chained 8-bar samples"] = chained_song_measures(gan, args.songs, rng)
+        columns[f"songs ({gan.arch})"] = generated_song_measures(
+            gan, args.songs, rng, progress=Progress(args.songs, label="songs "))
+    columns["chained 8-bar samples"] = chained_song_measures(
+        gan, args.songs, rng, progress=Progress(args.songs, label="chained 8-bar songs "))
     return columns
 
 

@@ -16,9 +16,10 @@ from drumroll.cli import Progress, UserError, argument_type, run
 from drumroll.files import staged_folder
 from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
                               save_dataset)
-from drumroll.format import DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, WINDOW_STEPS
+from drumroll.format import (DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, STEPS_PER_BAR,
+                             WINDOW_STEPS)
 from drumroll.images import write_pngs
-from drumroll.midi_in import find_midi_files, parse_note_range
+from drumroll.midi_in import MAX_SONG_BARS, find_midi_files, parse_note_range
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MIDI_DIR = os.path.join(HERE, "data", "midi")
@@ -54,6 +55,16 @@ def build_parser():
     parser.add_argument("--no-png", action="store_true",
                         help="write only dataset.npz, not one PNG per window")
     return parser
+
+
+def check_sizes(hop, window):
+    """UserError for a --hop or --window longer than a song may last (MAX_SONG_BARS bars)."""
+    if hop > MAX_SONG_BARS:
+        raise UserError(f"--hop {hop:,}: at most {MAX_SONG_BARS:,} bars, the longest a song may "
+                        "last")
+    if window > MAX_SONG_BARS * STEPS_PER_BAR:
+        raise UserError(f"--window {window:,}: at most {MAX_SONG_BARS * STEPS_PER_BAR:,} steps "
+                        f"({MAX_SONG_BARS:,} bars), the longest a song may last")
 
 
 def check_output_folder(folder):
@@ -100,6 +111,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     lowest_note, num_rows = args.notes
     check_window(args.window)
+    check_sizes(args.hop, args.window)
     files = find_midi_files(args.midi)
     check_output_folder(args.out)            # before the work; made only once there is output
 

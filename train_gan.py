@@ -9,6 +9,7 @@ The run folder gets checkpoints, a sample grid per checkpoint, history.csv and c
 """
 import argparse
 import dataclasses
+import math
 import os
 import shlex
 import sys
@@ -19,8 +20,12 @@ from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, 
 from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
-from drumroll.training import DEFAULT_HOLDOUT, choose_holdout, default_run_dir, train
+from drumroll.training import (DEFAULT_HOLDOUT, MAX_ITERATIONS, choose_holdout, default_run_dir,
+                               train)
 from gan_numpy.memory import reuse_freed_memory
+
+MAX_BATCH = 1024            # windows in one batch
+MAX_INSTANCE_NOISE = 1.0    # std of the noise on D's inputs, which lie in [-1, 1]
 
 # options of the run (TrainConfig) and of the networks (each architecture's Config)
 TRAIN_OPTIONS = {"iterations": "total training iterations", "batch": "batch size",
@@ -82,11 +87,31 @@ def parse_args(argv):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"{option(name)} must be at least 1")
-    if args.lr is not None and not args.lr > 0:
-        parser.error("--lr must be positive")
+    for name in ("iterations", "sample_every", "checkpoint_every"):
+        value = getattr(args, name)
+        if value is not None and value > MAX_ITERATIONS:
+            parser.error(f"{option(name)} {value:,}: at most {MAX_ITERATIONS:,} (checkpoints "
+                         "are named by their iteration in 7 digits)")
+    if args.batch is not None and args.batch > MAX_BATCH:
+        parser.error(f"--batch {args.batch:,}: at most {MAX_BATCH:,} ({MAX_BATCH // 64} times the "
+                     "default; memory grows with the batch, about 0.7 MB a window for the "
+                     "song model)")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        parser.error(f"--lr {args.lr}: must be a positive number")
+    if args.instance_noise is not None and not 0 <= args.instance_noise <= MAX_INSTANCE_NOISE:
+        parser.error(f"--instance-noise {args.instance_noise}: give a standard deviation from 0 "
+                     f"to {MAX_INSTANCE_NOISE:g} (D's inputs span -1 to 1)")
     if not 0 <= args.holdout < 1:
         parser.error("--holdout must be in [0, 1)")
     return args
+
+
+def check_batch(batch, windows):
+    """UserError when a --batch given asks for more windows than the training has: a batch
+    draws windows at random, so it would only hold some of them twice."""
+    if batch is not None and batch > windows:
+        raise UserError(f"--batch {batch:,}: at most the {plural(windows, 'training window')} "
+                        "(a larger batch only repeats windows)")
 
 
 def given(args, names):
@@ -129,6 +154,7 @@ def main(argv=None):
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
+    check_batch(args.batch, int(keep.sum()))
     print(f"{args.data}: {plural(int(keep.sum()), 'training window')} from "
           f"{plural(len(set(dataset.song[keep])), 'song')}; held out: "
           f"{', '.join(holdout) or 'none'}")

@@ -148,18 +148,24 @@ def real_song_measures(dataset, songs):
     return mean_measures(rows)
 
 
-def generated_song_measures(gan, num, rng, bars=SONG_BARS):
+def generated_song_measures(gan, num, rng, bars=SONG_BARS, progress=None):
     """Song measures of num songs of `bars` bars written by a song model, forms drawn from
-    its training songs."""
+    its training songs. progress: an optional cli.Progress over the songs."""
     rows = []
-    for _ in range(num):
+    for index in range(num):
         hits, velocities, _ = write_song(gan, draw_form(gan.model.form or {}, bars, rng), rng)
         rows.append(song_measures(as_bars(hits), as_bars(velocities)))
+        if progress is not None:
+            progress.update(index + 1)
     return mean_measures(rows)
 
 
-def chained_song_measures(gan, num, rng, bars=SONG_BARS):
+def chained_song_measures(gan, num, rng, bars=SONG_BARS, progress=None):
     """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
-    the baseline a song has to beat."""
-    return mean_measures([song_measures(as_bars(roll < 0))           # (bars, 25, 32)
-                          for roll, _ in sample_tracks(gan, num, bars, rng)])
+    the baseline a song has to beat. progress: an optional cli.Progress over the tracks."""
+    rows = []
+    for index, (roll, _) in enumerate(sample_tracks(gan, num, bars, rng)):
+        rows.append(song_measures(as_bars(roll < 0)))                 # (bars, 25, 32)
+        if progress is not None:
+            progress.update(index + 1)
+    return mean_measures(rows)

@@ -36,6 +36,7 @@ from gan_numpy.network import count_params
 DEFAULT_HOLDOUT = 0.25    # share of the songs kept out of training, for evaluation
 HISTORY_FIELDS = ["iteration", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "seconds"]
 CHECKPOINTS_KEPT = 3
+MAX_ITERATIONS = 10 ** 7 - 1   # checkpoints and sample grids are named by the step in 7 digits
 LOCK_NAME = "lock"
 GRID_SAMPLES = 8
 GRID_SCALE = 2          # pixels per cell in sample grids, so a 25 x 256 roll is easy to see

@@ -64,6 +64,23 @@ def test_a_bad_file_among_the_originals_is_skipped_in_one_line_as_midi2img_skips
     assert "text.mid: not a MIDI file" in skipped[0]
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--num", "100000"], "--num 100000: give 2 to 5,000 samples"),
+    (["--songs", "100000"], "--songs 100000: give 0 to 1,000 songs"),
+    (["--threshold", "999"], "--threshold 999: must be between 0 and 256")])
+def test_counts_past_their_limits_are_refused_before_any_work(tmp_path, capsys, option,
+                                                              message):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--data", str(tmp_path / "none.npz"), *option])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_songs_show_their_progress(trained_run, capsys):
+    assert evaluate_run(trained_run, "--songs", "3") == 0
+    err = capsys.readouterr().err
+    assert "chained 8-bar songs 3/3" in err
+
+
 def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_dataset,
                                                         tiny_configs, quiet):
     write_tiny_dataset(tmp_path / "data.npz")

@@ -80,6 +80,16 @@ def test_a_window_that_is_not_whole_4_4_bars_fails_with_one_line(corpus, tmp_pat
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--hop", "10" * 12], "--hop 101,010,101,010,101,010,101,010: at most 8,192 bars"),
+    (["--window", "32" * 9], "--window 323,232,323,232,323,232: at most 262,144 steps")])
+def test_a_hop_or_window_longer_than_a_song_may_last_is_refused(corpus, tmp_path, capsys,
+                                                                option, message):
+    folder, _ = corpus
+    code, _, stderr = run_main([folder, "--out", tmp_path / "out", *option], capsys)
+    assert code == 1 and stderr.startswith(f"error: {message}") and stderr.count("\n") == 1
+
+
 def test_the_report_names_songs_with_other_meters_and_what_they_cost(corpus, tmp_path, capsys):
     folder, _ = corpus
     midi, _ = song_with_meters([(16, 4, 4), (1, 2, 4)])

@@ -175,6 +175,30 @@ def test_train_gan_script_refuses_an_option_the_network_does_not_have(tmp_path, 
         "error: --width: the original network has no such option"
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--batch", "100000"], "--batch 100,000: at most 1,024"),
+    (["--iterations", "10000000"], "--iterations 10,000,000: at most 9,999,999"),
+    (["--checkpoint-every", "10000000"], "--checkpoint-every 10,000,000: at most 9,999,999"),
+    (["--lr", "inf"], "--lr inf: must be a positive number"),
+    (["--instance-noise", "nan"], "--instance-noise nan: give a standard deviation from 0 to 1"),
+    (["--instance-noise", "-1"], "--instance-noise -1.0: give a standard deviation from 0 to 1")])
+def test_train_gan_refuses_counts_and_sizes_past_their_limits_before_any_work(
+        tmp_path, capsys, option, message):
+    assert run_script("--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "run"),
+                      *option) == 2                           # before the dataset is even read
+    assert message in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_train_gan_refuses_a_batch_larger_than_its_training_windows(tmp_path, capsys,
+                                                                    write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")          # 16 windows, 12 kept for training
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--batch", "13") == 1
+    assert capsys.readouterr().err == ("error: --batch 13: at most the 12 training windows (a "
+                                       "larger batch only repeats windows)\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys):
     code = run_script("--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "run"))
     assert code == 1
