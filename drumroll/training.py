@@ -44,7 +44,8 @@ GRID_GAP = 4            # grey rows between rolls
 
 
 class TrainingDiverged(UserError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss, a weight or a statistic became NaN or infinite; the last good checkpoint is
+    kept."""
 
 
 def sample_grid(rolls):
@@ -161,6 +162,35 @@ def last_checkpoint_note(run_dir):
     return f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written"
 
 
+def first_non_finite(arrays):
+    """The name of the first float array of (name, array) pairs holding NaN or inf, or None."""
+    return next((name for name, array in arrays
+                 if array.dtype.kind == "f" and not np.isfinite(array).all()), None)
+
+
+def stop_if_diverged(gan, run_dir, everything=False):
+    """TrainingDiverged (exit 1) when the step just taken left a weight or a statistic (batch
+    norm's running mean and variance, spectral norm's vector) of G or D NaN or infinite: the
+    run blew up. The last good checkpoint is kept, and none is written after it.
+
+    Every step checks the networks (a third of a millisecond on the song model);
+    `everything` checks all a checkpoint holds (optimizer moments, the EMA), as loading it
+    would, before one is written.
+    """
+    if everything:
+        arrays = ((f"{prefix}/{name}", array) for prefix, part in gan.parts().items()
+                  for name, array in part.state_dict().items())
+    else:
+        arrays = ((f"{prefix}/{name}", array) for prefix, net in (("G", gan.G), ("D", gan.D))
+                  for name, array in [*((n, p) for n, p, _ in net.parameters()),
+                                      *net.named_state()])
+    broken = first_non_finite(arrays)
+    if broken is not None:
+        raise TrainingDiverged(f"{run_dir}: {broken} became NaN or infinite at iteration "
+                               f"{gan.step}: the run blew up; stopped "
+                               f"({last_checkpoint_note(run_dir)}); try a lower --lr")
+
+
 def save_run_state(gan, run_dir, history):
     """Checkpoint, sample grid and history for the GAN's current step.
 
@@ -168,6 +198,7 @@ def save_run_state(gan, run_dir, history):
     last good one (and says so in a one-line error).
     """
     run_dir = pathlib.Path(run_dir)
+    stop_if_diverged(gan, run_dir, everything=True)
     name = f"step_{gan.step:07d}"
     path = run_dir / "checkpoints" / f"{name}.npz"
     try:
@@ -238,7 +269,9 @@ def train(model, train_config, windows, run_dir, resume=False, log=print, stop_a
     with run_lock(run_dir, log):
         gan = start_or_resume(model, train_config, windows, run_dir, resume, log)
         try:
-            train_loop(gan, windows, run_dir, log, stop_after)
+            # a run that blows up is stopped by stop_if_diverged, with a message of its own
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                train_loop(gan, windows, run_dir, log, stop_after)
         except KeyboardInterrupt:
             log(f"{run_dir}: stopped at iteration {gan.step:,} of "
                 f"{gan.train_config.iterations:,}; {last_checkpoint_note(run_dir)} "
@@ -285,6 +318,7 @@ def train_loop(gan, windows, run_dir, log, stop_after):
         if not np.all(np.isfinite(losses)):
             raise TrainingDiverged(f"{run_dir}: loss became {losses} at iteration {gan.step}; "
                                    f"stopped ({last_checkpoint_note(run_dir)}); try a lower --lr")
+        stop_if_diverged(gan, run_dir)
         history.append({"iteration": gan.step, **stats,
                         "seconds": time.perf_counter() - started})
         progress.update(gan.step, extra=(

@@ -113,6 +113,55 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
 
 
+def test_a_batch_norm_statistic_gone_infinite_stops_training_though_the_loss_is_finite(
+        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+    real_update = BarGAN.update
+
+    def update_that_blows_up(self, data):
+        stats = real_update(self, data)
+        if self.step == 2:       # the third iteration
+            dict(self.G.named_state())["bar_codes.2.running_var"][...] = np.inf
+        return stats
+
+    monkeypatch.setattr(BarGAN, "update", update_that_blows_up)
+    with pytest.raises(TrainingDiverged, match=r"G/bar_codes\.2\.running_var became NaN or "
+                                               r"infinite at iteration 3: the run blew up; stopped \(last good checkpoint: .*"
+                                               r"step_0000002\.npz\); try a lower --lr"):
+        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
+    load_gan(checkpoint_paths(tmp_path)[-1])          # the kept one loads: no NaN, no inf
+
+
+def test_an_optimizer_moment_gone_infinite_is_never_written_into_a_checkpoint(
+        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+    real_update = BarGAN.update
+
+    def update_that_blows_up(self, data):
+        stats = real_update(self, data)
+        if self.step == 2:
+            next(iter(self.opt_G.v.values()))[...] = np.inf
+        return stats
+
+    monkeypatch.setattr(BarGAN, "update", update_that_blows_up)
+    with pytest.raises(TrainingDiverged, match=r"opt_G/v\..* became NaN or infinite at "
+                                               r"iteration 4"):
+        train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
+
+
+def test_a_run_that_blows_up_exits_1_with_one_line_and_no_raw_numpy_warnings(tmp_path, capfd,
+                                                                           write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--iterations", "4", "--batch", "4", "--latent", "6", "--lr", "1e9",
+                      "--checkpoint-every", "1") == 1
+    err = capfd.readouterr().err
+    assert "Warning" not in err and err.count("error: ") == 1
+    assert "the run blew up" in err.splitlines()[-1]
+    for path in checkpoint_paths(tmp_path / "run"):
+        load_gan(path)
+
+
 def test_resuming_on_other_training_data_is_refused(tmp_path, tiny_configs, tiny_images, quiet):
     train(*tiny_configs(iterations=2), tiny_images(seed=0), tmp_path, log=quiet)
     with pytest.raises(UserError, match="this run was trained with other training windows "
