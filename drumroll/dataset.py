@@ -177,17 +177,27 @@ class SongMeters:
         """Bars that are not whole 4/4 bars, except an incomplete 4/4 bar at the very end (a
         song ending inside a bar never gave a window, before bars were read either)."""
         odd = ~self.bars.whole_four_four
-        if self.ends_inside_a_bar and self.bars.meters()[-1] == (4, 4):
+        if self.ends_inside_a_bar and self.bars.full_steps[-1] == STEPS_PER_BAR:
             odd[-1] = False
         return int(np.count_nonzero(odd))
 
+    def like_four_four(self):
+        """{'2/2': bars}: whole bars a 4/4 bar long written in another meter (in windows)."""
+        return collections.Counter(
+            f"{numerator}/{denominator}" for (numerator, denominator), usable
+            in zip(self.bars.meters(), self.bars.whole_four_four.tolist())
+            if usable and (numerator, denominator) != (4, 4))
+
     def bar_counts(self):
-        """'155 bars in 4/4, 6 bars in 1/4, 1 incomplete bar': whole bars by meter, 4/4 first."""
+        """'155 bars in 4/4, 8 bars in 2/2 (as 4/4), 6 bars in 1/4, 1 incomplete bar': whole bars
+        by meter, 4/4 first."""
         counts = collections.Counter(
             f"{numerator}/{denominator}" for (numerator, denominator), whole
             in zip(self.bars.meters(), self.bars.whole.tolist()) if whole)
         meters = sorted(counts, key=lambda meter: meter != "4/4")   # stable: then file order
-        parts = [plural(counts[meter], "bar") + f" in {meter}" for meter in meters]
+        like = self.like_four_four()
+        parts = [plural(counts[meter], "bar") + f" in {meter}" + (" (as 4/4)" if meter in like
+                                                                  else "") for meter in meters]
         incomplete = int(np.count_nonzero(~self.bars.whole))
         if incomplete:
             parts.append(plural(incomplete, "incomplete bar"))
@@ -245,6 +255,15 @@ class Report:
             if short:
                 lines.append(f"  {plural(short, 'bar')} of 4/4 between them in runs shorter than "
                              f"{self.window_bars} bars: in no window")
+        like = collections.Counter()
+        for song in self.songs:
+            like.update(song.like_four_four())
+        if like:
+            songs = sum(bool(song.like_four_four()) for song in self.songs)
+            meters = ", ".join(plural(count, "bar") + f" in {meter}" for meter, count in
+                               sorted(like.items()))
+            lines.append(f"bars as long as a 4/4 bar written in another meter, cut into windows "
+                         f"as 4/4: {meters} ({plural(songs, 'song')})")
         ending = sum(song.ends_inside_a_bar for song in self.songs)
         if ending:
             lines.append(f"songs ending inside a bar: {ending} (that last, incomplete bar is in "
@@ -376,8 +395,9 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
         else:
             if len(window_first_bars(roll.bars, window_bars, hop)) == 0:
                 counts = song_meters("", roll.bars, 0, window_bars, hop).bar_counts()
-                report.skipped.append((path, f"{path}: no {window_bars} whole 4/4 bars in a row "
-                                             f"to cut a window from ({counts})"))
+                report.skipped.append((path, f"{path}: no {window_bars} whole 4/4 bars (or bars as "
+                                             f"long, as 2/2) in a row to cut a window from "
+                                             f"({counts})"))
             else:
                 report.read.append(path)
                 stem = os.path.splitext(os.path.basename(path))[0]

@@ -20,7 +20,8 @@ The song ends where its longest track ends; when that is inside a bar, the last 
 incomplete: it is part of the song's roll and bar sequence, never of a window.
 
 Windows are WINDOW_BARS whole 4/4 bars in a row starting on a bar line: a window never spans a
-bar of another meter or an incomplete bar.
+bar of another meter or an incomplete bar. A bar a whole note long written another way (2/2,
+8/8, 1/1: numerator * 32 / denominator == 32 steps) counts as a 4/4 bar.
 
 The whole read is one pass over the messages plus NumPy work, so it is linear in the number of
 events; mido's own parsing dominates.
@@ -74,8 +75,10 @@ class Bars:
 
     @property
     def whole_four_four(self):
-        """(bars,) bool: the bars windows are cut from."""
-        return self.whole & (self.numerator == 4) & (self.denominator == 4)
+        """(bars,) bool: the bars windows are cut from, whole bars as long as a 4/4 bar (a
+        whole note, 32 steps): 4/4, and 2/2 (cut time), 8/8, 1/1 or 16/16 alike, since the
+        grid of 32nd notes from the bar line is the same."""
+        return self.whole & (self.full_steps == STEPS_PER_BAR)
 
     def meters(self):
         """[(numerator, denominator)] of every bar."""

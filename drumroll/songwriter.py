@@ -217,12 +217,12 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
 def primer_bars(roll, name):
     """A primer's DrumRoll -> its bars (B, 25, 32) bool and velocities (B, 25, 32) uint8.
 
-    The primer must be in 4/4 throughout (its last bar may end early: it is filled with
-    silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
+    The primer must be in 4/4 throughout, or in bars as long (2/2, 8/8; its last bar may end
+    early: it is filled with silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
     """
-    odd = [index for index, (meter, whole) in enumerate(zip(roll.bars.meters(),
+    odd = [index for index, (steps, whole) in enumerate(zip(roll.bars.full_steps.tolist(),
                                                             roll.bars.whole.tolist()))
-           if meter != (4, 4) or (not whole and index < len(roll.bars) - 1)]
+           if steps != STEPS_PER_BAR or (not whole and index < len(roll.bars) - 1)]
     if odd:
         numerator, denominator = roll.bars.meters()[odd[0]]
         raise PrimerError(f"{name}: bar {odd[0] + 1} is in {numerator}/{denominator}; a primer "

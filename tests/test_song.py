@@ -116,6 +116,13 @@ def test_a_primer_is_kept_at_the_start_and_the_song_goes_on(song_run, tmp_path, 
     assert np.array_equal(written[:, :96] > 0, read_drum_roll(primer).velocities > 0)
 
 
+def test_a_primer_in_cut_time_is_continued_as_4_4(song_run, tmp_path, capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3, [signature(0, 2, 2)])
+    code, out, _ = write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1",
+                               "--bars", "8", "--no-wav", "--out", tmp_path / "out")
+    assert code == 0 and "after the primer's 3 bars" in out
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: p.write_bytes(b"not midi at all"), "not a MIDI file"),
     (lambda p: midi_file(meta_track()).save(p), "no drum notes"),
