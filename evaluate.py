@@ -16,13 +16,14 @@ import sys
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import DEFAULT_DATASET, Progress, argument_type, parse_seed, run, warn
+from drumroll.cli import (DEFAULT_DATASET, Progress, argument_type, parse_channel, parse_seed,
+                          run, warn)
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (chained_song_measures, generated_song_measures,
                                  held_out_like_the_run, read_rolls, real_song_measures,
                                  score_sets, table)
 from drumroll.files import output_file, writing
-from drumroll.format import DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
+from drumroll.format import DEFAULT_THRESHOLD, DRUM_CHANNEL, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
 from drumroll.training import default_run_dir, load_run
@@ -46,6 +47,10 @@ def parse_args(argv):
                         help="a pixel darker than this is a hit (default: %(default)s)")
     parser.add_argument("--original", metavar="DIR",
                         help="folder of the original project's generated MIDI files")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the drums in --original and --samples MIDI files "
+                             "(default: %(default)s)")
     parser.add_argument("--samples", metavar="DIR", action="append", default=[],
                         help="another folder of generated MIDI or PNG rolls to score (repeatable)")
     # 64 songs: with 16, a model's mean groove length moved by 0.3 bars from one draw to another
@@ -97,13 +102,13 @@ def main(argv=None):
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
     if args.original:
         # the original model was trained on every song, so copying counts against all of them
-        sets["original's patterns"] = (read_rolls(args.original, args.threshold, warn), real,
+        sets["original's patterns"] = (read_rolls(args.original, args.threshold, warn, args.channel), real,
                                         None)
     sets[f"ours ({gan.arch}, {gan.step} it.)"] = (
         pixels_to_hits(generated, args.threshold), train_rolls, None)
     for folder in args.samples:
         sets[os.path.basename(os.path.normpath(folder))] = (
-            read_rolls(folder, args.threshold, warn), train_rolls, None)
+            read_rolls(folder, args.threshold, warn, args.channel), train_rolls, None)
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """MIDI drum tracks -> drum-roll PNGs and the trainer's dataset.npz (`make dataset`).
 
-Reads every *.mid / *.midi under the given folders, quantizes the drums (MIDI channel 10) to
+Reads every *.mid / *.midi under the given folders, quantizes the drums (channel 10, --channel) to
 32nd notes on the bars of each file's time-signature map, cuts each song into windows (8 whole
 4/4 bars, one starting at every bar by default; bars in other meters are never in a window) and
 writes one PNG per window with a hit, plus dataset.npz holding them and the whole songs. Bad
@@ -12,12 +12,12 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, argument_type, run
+from drumroll.cli import Progress, UserError, argument_type, parse_channel, run
 from drumroll.files import staged_folder
 from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
                               save_dataset)
-from drumroll.format import (DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, STEPS_PER_BAR,
-                             WINDOW_STEPS)
+from drumroll.format import (DEFAULT_HOP_BARS, DRUM_CHANNEL, HIGHEST_NOTE, LOWEST_NOTE,
+                             STEPS_PER_BAR, WINDOW_STEPS)
 from drumroll.images import write_pngs
 from drumroll.midi_in import MAX_SONG_BARS, find_midi_files, parse_note_range
 
@@ -52,6 +52,9 @@ def build_parser():
                         default=(LOWEST_NOTE, HIGHEST_NOTE - LOWEST_NOTE + 1),
                         help=f"MIDI notes kept, one image row each; others are dropped and "
                              f"counted (default: {LOWEST_NOTE}-{HIGHEST_NOTE})")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the drums (default: %(default)s, General MIDI's)")
     parser.add_argument("--no-png", action="store_true",
                         help="write only dataset.npz, not one PNG per window")
     return parser
@@ -118,7 +121,8 @@ def main(argv=None):
     progress = Progress(len(files), label="MIDI files ")
     progress.update(0)
     dataset, report = build_dataset(files, window=args.window, hop=args.hop,
-                                    lowest_note=lowest_note, num_rows=num_rows, progress=progress)
+                                    lowest_note=lowest_note, num_rows=num_rows, progress=progress,
+                                    channel=args.channel)
     if len(dataset) == 0:
         print("\n".join(report.lines()), file=sys.stderr)
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "

@@ -17,8 +17,9 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
-from drumroll.format import hits_to_pixels
+from drumroll.cli import (Progress, UserError, argument_type, parse_channel, parse_seed, plural,
+                          run, warn)
+from drumroll.format import DRUM_CHANNEL, hits_to_pixels
 from drumroll.generate import Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
@@ -51,6 +52,9 @@ def parse_args(argv):
     parser.add_argument("--primer", metavar="MIDI",
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the primer's drums (default: %(default)s)")
     parser.add_argument("--velocity", type=int,
                         help="play every hit at this velocity, 1-127 (default: the model's "
                              "own dynamics)")
@@ -107,7 +111,7 @@ def main(argv=None):
     primer = None
     if args.primer:
         try:
-            primer = primer_bars(read_drum_roll(args.primer), args.primer)
+            primer = primer_bars(read_drum_roll(args.primer, channel=args.channel), args.primer)
         except PrimerError as error:
             raise UserError(str(error)) from None
     gan, path = load_run(args.run, warn=warn)

@@ -46,6 +46,17 @@ def parse_seed(text):
     return value
 
 
+def parse_channel(text):
+    """'10' -> 9: a MIDI channel as musicians count them (1-16) -> as mido does (0-15)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 16:
+        raise ValueError(f"{text!r}: a MIDI channel is 1 to 16 (drums: 10)")
+    return number - 1
+
+
 def plural(count, noun):
     """'1 track', '2 tracks', '1,000 tracks': a count and its noun, in English."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -36,6 +36,7 @@ from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
     WINDOW_STEPS, pixels_to_hits,
 )
+from drumroll.format import DRUM_CHANNEL
 from drumroll.dynamics import velocity_levels
 from drumroll.midi_in import (
     Bars, cut_windows, four_four_runs, read_drum_roll, window_first_bars, window_length_in_bars,
@@ -374,13 +375,14 @@ def check_window(window):
 
 
 def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_note=LOWEST_NOTE,
-                  num_rows=NUM_ROWS, progress=None):
+                  num_rows=NUM_ROWS, progress=None, channel=DRUM_CHANNEL):
     """Read MIDI files and cut their rolls into windows -> (Dataset, Report).
 
     window: steps, a whole number of 4/4 bars (else UserError); hop: bars between windows.
     A file that cannot be used, or has no run of enough whole 4/4 bars for one window, is
     recorded in report.skipped and the batch goes on.
-    progress: optional drumroll.cli.Progress, updated after each file.
+    progress: optional drumroll.cli.Progress, updated after each file. channel: the MIDI
+    channel of the drums, 0-15.
     """
     window_bars = check_window(window)
     report = Report(lowest_note=lowest_note, num_rows=num_rows, window_bars=window_bars,
@@ -389,7 +391,7 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
     songs = []
     for index, path in enumerate(midi_paths):
         try:
-            roll = read_drum_roll(path, lowest_note, num_rows)
+            roll = read_drum_roll(path, lowest_note, num_rows, channel)
         except UserError as error:
             report.skipped.append((path, str(error)))
         else:

@@ -10,7 +10,7 @@ import numpy as np
 
 from drumroll import metrics
 from drumroll.cli import UserError
-from drumroll.format import STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
+from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
@@ -39,8 +39,9 @@ def fit_window(hits):
     return out
 
 
-def read_rolls(folder, threshold, skip=print):
-    """Every MIDI file (first 8 bars) or PNG roll in a folder -> (N, 25, 256) bool.
+def read_rolls(folder, threshold, skip=print, channel=DRUM_CHANNEL):
+    """Every MIDI file (first 8 bars; drums on `channel`, 0-15) or PNG roll in a folder ->
+    (N, 25, 256) bool.
 
     A file that cannot be read is left out and skip(reason) told in one line, as midi2img
     skips it; UserError when none can be read.
@@ -49,7 +50,7 @@ def read_rolls(folder, threshold, skip=print):
         raise UserError(f"{folder}: no such folder")
     midi_paths = find_midi_files([folder]) if any(
         name.lower().endswith((".mid", ".midi")) for name in os.listdir(folder)) else []
-    rolls = read_each(midi_paths, lambda path: read_drum_roll(path).hits, skip)
+    rolls = read_each(midi_paths, lambda path: read_drum_roll(path, channel=channel).hits, skip)
     if not midi_paths:
         rolls = read_each(find_images([folder]),
                           lambda path: pixels_to_hits(read_png(path), threshold), skip)

@@ -1,8 +1,8 @@
 """MIDI file -> drum roll: read the drum hits and the bars, quantize to 32nd notes, cut windows.
 
-Percussion is every note on MIDI channel 10 (mido's channel 9), from every track, so type 0
-and type 1 files work alike and several drum tracks merge into one roll. Only a note_on with
-velocity > 0 is a hit.
+Percussion is every note on MIDI channel 10 (mido's channel 9; another with `channel`), from
+every track, so type 0 and type 1 files work alike and several drum tracks merge into one roll.
+Only a note_on with velocity > 0 is a hit.
 
 Bars come from the file's time-signature map: a `time_signature` meta message on any track at
 any tick; none at all means 4/4 (the MIDI default). A signature takes effect at its tick, and
@@ -139,6 +139,7 @@ class MidiEvents:
     end_tick:   where the longest track ends
     signatures: [(tick, numerator, denominator)] by tick, one per tick (the later in file order)
     tempos:     [(tick, microseconds per beat)] by tick, one per tick (the later in file order)
+    channels:   {channel (0-15): note_on hits} on every channel, for a message naming them
     """
     ticks: np.ndarray
     notes: np.ndarray
@@ -146,6 +147,7 @@ class MidiEvents:
     end_tick: int
     signatures: list
     tempos: list
+    channels: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
 
 def steps_per_bar(numerator, denominator):
@@ -233,23 +235,25 @@ def read_midi(path):
     return midi
 
 
-def scan_midi(midi):
-    """All drum hits, the time-signature map and the tempo map of a parsed file -> MidiEvents.
+def scan_midi(midi, channel=DRUM_CHANNEL):
+    """All drum hits (the note_ons on `channel`, 0-15), the time-signature map and the tempo
+    map of a parsed file -> MidiEvents.
 
     The only per-message Python work in the whole conversion: one pass over each track,
     accumulating delta times into absolute ticks. Tracks are read in file order and a later
     signature (or tempo) at a tick replaces an earlier one, so the later one in the file wins.
     """
     ticks, notes, velocities = [], [], []
-    signatures, tempos = {}, {}
+    signatures, tempos, channels = {}, {}, collections.Counter()
     end_tick = 0
     for track in midi.tracks:
         tick = 0
         for message in track:
             tick += message.time
             kind = message.type
-            if kind == "note_on":
-                if message.channel == DRUM_CHANNEL and message.velocity > 0:
+            if kind == "note_on" and message.velocity > 0:
+                channels[message.channel] += 1
+                if message.channel == channel:
                     ticks.append(tick)
                     notes.append(message.note)
                     velocities.append(message.velocity)
@@ -262,7 +266,7 @@ def scan_midi(midi):
         ticks=np.array(ticks, dtype=np.int64), notes=np.array(notes, dtype=np.int64),
         velocities=np.array(velocities, dtype=np.int64), end_tick=end_tick,
         signatures=[(tick, *meter) for tick, meter in sorted(signatures.items())],
-        tempos=sorted(tempos.items()))
+        tempos=sorted(tempos.items()), channels=channels)
 
 
 @dataclasses.dataclass
@@ -405,12 +409,13 @@ def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_
     )
 
 
-def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>"):
-    """Parsed mido.MidiFile -> DrumRoll. UserError when the file has no drum hits at all or
-    a meter that does not fit the grid."""
-    events = scan_midi(midi)
+def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>",
+                 channel=DRUM_CHANNEL):
+    """Parsed mido.MidiFile -> DrumRoll of the drums on `channel` (0-15). UserError when the
+    file has no drum hits at all or a meter that does not fit the grid."""
+    events = scan_midi(midi, channel)
     if events.ticks.size == 0:
-        raise UserError(f"{name}: no drum notes on MIDI channel 10")
+        raise no_notes_on_channel(name, channel, events.channels)
     try:
         roll = onsets_to_roll(events.ticks, events.notes, events.velocities, midi.ticks_per_beat,
                               lowest_note, num_rows, events.end_tick, events.signatures)
@@ -424,9 +429,20 @@ def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>"
     return roll
 
 
-def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS):
+def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, channel=DRUM_CHANNEL):
     """MIDI file on disk -> DrumRoll (UserError on a bad file or one without drums)."""
-    return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path))
+    return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path),
+                        channel=channel)
+
+
+def no_notes_on_channel(name, channel, channels):
+    """The one-line UserError for a file without notes on `channel` (0-15), naming the
+    channels (1-16, as --channel takes them) that do hold notes."""
+    found = [number + 1 for number in sorted(channels)]
+    where = (f"its notes are on channel{'s' if len(found) > 1 else ''} "
+             f"{', '.join(map(str, found))}: --channel {found[0]} reads them"
+             if found else "it holds no notes at all")
+    return UserError(f"{name}: no drum notes on MIDI channel {channel + 1} ({where})")
 
 
 def window_length_in_bars(window):

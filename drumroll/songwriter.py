@@ -218,7 +218,8 @@ def primer_bars(roll, name):
     """A primer's DrumRoll -> its bars (B, 25, 32) bool and velocities (B, 25, 32) uint8.
 
     The primer must be in 4/4 throughout, or in bars as long (2/2, 8/8; its last bar may end
-    early: it is filled with silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
+    early: it is filled with silence) and at least MIN_PRIMER_BARS long; PrimerError naming
+    the file otherwise.
     """
     odd = [index for index, (steps, whole) in enumerate(zip(roll.bars.full_steps.tolist(),
                                                             roll.bars.whole.tolist()))

@@ -106,6 +106,16 @@ def test_default_wav_path_replaces_the_extension(name):
     assert listen.default_wav_path(f"dir/{name}") == "dir/song.wav"
 
 
+def test_channel_renders_drums_on_another_channel(tmp_path):
+    midi = mido.MidiFile(write_drums(tmp_path / "daw.mid"))
+    for message in midi.tracks[0]:
+        if not message.is_meta:
+            message.channel = 0
+    midi.save(tmp_path / "daw.mid")
+    assert "--channel 1 reads them" in run_listen(tmp_path / "daw.mid").stderr
+    assert run_listen(tmp_path / "daw.mid", "--channel", "1").returncode == 0
+
+
 def test_a_read_only_wav_is_refused_in_one_line_and_keeps_its_permissions(tmp_path):
     midi = write_drums(tmp_path / "groove.mid")
     wav = tmp_path / "ro.wav"

@@ -133,8 +133,24 @@ def test_bad_files_are_reported_and_skipped_and_the_run_succeeds(corpus, tmp_pat
     assert "files read: 2, skipped: 3" in stdout
     assert "text.mid: not a MIDI file (no MThd header)" in stdout
     assert "cut.mid: truncated MIDI file" in stdout
-    assert "guitar.mid: no drum notes on MIDI channel 10" in stdout
+    assert "guitar.mid: no drum notes on MIDI channel 10 (its notes are on channel 1" in stdout
     assert "Traceback" not in stderr
+
+
+def test_channel_reads_the_drums_of_a_daw_export_on_another_channel(corpus, tmp_path, capsys):
+    folder, songs = corpus
+    for path in folder.rglob("*.mid*"):
+        midi = mido.MidiFile(path)
+        for message in midi.tracks[1]:
+            if not message.is_meta:
+                message.channel = 0
+        midi.save(path)
+    code, _, _ = run_main([folder, "--out", tmp_path / "o", "--no-png", "--channel", "1"], capsys)
+    assert code == 0 and sorted(load_dataset(tmp_path / "o").song_names) == ["alpha", "beta"]
+    for bad in ("0", "17", "ten"):
+        with pytest.raises(SystemExit):
+            midi2img.main([str(folder), "--channel", bad])
+        assert "a MIDI channel is 1 to 16" in capsys.readouterr().err
 
 
 def test_nothing_usable_fails_with_one_line_and_keeps_the_old_dataset(tmp_path, capsys):

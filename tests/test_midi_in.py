@@ -227,8 +227,27 @@ def test_the_roll_lasts_as_long_as_the_song_when_it_ends_in_silence():
 def test_a_file_without_drum_channel_is_refused_with_its_name(tmp_path):
     path = tmp_path / "guitar.mid"
     midi_file(drum_track([(0, 40, 90)], channel=0)).save(path)
-    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10"):
+    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10 \(its "
+                                        r"notes are on channel 1: --channel 1 reads them\)$"):
         read_drum_roll(path)
+
+
+def test_the_error_names_every_channel_holding_notes_or_says_there_are_none(tmp_path):
+    path = tmp_path / "band.mid"
+    midi_file(drum_track([(0, 40, 90)], channel=0), drum_track([(0, 36, 90)], channel=3)).save(
+        path)
+    with pytest.raises(UserError, match=r"its notes are on channels 1, 4: --channel 1 reads"):
+        read_drum_roll(path)
+    midi_file(mido.MidiTrack()).save(path)
+    with pytest.raises(UserError, match=r"channel 10 \(it holds no notes at all\)$"):
+        read_drum_roll(path)
+
+
+def test_drums_on_another_channel_are_read_when_asked_for(tmp_path):
+    path = tmp_path / "daw.mid"
+    midi_file(drum_track([(0, 36, 90), (240, 38, 80)], channel=0),
+              drum_track([(0, 42, 70)])).save(path)
+    assert cells(read_drum_roll(path, channel=0)) == {(36, 0), (38, 4)}
 
 
 def test_a_drum_track_with_only_out_of_range_notes_is_refused(tmp_path):
