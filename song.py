@@ -93,8 +93,19 @@ def song_forms(args, gan, rng):
             for _ in range(args.num)]
 
 
+def picture_sections(sections, primer_bars):
+    """A song's form -> its sections for the picture, [(label, first bar, bars)], after a
+    primer's bars (labelled "primer") when there are any."""
+    marks, first = ([("primer", 0, primer_bars)] if primer_bars else []), primer_bars
+    for section in sections:
+        marks.append((section.letter, first, section.bars))
+        first += section.bars
+    return marks
+
+
 def songs(gan, forms, rng, primer):
-    """Yield every song as (pixels, velocities, note) for generate.write_generation."""
+    """Yield every song as (pixels, velocities, note, sections) for
+    generate.write_generation."""
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:
@@ -103,7 +114,8 @@ def songs(gan, forms, rng, primer):
             hits, velocities, wrong = continue_song(gan, primer, sections, rng)
             note += (f", after the primer's {plural(len(primer[0]), 'bar')} "
                      f"({wrong:.0%} of its cells missed by the model's closest window)")
-        yield hits_to_pixels(hits), velocities, note
+        yield (hits_to_pixels(hits), velocities, note,
+               picture_sections(sections, 0 if primer is None else len(primer[0])))
 
 
 def main(argv=None):

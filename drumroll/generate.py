@@ -88,9 +88,9 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH):
 
 def pattern_tracks(gan, generation, rng):
     """The tracks of a generation of patterns: (PNG pixels (25, steps) uint8 as the model drew
-    them, velocities or None, a note for the page)."""
+    them, velocities or None, a note for the page, sections: None for a pattern)."""
     for roll, velocities in sample_tracks(gan, generation.num, generation.bars, rng):
-        yield unit_to_pixels(roll), velocities, ""
+        yield unit_to_pixels(roll), velocities, "", None
 
 
 @dataclasses.dataclass
@@ -167,11 +167,13 @@ def track_velocities(hits, velocities, generation):
         np.uint8)
 
 
-def write_track(folder, stem, pixels, velocities, generation, model, warn, note=""):
+def write_track(folder, stem, pixels, velocities, generation, model, warn, note="",
+                sections=None):
     """Write one track's PNG, SVG, MIDI and WAV into `folder` -> its Track for the page.
 
     pixels (25, steps) uint8 (0 = hit, as the PNG), velocities the model's or None; model:
-    the model configuration (its rows, and the note of row 0).
+    the model configuration (its rows, and the note of row 0); sections: a song's, for its
+    picture (picture.track_picture), or None.
     """
     write_png(os.path.join(folder, stem + ".png"), pixels)
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
@@ -179,7 +181,7 @@ def write_track(folder, stem, pixels, velocities, generation, model, warn, note=
     write_svg(os.path.join(folder, stem + ".svg"),
               track_picture(hits, velocities, stem, rows=model.rows,
                             lowest_note=model.lowest_note,
-                            heading=f"{stem}: {note}" if note else None))
+                            heading=f"{stem}: {note}" if note else None, sections=sections))
     midi_path = os.path.join(folder, stem + ".mid")
     midi = roll_to_midi(hits, velocities, bpm=generation.bpm, lowest_note=model.lowest_note,
                         name=stem)
@@ -198,7 +200,8 @@ def write_track(folder, stem, pixels, velocities, generation, model, warn, note=
 def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
     """Write generation.num tracks from `gan` with index.html into `out`.
 
-    tracks: an iterable of (pixels, velocities or None, note) to write (see write_track);
+    tracks: an iterable of (pixels, velocities or None, note, sections or None) to write (see
+    write_track);
     default: patterns sampled from the model (pattern_tracks, seeded by generation.seed).
     checkpoint: the path the GAN was loaded from (named on the page). progress: an optional
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
@@ -210,9 +213,10 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
     with staged_folder(out, "wait for it or give another --out") as stage:
         check_output_folder(out, generation.replace)
         written = []
-        for index, (pixels, velocities, note) in enumerate(tracks, start=1):
+        for index, (pixels, velocities, note, sections) in enumerate(tracks, start=1):
             written.append(write_track(stage.staging, f"{generation.name}-{index:0{width}d}",
-                                       pixels, velocities, generation, gan.model, warn, note))
+                                       pixels, velocities, generation, gan.model, warn, note,
+                                       sections))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)

@@ -1,4 +1,6 @@
 """song.py (make song): whole songs as MIDI, WAV and picture; forms, primers and bad input."""
+import re
+
 import mido
 import numpy as np
 import pytest
@@ -39,13 +41,24 @@ def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp
     assert f"{tmp_path}/song-01.mid: form " in out
 
 
-def test_a_songs_picture_is_headed_by_its_form_and_drawn_in_lines_of_16_bars(song_run, tmp_path,
-                                                                          capsys):
-    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A16 B8", "--no-wav",
+def test_a_songs_picture_is_headed_by_its_form_and_drawn_in_lines_of_8_bars(song_run, tmp_path,
+                                                                         capsys):
+    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A12 B4 A8", "--no-wav",
                 "--out", tmp_path)
     svg = (tmp_path / "song-01.svg").read_text()
-    assert "song-01: form A16 B8" in svg
-    assert "song-01, bars 1-16" in svg and "song-01, bars 17-24" in svg
+    assert "song-01: form A12 B4 A8" in svg
+    assert "song-01, bars 1-8" in svg and "song-01, bars 17-24" in svg
+    # the section letters above the bars: A starts, goes on into line 2, B and A start there
+    assert re.findall(r'class="section"[^>]*>(\w+)<', svg) == ["A", "A", "B", "A"]
+    assert svg.count('class="section-start"') == 3
+
+
+def test_a_primers_bars_are_marked_on_the_songs_picture(song_run, tmp_path, capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3)
+    write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1", "--form", "A5",
+                "--no-wav", "--out", tmp_path / "out")
+    svg = (tmp_path / "out" / "song-01.svg").read_text()
+    assert re.findall(r'class="section"[^>]*>(\w+)<', svg) == ["primer", "A"]
 
 
 def test_a_songs_midi_lasts_exactly_its_bars(song_run, tmp_path, capsys):
