@@ -17,7 +17,7 @@ import numpy as np
 
 from drumroll import metrics
 from drumroll.cli import (DEFAULT_DATASET, Progress, argument_type, parse_channel, parse_seed,
-                          run, warn)
+                          run, some_names, warn)
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (chained_song_measures, generated_song_measures,
                                  held_out_like_the_run, read_rolls, real_song_measures,
@@ -95,7 +95,7 @@ def main(argv=None):
     train_rolls, held_out_rolls = real[~held_out], real[held_out]
 
     print(f"{args.data}: {len(train_rolls)} training windows, {len(held_out_rolls)} held-out "
-          f"windows ({', '.join(holdout_songs)}); sampling {args.num} from {path}",
+          f"windows ({some_names(holdout_songs)}); sampling {args.num} from {path}",
           file=sys.stderr)
     generated = unit_to_pixels(gan.sample(args.num, rng=np.random.default_rng(args.seed)))
     # name: (rolls, windows that count for copying, song of each window or None)

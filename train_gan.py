@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run
+from drumroll.cli import (DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run,
+                          some_names)
 from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, TrainConfig
@@ -157,7 +158,7 @@ def main(argv=None):
     check_batch(args.batch, int(keep.sum()))
     print(f"{args.data}: {plural(int(keep.sum()), 'training window')} from "
           f"{plural(len(set(dataset.song[keep])), 'song')}; held out: "
-          f"{', '.join(holdout) or 'none'}")
+          f"{some_names(holdout) or 'none'}")
     reuse_freed_memory()
     try:
         gan = train(gan_class.Config(lowest_note=dataset.lowest_note, **model_options),

@@ -62,6 +62,14 @@ def plural(count, noun):
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
+def some_names(names, shown=4):
+    """'a, b, c' or, past `shown` names, 'a, b, c, d and 93 more': a line that stays short."""
+    names = list(names)
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"
+
+
 def warn(message):
     """Print a warning that does not stop the work: 'warning: ...' on stderr."""
     print(f"warning: {message}", file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ later work can cut longer contexts or look at the bars around a window.
 import collections
 import dataclasses
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -45,6 +46,7 @@ from drumroll.phrases import bar_roles, form_statistics
 
 FORMAT_VERSION = 2
 DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
+MAX_NAME_BYTES = 200             # a song's name in UTF-8 (see fitting_name)
 WINDOW_ARRAYS = ("images", "velocities", "song", "start", "song_index", "first_bar")
 SONG_ARRAYS = ("song_names", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
                "bar_denominator", "bar_steps", "song_step_offsets", "rolls")
@@ -229,6 +231,7 @@ class Report:
     read: list = dataclasses.field(default_factory=list)       # paths
     skipped: list = dataclasses.field(default_factory=list)    # (path, reason)
     renamed: list = dataclasses.field(default_factory=list)    # (path, song name used)
+    shortened: list = dataclasses.field(default_factory=list)  # (path, song name used)
     songs: list = dataclasses.field(default_factory=list)      # SongMeters of each song read
     windows: int = 0
     onsets: int = 0
@@ -274,9 +277,13 @@ class Report:
     def lines(self):
         """The report as text lines."""
         lines = [f"files read: {len(self.read)}, skipped: {len(self.skipped)}"]
-        lines += [f"  skipped {reason}" for path, reason in self.skipped]
-        lines += [f"  {path}: song name {name!r} (its stem was already taken)"
-                  for path, name in self.renamed]
+        lines += few_or_grouped("skipped", [(reason[len(path) + 2:], f"skipped {reason}")
+                                            for path, reason in self.skipped])
+        renamed = [(why, f"{path}: song name {name!r} ({why})") for why, names in (
+            ("its stem was already taken", self.renamed),
+            ("its stem is too long for the names of its PNGs", self.shortened))
+            for path, name in names]
+        lines += few_or_grouped("renamed", renamed)
         lines += self.meter_lines()
         lines.append(f"windows written: {self.windows}")
         moved_share = 100.0 * self.moved / self.onsets if self.onsets else 0.0
@@ -298,6 +305,33 @@ class Report:
             if unused:
                 lines.append(f"  unused notes: {' '.join(unused)}")
         return lines
+
+
+LISTED = 10             # a report names up to this many skipped or renamed files one by one
+EXAMPLES = 3            # past that, it counts them by reason and names this many of each
+
+
+def few_or_grouped(verb, entries):
+    """Report lines on the files `verb` (skipped, renamed): entries are (reason, the line
+    naming the file). One line each when there are at most LISTED; else one line per reason
+    (its details in parentheses left out) with a count and EXAMPLES of its lines, so that a
+    folder of a thousand files still gives a screen of text."""
+    if len(entries) <= LISTED:
+        return [f"  {line}" for _, line in entries]
+    groups = {}
+    for reason, line in entries:
+        groups.setdefault(re.sub(r" \([^()]*\)", "", reason), []).append(line)
+    lines = []
+    for reason, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+        lines.append(f"  {verb} {plural(len(group), 'file')}: {reason}; e.g.")
+        lines += [f"    {line}" for line in group[:EXAMPLES]]
+    return lines
+
+
+def fitting_name(stem):
+    """A song's name: the stem of its file, cut to MAX_NAME_BYTES of UTF-8, so that the
+    names of its PNGs (<name>_<first step>.png) fit in a file name (255 bytes)."""
+    return stem.encode("utf-8", "surrogateescape")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
 
 
 def unique_song_name(stem, taken):
@@ -403,8 +437,10 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
             else:
                 report.read.append(path)
                 stem = os.path.splitext(os.path.basename(path))[0]
-                song = unique_song_name(stem, taken)
-                if song != stem:
+                song = unique_song_name(fitting_name(stem), taken)
+                if fitting_name(stem) != stem:
+                    report.shortened.append((path, song))
+                elif song != stem:
                     report.renamed.append((path, song))
                 report.onsets += roll.onsets
                 report.moved += roll.moved

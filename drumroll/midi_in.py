@@ -186,13 +186,21 @@ def parse_note_range(text):
 def find_midi_files(paths):
     """Every *.mid / *.midi under the given files or folders (recursively), sorted per folder.
 
-    Raises UserError for a path that does not exist or when nothing is found at all.
+    Subfolders that are symbolic links are followed; a folder reached a second time (a link
+    back to a folder above it would loop for ever) is read only once. Raises UserError for a
+    path that does not exist or when nothing is found at all.
     """
     found = []
     for path in paths:
         path = os.fspath(path)
         if os.path.isdir(path):
-            for folder, subfolders, names in os.walk(path):
+            seen = set()                # (device, inode) of every folder read
+            for folder, subfolders, names in os.walk(path, followlinks=True):
+                status = os.stat(folder)
+                if (status.st_dev, status.st_ino) in seen:
+                    subfolders.clear()
+                    continue
+                seen.add((status.st_dev, status.st_ino))
                 subfolders.sort()
                 found.extend(os.path.join(folder, name) for name in sorted(names)
                              if name.lower().endswith(MIDI_SUFFIXES))

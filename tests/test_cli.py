@@ -3,7 +3,8 @@ import io
 
 import pytest
 
-from drumroll.cli import Progress, UserError, argument_type, format_seconds, plural, run
+from drumroll.cli import (Progress, UserError, argument_type, format_seconds, plural, run,
+                          some_names)
 from drumroll.format import hits_to_pixels, pixels_to_hits, pixels_to_unit, unit_to_pixels
 
 import numpy as np
@@ -82,3 +83,8 @@ def test_counts_read_as_english():
     assert plural(1, "track") == "1 track"
     assert plural(0, "track") == "0 tracks"
     assert plural(1200, "window") == "1,200 windows"
+
+
+def test_some_names_keeps_a_long_list_to_a_few_and_a_count():
+    assert some_names(["a", "b"]) == "a, b"
+    assert some_names([f"song{i}" for i in range(97)]) == "song0, song1, song2, song3 and 93 more"

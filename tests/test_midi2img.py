@@ -257,6 +257,33 @@ def test_a_file_with_a_tempo_of_zero_is_skipped_and_the_batch_goes_on(corpus, tm
     assert "zero.mid: a tempo of 0 microseconds per beat at tick 0" in stdout
 
 
+def test_a_file_named_as_long_as_a_name_can_be_gives_a_shorter_song_name_and_its_pngs(
+        corpus, tmp_path, capsys):
+    folder, _ = corpus
+    (folder / "alpha.mid").rename(folder / ("é" * 125 + ".mid"))       # 254 bytes of UTF-8
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out"], capsys)
+    assert code == 0
+    [song] = [name for name in load_dataset(tmp_path / "out").song_names if name != "beta"]
+    assert song == "é" * 100 and "(its stem is too long for the names of its PNGs)" in stdout
+    assert (tmp_path / "out" / f"{song}_0.png").exists()
+
+
+def test_a_folder_of_many_bad_files_is_reported_by_reason_with_a_few_examples(
+        corpus, tmp_path, capsys):
+    folder, _ = corpus
+    for index in range(30):
+        (folder / f"text{index:02d}.mid").write_text("not midi")
+    for index in range(20):
+        write_song(folder / f"short{index:02d}.mid", [0], steps=64)
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    lines = stdout.splitlines()
+    assert code == 0 and lines[0] == "files read: 2, skipped: 50"
+    assert lines[1] == "  skipped 30 files: not a MIDI file; e.g."
+    assert lines[2] == f"    skipped {folder / 'text00.mid'}: not a MIDI file (no MThd header)"
+    assert lines[5].startswith("  skipped 20 files: no 8 whole 4/4 bars")
+    assert len(lines) < 30
+
+
 def test_a_type_2_file_is_refused_as_listen_refuses_it(corpus, tmp_path, capsys):
     folder, _ = corpus
     hits = np.zeros((NUM_ROWS, 64), dtype=bool)

@@ -295,6 +295,18 @@ def test_find_midi_files_searches_folders_recursively_for_both_suffixes(tmp_path
     assert [p.replace(str(tmp_path), "") for p in found] == ["/a.mid", "/b/c.MIDI", "/b/d.midi"]
 
 
+def test_find_midi_files_follows_linked_subfolders_and_reads_a_loop_once(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.mid").write_bytes(b"")
+    (tmp_path / "songs").mkdir()
+    (tmp_path / "songs" / "a.mid").write_bytes(b"")
+    (tmp_path / "songs" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "songs" / "loop").symlink_to(tmp_path / "songs")
+    found = find_midi_files([tmp_path / "songs"])
+    assert [p.replace(str(tmp_path), "") for p in found] == ["/songs/a.mid",
+                                                             "/songs/linked/b.mid"]
+
+
 def test_find_midi_files_refuses_an_empty_folder(tmp_path):
     with pytest.raises(UserError, match="no .mid or .midi files"):
         find_midi_files([tmp_path])
