@@ -497,13 +497,20 @@ def read_arrays(path):
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such dataset file (run `make dataset` first)")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise UserError(f"{path}: not a dataset file (a single NumPy array, "
-                            f"not an .npz archive)")
-        with loaded as npz:
+        with open(path, "rb") as handle:
+            header = handle.read(6)
+        if not zipfile.is_zipfile(path):
+            # numpy would take any other bytes for a pickle, and say so: never the reason
+            what = "a single NumPy array, " if header == b"\x93NUMPY" else ""
+            raise UserError(f"{path}: not a dataset file ({what}not an .npz archive of arrays)")
+        with np.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except ValueError as error:         # an array of Python objects: never loaded
+        if "allow_pickle" not in str(error):
+            raise UserError(f"{path}: not a dataset file ({error})") from None
+        raise UserError(f"{path}: not a dataset file (it holds Python objects, not plain "
+                        "arrays)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UserError(f"{path}: not a dataset file ({error})") from None
 
 
@@ -534,6 +541,10 @@ def check_arrays(path, arrays, height):
     count, rows, window = images.shape
     require(count > 0, "the dataset holds no images")
     require(height is None or rows == height, f"images are {rows} rows high, expected {height}")
+    lowest_note = int(arrays["lowest_note"])
+    require(0 <= lowest_note <= 128 - rows, f"lowest_note is {lowest_note}; with {rows} rows it "
+                                            f"must be a MIDI note from 0 to {128 - rows}")
+    require(int(arrays["hop_bars"]) >= 1, "hop_bars must be at least 1")
     require(window == int(arrays["window"]), f"images are {window} steps wide, window says "
                                              f"{int(arrays['window'])}")
     require(velocities.dtype == np.uint8 and velocities.shape == images.shape,

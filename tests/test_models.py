@@ -1,6 +1,7 @@
 """The drum GANs' shared base and registry: configurations, checkpoints, loading old ones."""
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -93,6 +94,26 @@ def test_a_checkpoint_whose_configuration_is_unusable_says_to_retrain(tmp_path, 
     meta["model"]["wings"] = 2
     save_checkpoint(tmp_path / "ck.npz", arrays, meta)
     with pytest.raises(CheckpointError, match="ck.npz: unusable configuration.*retrain"):
+        load_gan(tmp_path / "ck.npz")
+
+
+@pytest.mark.parametrize("part, field, value, message", [
+    ("model", "width", 0, "model.width is 0; it must be a whole number of at least 1"),
+    ("model", "lowest_note", 120, "model.lowest_note is 120; it must be a MIDI note from 0 to 103"),
+    ("model", "rows", [0, 30], "model.rows is [0, 30]; it must be a list of different rows"),
+    ("model", "form", {"section_lengths": [0, 0]},
+     'model.form is {"section_lengths": [0, 0]}; it must be form statistics'),
+    ("train", "tempo", "fast", 'train.tempo is "fast"; it must be a tempo in bpm'),
+    ("train", "lr", -1, "train.lr is -1; it must be a positive number"),
+    ("train", "seed", 1.5, "train.seed is 1.5; it must be a whole number of at least 0")])
+def test_a_hand_edited_configuration_is_refused_naming_the_file_and_the_field(
+        tmp_path, tiny_configs, part, field, value, message):
+    gan = build_gan(*tiny_configs("song"))
+    gan.save(tmp_path / "ck.npz")
+    arrays, meta = load_checkpoint(tmp_path / "ck.npz")
+    meta[part][field] = value
+    save_checkpoint(tmp_path / "ck.npz", arrays, meta)
+    with pytest.raises(CheckpointError, match=re.escape(f"{tmp_path / 'ck.npz'}: {message}")):
         load_gan(tmp_path / "ck.npz")
 
 
