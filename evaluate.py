@@ -85,7 +85,7 @@ def song_columns(args, dataset, gan, holdout_songs):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.out:
+    if args.out is not None:
         output_file(args.out)              # before the long work, not after it
     dataset = load_dataset(args.data)
     gan, path = load_run(args.run, warn=warn)
@@ -100,7 +100,7 @@ def main(argv=None):
     generated = unit_to_pixels(gan.sample(args.num, rng=np.random.default_rng(args.seed)))
     # name: (rolls, windows that count for copying, song of each window or None)
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
-    if args.original:
+    if args.original is not None:
         # the original model was trained on every song, so copying counts against all of them
         sets["original's patterns"] = (read_rolls(args.original, args.threshold, warn, args.channel), real,
                                         None)
@@ -115,7 +115,7 @@ def main(argv=None):
     if args.songs:
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs))
     print(text)
-    if args.out:
+    if args.out is not None:
         with writing(args.out, "w") as handle:
             handle.write(text + "\n")
     return 0

@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.cli import Progress, UserError, argument_type, note, parse_seed, plural, run, warn
 from drumroll.files import staged_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
@@ -28,19 +28,23 @@ from drumroll.generate import (MAX_BARS, MAX_TRACKS, Generation, images_to_midi,
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
 from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
-from drumroll.page import PAGE_NAME
+from drumroll.page import PAGE_NAME, open_page_hint
 from drumroll.training import load_run
 
 
 def note_list(text):
-    """'37,39-40' -> [37, 39, 40]."""
+    """'37,39-40' -> [37, 39, 40]: MIDI notes (0-127), a range from low to high."""
     notes = []
-    try:
-        for part in filter(None, text.split(",")):
-            low, _, high = part.partition("-")
-            notes.extend(range(int(low), int(high or low) + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected notes like 37,39-40") from None
+    for part in filter(None, text.split(",")):
+        low, _, high = part.partition("-")
+        try:
+            low, high = int(low), int(high or low)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected notes like 37,39-40") from None
+        if not 0 <= low <= high <= 127:
+            raise argparse.ArgumentTypeError(f"{part!r}: notes are 0 to 127, a range from low "
+                                             "to high (e.g. 37,39-40)")
+        notes.extend(range(low, high + 1))
     return notes
 
 
@@ -103,7 +107,7 @@ def check_options(args):
         check_bpm(args.bpm)
     if args.num < 1 or args.bars < 1:
         raise UserError("--num and --bars must be at least 1")
-    if args.checkpoint and args.notes is not None:
+    if args.checkpoint is not None and args.notes is not None:
         raise UserError("--notes: a run writes the notes of the dataset it was trained on; "
                         "--notes is for converting images")
 
@@ -115,13 +119,13 @@ def generate(args):
                             blank_notes=args.blank, wav=not args.no_wav, replace=args.replace)
     generation.check()                      # before loading the model
     gan, path = load_run(args.checkpoint, warn=warn)
-    resolve_tempo(generation, gan, say=warn)
+    resolve_tempo(generation, gan, say=note)
     tracks = write_generation(gan, path, args.out, generation,
                               progress=Progress(args.num, label="track "), warn=warn)
     kinds = ".png, .svg, .mid" + ("" if args.no_wav else ", .wav")
     print(f"{path}: wrote {plural(len(tracks), 'track')} of {plural(args.bars, 'bar')} at "
-          f"{generation.bpm:g} bpm to {args.out} ({kinds}); open "
-          f"{os.path.join(args.out, PAGE_NAME)} to see and hear them")
+          f"{generation.bpm:g} bpm to {args.out} ({kinds}); "
+          f"{open_page_hint(args.out, generation.wav)}")
     return 0
 
 
@@ -143,7 +147,7 @@ def convert_images(paths, folder, num_rows, options):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     check_options(args)
-    if args.checkpoint:
+    if args.checkpoint is not None:
         if args.images:
             raise UserError("give either images or --checkpoint, not both")
         return generate(args)

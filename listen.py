@@ -13,7 +13,7 @@ import argparse
 import pathlib
 import sys
 
-from drumroll.cli import UserError, argument_type, parse_channel, plural, run
+from drumroll.cli import UserError, argument_type, check_name, parse_channel, plural, run
 from drumroll.files import output_file
 from drumroll.format import DRUM_CHANNEL
 from drumroll.kit import SAMPLE_RATE
@@ -42,12 +42,13 @@ def default_wav_path(midi_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.out and len(args.midi) > 1:
+    if args.out is not None and len(args.midi) > 1:
         raise UserError(f"--out {args.out}: give one MIDI file with --out, not {len(args.midi)}")
     failed = 0
     for midi_path in args.midi:
-        wav_path = args.out or default_wav_path(midi_path)
         try:
+            check_name(midi_path, "MIDI file")
+            wav_path = default_wav_path(midi_path) if args.out is None else args.out
             output_file(wav_path)           # before rendering: a read-only file is never replaced
             info = render_midi_file(midi_path, wav_path, stereo=not args.mono,
                                     channel=args.channel)

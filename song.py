@@ -17,14 +17,14 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, argument_type, parse_channel, parse_seed, plural,
-                          run, warn)
+from drumroll.cli import (Progress, UserError, argument_type, note, parse_channel, parse_seed,
+                          plural, run, warn)
 from drumroll.format import DRUM_CHANNEL, hits_to_pixels
-from drumroll.generate import Generation, resolve_tempo, write_generation
+from drumroll.generate import MAX_BARS, Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.models.song import SongGAN
-from drumroll.page import PAGE_NAME
+from drumroll.page import PAGE_NAME, open_page_hint
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
                                  parse_form, primer_bars, write_song)
 from drumroll.training import default_run_dir, load_run
@@ -66,10 +66,9 @@ def parse_args(argv):
                              f"files and {PAGE_NAME} and write the new one")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
-    if args.num < 1:
-        parser.error("--num must be at least 1")
-    if args.bars is not None and args.bars < 1:
-        parser.error("--bars must be at least 1")
+    # the counts, before any work (the songs' length is checked again with the form and primer)
+    Generation(num=args.num, bars=DEFAULT_BARS if args.bars is None else args.bars, wav=False,
+               name="song").check()
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         parser.error("--velocity must be between 1 and 127")
     if args.bpm is not None:
@@ -77,17 +76,24 @@ def parse_args(argv):
     return args
 
 
-def song_forms(args, gan, rng):
-    """The form of each song: the one given (checked against --bars), or drawn per song."""
-    if args.form is not None:
-        try:
-            sections = parse_form(args.form)
-        except FormError as error:
-            raise UserError(f"--form: {error}") from None
-        total = sum(section.bars for section in sections)
-        if args.bars is not None and args.bars != total:
-            raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
-                            "give one of them")
+def given_form(args):
+    """The sections of --form (checked against --bars), or None when no form is given."""
+    if args.form is None:
+        return None
+    try:
+        sections = parse_form(args.form)
+    except FormError as error:
+        raise UserError(f"--form: {error}") from None
+    total = sum(section.bars for section in sections)
+    if args.bars is not None and args.bars != total:
+        raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
+                        "give one of them")
+    return sections
+
+
+def song_forms(args, sections, gan, rng):
+    """The form of each song: the one given (given_form), or drawn per song."""
+    if sections is not None:
         return [sections] * args.num
     return [draw_form(gan.model.form or {}, args.bars or DEFAULT_BARS, rng)
             for _ in range(args.num)]
@@ -107,45 +113,50 @@ def songs(gan, forms, rng, primer):
     """Yield every song as (pixels, velocities, note, sections) for
     generate.write_generation."""
     for sections in forms:
-        note = f"form {form_text(sections)}"
+        about = f"form {form_text(sections)}"
         if primer is None:
             hits, velocities, _ = write_song(gan, sections, rng)
         else:
             hits, velocities, wrong = continue_song(gan, primer, sections, rng)
-            note += (f", after the primer's {plural(len(primer[0]), 'bar')} "
-                     f"({wrong:.0%} of its cells missed by the model's closest window)")
-        yield (hits_to_pixels(hits), velocities, note,
+            about += (f", after the primer's {plural(len(primer[0]), 'bar')} "
+                      f"({wrong:.0%} of its cells missed by the model's closest window)")
+        yield (hits_to_pixels(hits), velocities, about,
                picture_sections(sections, 0 if primer is None else len(primer[0])))
 
 
 def main(argv=None):
     args = parse_args(argv)
+    sections = given_form(args)
     primer = None
-    if args.primer:
+    if args.primer is not None:
         try:
             primer = primer_bars(read_drum_roll(args.primer, channel=args.channel), args.primer)
         except PrimerError as error:
             raise UserError(str(error)) from None
     gan, path = load_run(args.run, warn=warn)
     if not isinstance(gan, SongGAN):
-        raise UserError(f"{path}: a {gan.arch} model writes 8-bar patterns, not songs; train a "
-                        f"song model (train_gan.py --arch song) or use img2midi.py")
+        article = "an" if gan.arch[0] in "aeiou" else "a"
+        raise UserError(f"{path}: {article} {gan.arch} model writes 8-bar patterns, not songs; "
+                        "train a song model (train_gan.py --arch song) or use img2midi.py")
     rng = np.random.default_rng(args.seed)
-    forms = song_forms(args, gan, rng)
+    forms = song_forms(args, sections, gan, rng)
     extra = len(primer[0]) if primer is not None else 0
     bars = max(sum(section.bars for section in sections) for sections in forms)
+    if bars + extra > MAX_BARS:
+        raise UserError(f"the songs would have {bars + extra:,} bars ({bars:,} and the primer's "
+                        f"{extra:,}), more than the {MAX_BARS:,} a song may have")
     generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
                             replace=args.replace, name="song")
     generation.check()
-    resolve_tempo(generation, gan, say=warn)
+    resolve_tempo(generation, gan, say=note)
     written = write_generation(gan, path, args.out, generation,
                                progress=Progress(args.num, label="song "), warn=warn,
                                tracks=songs(gan, forms, rng, primer))
     for track in written:
         print(f"{args.out}/{track.name}.mid: {track.note}")
     print(f"{path}: wrote {plural(len(written), 'song')} at {generation.bpm:g} bpm to "
-          f"{args.out}; open {args.out}/{PAGE_NAME} to see and hear them")
+          f"{args.out}; {open_page_hint(args.out, generation.wav)}")
     return 0
 
 

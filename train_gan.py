@@ -148,7 +148,7 @@ def main(argv=None):
     for name in model_options:
         if name not in field_defaults(gan_class.Config):
             raise UserError(f"{option(name)}: the {args.arch} network has no such option")
-    out = args.out or default_run_dir(args.arch)
+    out = default_run_dir(args.arch) if args.out is None else args.out
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
     holdout = choose_holdout(dataset.song, args.holdout)

@@ -24,6 +24,14 @@ def run(main, argv=None):
     sys.exit(code or 0)
 
 
+def check_name(path, what):
+    """UserError when a path given as `what` is empty (a Makefile variable set to nothing): an
+    empty name would stand for the current folder, or for no file at all."""
+    if not os.fspath(path):
+        raise UserError(f"an empty name was given as the {what}")
+    return path
+
+
 def argument_type(parse):
     """An argparse `type=` from a parser that raises ValueError, keeping its message."""
     def convert(text):

@@ -31,7 +31,7 @@ import zipfile
 
 import numpy as np
 
-from drumroll.cli import UserError
+from drumroll.cli import UserError, check_name
 from drumroll.files import atomic_write
 from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
@@ -488,6 +488,7 @@ def read_arrays(path):
 
     A folder holding a dataset.npz (as midi2img --out writes it) stands for that file.
     """
+    check_name(path, "dataset")
     if os.path.isdir(path):
         inside = os.path.join(path, DATASET_NAME)
         if not os.path.isfile(inside):

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import UserError
+from drumroll.cli import UserError, check_name
 from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
 from drumroll.generate import sample_tracks
@@ -46,7 +46,7 @@ def read_rolls(folder, threshold, skip=print, channel=DRUM_CHANNEL):
     A file that cannot be read is left out and skip(reason) told in one line, as midi2img
     skips it; UserError when none can be read.
     """
-    if not os.path.isdir(folder):
+    if not os.path.isdir(check_name(folder, "folder of rolls")):
         raise UserError(f"{folder}: no such folder")
     midi_paths = find_midi_files([folder]) if any(
         name.lower().endswith((".mid", ".midi")) for name in os.listdir(folder)) else []

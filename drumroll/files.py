@@ -19,7 +19,7 @@ import signal
 import stat
 import tempfile
 
-from drumroll.cli import UserError, note
+from drumroll.cli import UserError, check_name, note
 from gan_numpy.checkpoint import (atomic_write, new_file_mode,   # one implementation for all
                                   write_target)
 
@@ -32,6 +32,7 @@ STAGING_PREFIX = ".staging-"    # the hidden folder a command writes into before
 
 def output_folder(folder):
     """Create `folder` (and its parents) if needed; UserError when it cannot be written to."""
+    check_name(folder, "output folder")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
@@ -53,6 +54,7 @@ def output_file(path):
     path must not name a folder, device, FIFO, socket or read-only file (atomic_write never
     replaces those).
     """
+    check_name(path, "output file")
     try:
         folder = os.path.dirname(write_target(path))
     except OSError as error:
@@ -250,7 +252,7 @@ def staged_folder(folder, advice="wait for it or write into another folder"):
     command writing into the same folder is refused, with `advice`). The staging folder is
     deleted at the end whatever happens; without commit() nothing reaches the folder.
     """
-    folder = os.fspath(folder)
+    folder = os.fspath(check_name(folder, "output folder"))
     created = created_folders(folder)
     try:
         with hold_lock(os.path.join(folder, FOLDER_LOCK), "another drumgan command", advice):

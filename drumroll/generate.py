@@ -29,8 +29,8 @@ from drumroll.page import PAGE_NAME, Track, generation_page
 from drumroll.picture import track_picture, write_svg
 from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
-MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
-MAX_BARS = 1000         # 28 minutes at 140 bpm
+MAX_TRACKS = 1000       # an 8-bar track's WAV is about 3 MB: a thousand are already 3 GB
+MAX_BARS = 1000         # the longest track or song: 28 minutes at 140 bpm
 SAMPLING_BATCH = 256    # 8-bar windows sampled at once: memory stays flat for any --num
 # the files a generation writes: a file of an earlier generation has one of these names
 GENERATION_FILE = re.compile(r"(track|song)-\d+\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
@@ -114,10 +114,10 @@ class Generation:
     def check(self):
         """UserError for a generation that cannot be written (too many or too long tracks)."""
         if not 1 <= self.num <= MAX_TRACKS:
-            raise UserError(f"--num {self.num}: give 1 to {MAX_TRACKS:,} tracks per generation "
-                            "(each is a PNG, an SVG, a MIDI file and a 3 MB WAV)")
+            raise UserError(f"--num {self.num}: give 1 to {MAX_TRACKS:,} {self.name}s per "
+                            "generation (each is a PNG, an SVG, a MIDI file and a WAV)")
         if not 1 <= self.bars <= MAX_BARS:
-            raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per track")
+            raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per {self.name}")
         if self.wav and self.bpm is not None and self.seconds() > MAX_SECONDS:
             raise UserError(f"{self.bars} bars at {self.bpm:g} bpm last "
                             f"{self.seconds() / 60:.0f} minutes, longer than the "

@@ -33,7 +33,7 @@ import os
 import mido
 import numpy as np
 
-from drumroll.cli import UserError
+from drumroll.cli import UserError, check_name
 from drumroll.format import (
     DEFAULT_HOP_BARS, DRUM_CHANNEL, FOLDED_NOTES, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, NUM_ROWS,
     STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
@@ -192,7 +192,7 @@ def find_midi_files(paths):
     """
     found = []
     for path in paths:
-        path = os.fspath(path)
+        path = os.fspath(check_name(path, "MIDI file or folder"))
         if os.path.isdir(path):
             seen = set()                # (device, inode) of every folder read
             for folder, subfolders, names in os.walk(path, followlinks=True):
@@ -215,7 +215,7 @@ def find_midi_files(paths):
 
 def read_midi(path):
     """Parse a MIDI file with mido; any failure becomes a UserError naming the file and why."""
-    path = os.fspath(path)
+    path = os.fspath(check_name(path, "MIDI file"))
     try:
         with open(path, "rb") as handle:
             header = handle.read(4)

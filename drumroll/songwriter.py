@@ -21,11 +21,11 @@ import re
 import numpy as np
 
 from drumroll.format import STEPS_PER_BAR, WINDOW_BARS
+from drumroll.generate import MAX_BARS
 from drumroll.phrases import CHANGE, FILL, ORDINARY, bar_roles
 
 Section = collections.namedtuple("Section", "letter bars")
 PHRASE = 4                  # bars after which a section's bar noise repeats
-MAX_BARS = 2048             # a song longer than this is a mistake (about an hour at 140 bpm)
 FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)$")
 
 
@@ -50,7 +50,8 @@ def parse_form(text):
         sections.append(Section(match.group(1).upper(), bars))
     total = sum(section.bars for section in sections)
     if total > MAX_BARS:
-        raise FormError(f"the form has {total} bars, more than {MAX_BARS}")
+        raise FormError(f"the form has {total:,} bars, more than the {MAX_BARS:,} a song may "
+                        "have")
     return sections
 
 

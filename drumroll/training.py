@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError, plural
-from drumroll.files import hold_lock, output_folder, writing
+from drumroll.cli import Progress, UserError, check_name, plural
+from drumroll.files import hold_lock, lock_owner, output_folder, process_is_running, writing
 from drumroll.format import pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
 from drumroll.models import ModelTooLarge, architecture_of, as_windows, load_gan
@@ -105,12 +105,16 @@ def latest_checkpoint(run_dir):
 
     `run_dir` may also be a checkpoint file, or the run's checkpoints folder itself.
     """
-    path = pathlib.Path(run_dir)
+    path = pathlib.Path(check_name(run_dir, "run folder"))
     if path.is_file():
         return path
     if not path.exists():
         raise UserError(f"{path}: no such run folder or checkpoint file")
     found = checkpoint_paths(path) or sorted(path.glob("step_*.npz"))
+    training = lock_owner(path / LOCK_NAME)
+    if not found and training is not None and process_is_running(training):
+        raise UserError(f"{path}: a training (pid {training}) is running in this run folder and "
+                        "has written no checkpoint yet; wait for its first one")
     if not found:
         raise UserError(f"{path}: no checkpoint found: give a run folder (with checkpoints/"
                         "step_*.npz inside) or a checkpoint file; train a run first with "

@@ -172,6 +172,15 @@ def test_out_of_range_options_are_refused(tmp_path, capsys):
         assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("blank", ["200", "40-37", "-1", "x"])
+def test_blank_notes_outside_midi_or_a_range_going_down_are_refused(tmp_path, capsys, blank):
+    write_png(tmp_path / "a.png", drum_roll_image())
+    with pytest.raises(SystemExit) as exit_info:
+        img2midi.main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--blank", blank])
+    assert exit_info.value.code == 2 and "--blank" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_help_describes_the_options(capsys):
     with pytest.raises(SystemExit) as exit_info:
         img2midi.main(["--help"])

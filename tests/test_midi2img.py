@@ -167,6 +167,11 @@ def test_nothing_usable_fails_with_one_line_and_keeps_the_old_dataset(tmp_path, 
     assert sorted(path.name for path in out.iterdir()) == ["dataset.npz"]
 
 
+def test_an_empty_name_for_the_midi_folder_says_so(tmp_path, capsys):
+    code, _, stderr = run_main(["", "--out", tmp_path / "o"], capsys)       # make MIDI_DIR=
+    assert code == 1 and stderr == "error: an empty name was given as the MIDI file or folder\n"
+
+
 def test_an_empty_folder_fails_with_one_line(tmp_path, capsys):
     code, stdout, stderr = run_main([tmp_path, "--out", tmp_path / "o"], capsys)
     assert code == 1

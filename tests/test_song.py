@@ -154,8 +154,40 @@ def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("arch, article", [("bars", "a"), ("original", "an")])
 def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_configs,
-                                                      tiny_images, quiet):
-    train(*tiny_configs(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
-    code, _, err = write_songs(capsys, "--run", tmp_path / "bars", "--out", tmp_path / "out")
-    assert code == 1 and "a bars model writes 8-bar patterns, not songs" in err
+                                                      tiny_images, quiet, arch, article):
+    train(*tiny_configs(arch, iterations=1, batch=2), tiny_images(2), tmp_path / arch,
+          log=quiet)
+    code, _, err = write_songs(capsys, "--run", tmp_path / arch, "--out", tmp_path / "out")
+    assert code == 1 and f"{article} {arch} model writes 8-bar patterns, not songs" in err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--form", "A1500"], "--form: the form has 1,500 bars, more than the 1,000 a song may have"),
+    (["--form", "Z999999"], "--form: the form has 999,999 bars, more than the 1,000 a song may "
+                            "have"),
+    (["--bars", "1500"], "--bars 1500: give 1 to 1,000 bars per song"),
+    (["--num", "100000"], "--num 100000: give 1 to 1,000 songs per generation (each is a PNG, an "
+                          "SVG, a MIDI file and a WAV)")])
+def test_one_limit_on_songs_one_message_before_the_model_is_loaded(tmp_path, capsys, options,
+                                                                   message):
+    code, _, err = write_songs(capsys, "--run", tmp_path / "no run", *options, "--out",
+                               tmp_path / "out")
+    assert code == 1 and err == f"error: {message}\n"
+
+
+def test_a_primer_and_a_form_together_longer_than_a_song_may_be_are_refused(song_run, tmp_path,
+                                                                           capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3)
+    code, _, err = write_songs(capsys, "--run", song_run, "--primer", primer, "--form", "A999",
+                               "--out", tmp_path / "out")
+    assert code == 1 and err == ("error: the songs would have 1,002 bars (999 and the primer's "
+                                 "3), more than the 1,000 a song may have\n")
+
+
+def test_without_wavs_the_page_is_to_see_them_and_the_tempo_is_a_note(song_run, tmp_path, capsys):
+    code, out, err = write_songs(capsys, "--run", song_run, "--num", "1", "--bars", "4",
+                                 "--no-wav", "--out", tmp_path)
+    assert code == 0 and out.endswith(f"open {tmp_path / 'index.html'} to see them\n")
+    assert err.startswith("note: playing at ") and "warning" not in err

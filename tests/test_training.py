@@ -266,6 +266,14 @@ def test_the_newest_checkpoint_is_found_from_the_run_its_checkpoints_folder_or_t
     assert latest_checkpoint(newest) == newest
 
 
+def test_a_run_folder_whose_training_has_written_no_checkpoint_yet_says_so(tmp_path,
+                                                                          other_process):
+    (tmp_path / "lock").write_text(f"{other_process}\n")
+    with pytest.raises(UserError, match=rf"a training \(pid {other_process}\) is running in this "
+                                        "run folder and has written no checkpoint yet"):
+        latest_checkpoint(tmp_path)
+
+
 def test_a_folder_without_checkpoints_says_what_to_give(tmp_path):
     with pytest.raises(UserError, match=r"no checkpoint found: give a run folder \(with "
                                         r"checkpoints/step_\*\.npz inside\) or a checkpoint file"):
