@@ -102,8 +102,8 @@ def main(argv=None):
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
     if args.original is not None:
         # the original model was trained on every song, so copying counts against all of them
-        sets["original's patterns"] = (read_rolls(args.original, args.threshold, warn, args.channel), real,
-                                        None)
+        sets["original's patterns"] = (
+            read_rolls(args.original, args.threshold, warn, args.channel), real, None)
     sets[f"ours ({gan.arch}, {gan.step} it.)"] = (
         pixels_to_hits(generated, args.threshold), train_rolls, None)
     for folder in args.samples:

@@ -167,7 +167,8 @@ def test_two_generations_into_one_folder_at_the_same_time_never_both_succeed(run
     assert file_names(out) == ["index.html"] + [f"track-0{i}.{ext}" for i in (1, 2, 3)
                                                 for ext in ("mid", "png", "svg")]
     [winner] = [seed for seed, (code, _) in zip(("1", "2"), results) if code == 0]
-    generate(run_dir, tmp_path / "alone", "--num", "3", "--no-wav", "--bpm", "140", "--seed", winner)
+    generate(run_dir, tmp_path / "alone", "--num", "3", "--no-wav", "--bpm", "140", "--seed",
+             winner)
     for name in file_names(out):
         if not name.endswith(".html"):
             assert (out / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()

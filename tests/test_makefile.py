@@ -97,7 +97,8 @@ def test_a_value_with_a_quote_stays_one_argument():
 
 
 def test_a_dollar_in_a_value_is_a_dollar_on_the_command_line_and_in_the_environment():
-    assert "midi2img.py 'my söngs $HOME' --out" in make("-n", "dataset", "MIDI_DIR=my söngs $HOME")
+    assert "midi2img.py 'my söngs $HOME' --out" in make("-n", "dataset",
+                                                        "MIDI_DIR=my söngs $HOME")
     assert "--out 'runs/$x'" in make("-n", "train", "TRAIN_SEED=1", env={"RUN": "runs/$x"})
 
 

@@ -97,17 +97,22 @@ def test_starting_over_a_finished_run_without_resume_is_refused(tmp_path, tiny_c
         train(*tiny_configs(iterations=2), tiny_images(), tmp_path, log=quiet)
 
 
-def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
-        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+def damage_the_third_iteration(monkeypatch, damage):
+    """Let damage(gan, stats) break what the third training iteration leaves behind."""
     real_update = BarGAN.update
 
-    def update_that_diverges(self, data):
+    def update_then_damage(self, data):
         stats = real_update(self, data)
         if self.step == 2:       # the third iteration
-            stats["d_loss"] = float("nan")
+            damage(self, stats)
         return stats
 
-    monkeypatch.setattr(BarGAN, "update", update_that_diverges)
+    monkeypatch.setattr(BarGAN, "update", update_then_damage)
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
+        tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
+    damage_the_third_iteration(monkeypatch, lambda gan, stats: stats.update(d_loss=np.nan))
     with pytest.raises(TrainingDiverged, match="iteration 3.*step_0000002.npz"):
         train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
@@ -115,17 +120,13 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
 
 def test_a_batch_norm_statistic_gone_infinite_stops_training_though_the_loss_is_finite(
         tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
-    real_update = BarGAN.update
+    def infinite_variance(gan, stats):
+        dict(gan.G.named_state())["bar_codes.2.running_var"][...] = np.inf
 
-    def update_that_blows_up(self, data):
-        stats = real_update(self, data)
-        if self.step == 2:       # the third iteration
-            dict(self.G.named_state())["bar_codes.2.running_var"][...] = np.inf
-        return stats
-
-    monkeypatch.setattr(BarGAN, "update", update_that_blows_up)
+    damage_the_third_iteration(monkeypatch, infinite_variance)
     with pytest.raises(TrainingDiverged, match=r"G/bar_codes\.2\.running_var became NaN or "
-                                               r"infinite at iteration 3: the run blew up; stopped \(last good checkpoint: .*"
+                                               r"infinite at iteration 3: the run blew up; "
+                                               r"stopped \(last good checkpoint: .*"
                                                r"step_0000002\.npz\); try a lower --lr"):
         train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
@@ -134,15 +135,10 @@ def test_a_batch_norm_statistic_gone_infinite_stops_training_though_the_loss_is_
 
 def test_an_optimizer_moment_gone_infinite_is_never_written_into_a_checkpoint(
         tmp_path, monkeypatch, tiny_configs, tiny_images, quiet):
-    real_update = BarGAN.update
+    def infinite_moment(gan, stats):
+        next(iter(gan.opt_G.v.values()))[...] = np.inf
 
-    def update_that_blows_up(self, data):
-        stats = real_update(self, data)
-        if self.step == 2:
-            next(iter(self.opt_G.v.values()))[...] = np.inf
-        return stats
-
-    monkeypatch.setattr(BarGAN, "update", update_that_blows_up)
+    damage_the_third_iteration(monkeypatch, infinite_moment)
     with pytest.raises(TrainingDiverged, match=r"opt_G/v\..* became NaN or infinite at "
                                                r"iteration 4"):
         train(*tiny_configs(iterations=6), tiny_images(), tmp_path, log=quiet)
