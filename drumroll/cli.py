@@ -1,6 +1,7 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -11,16 +12,32 @@ class UserError(Exception):
     """A mistake the user can fix (bad file, bad option). Printed as one line, no traceback."""
 
 
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM: kill, timeout): it stops as at Ctrl-C."""
+
+
+def terminate(number, frame):
+    raise Terminated
+
+
 def run(main, argv=None):
-    """Call main(argv); turn user mistakes into a one-line message and a non-zero exit."""
+    """Call main(argv); turn user mistakes into a one-line message and a non-zero exit.
+
+    Ctrl-C (exit 130) and a kill's SIGTERM (exit 143) stop it the same way, through every
+    `finally` on the way out, so no half-written output is left behind.
+    """
+    before = signal.signal(signal.SIGTERM, terminate)
     try:
         code = main(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         code = 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        code = 143 if terminated else 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
     sys.exit(code or 0)
 
 

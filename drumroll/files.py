@@ -139,7 +139,8 @@ def hold_lock(path, holder, advice, log=note):
 
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Run the block to its end even if Ctrl-C comes: the KeyboardInterrupt is raised after it.
+    """Run the block to its end even if Ctrl-C or a kill's SIGTERM comes: the stop happens
+    after it, as the signal's own handler makes it happen.
 
     For the few renames that move a staged folder in: stopped half-way, they would leave the
     very mix staging exists to prevent. (Outside the main thread signals cannot be caught;
@@ -147,16 +148,21 @@ def interrupts_deferred():
     """
     caught = []
     try:
-        before = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+        before = {number: signal.signal(number, lambda number, frame: caught.append(number))
+                  for number in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:                      # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before)
-    if caught:
-        raise KeyboardInterrupt
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    for number in caught[:1]:
+        if callable(before[number]):
+            before[number](number, None)    # Python's own SIGINT handler raises KeyboardInterrupt
+        else:
+            raise KeyboardInterrupt
 
 
 def created_folders(folder):

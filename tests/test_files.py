@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from drumroll import files
+from drumroll import cli, files
 from drumroll.cli import UserError
 from drumroll.files import output_file, output_folder, staged_folder, writing
 
@@ -137,3 +137,23 @@ def test_ctrl_c_while_moving_in_waits_until_everything_is_moved(tmp_path, monkey
                 pathlib.Path(stage.path(name)).write_bytes(b"x")
             stage.commit()
     assert sorted(os.listdir(tmp_path)) == ["a", "b", "c"]
+
+
+def test_a_kill_while_moving_in_also_waits_until_everything_is_moved(tmp_path, monkeypatch):
+    real_move = files.move_file
+
+    def move_then_kill(staged, target):
+        os.kill(os.getpid(), signal.SIGTERM)
+        real_move(staged, target)
+
+    monkeypatch.setattr(files, "move_file", move_then_kill)
+    before = signal.signal(signal.SIGTERM, cli.terminate)
+    try:
+        with pytest.raises(cli.Terminated):
+            with staged_folder(tmp_path) as stage:
+                for name in ("a", "b"):
+                    pathlib.Path(stage.path(name)).write_bytes(b"x")
+                stage.commit()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
