@@ -70,19 +70,6 @@ def check_sizes(hop, window):
                         f"({MAX_SONG_BARS:,} bars), the longest a song may last")
 
 
-def check_output_folder(folder):
-    """UserError now, before any work, when `folder` cannot become the output folder; it is
-    created only once there is something to write, so a failed run leaves nothing behind."""
-    existing = folder
-    while existing and not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    existing = existing or "."
-    if not os.path.isdir(existing):
-        raise UserError(f"{folder}: cannot create output folder ({existing} is a file)")
-    if not os.access(existing, os.W_OK):
-        raise UserError(f"{folder}: output folder is not writable")
-
-
 def earlier_pngs(dataset_path, dataset):
     """The names of the PNGs an earlier dataset in the same folder wrote that the new one does
     not: they are deleted when the new dataset is moved in, so the folder never holds both."""
@@ -94,30 +81,35 @@ def earlier_pngs(dataset_path, dataset):
     return [name + ".png" for name in earlier.names() if name not in kept]
 
 
-def write_dataset(out, dataset, pngs):
-    """Write dataset.npz (and one PNG per window when `pngs`) into folder `out` by the rule of
-    every folder a command writes (files.staged_folder): all of it is staged and moved in at
-    the end, the earlier dataset's PNGs that the new one does not have deleted at that moment;
-    a failure or Ctrl-C before leaves `out` as it was. -> the dataset's path."""
-    dataset_path = os.path.join(out, DATASET_NAME)
-    with staged_folder(out) as stage:
-        if pngs:
-            progress = Progress(len(dataset), label="PNGs ")
-            progress.update(0)
-            write_pngs(stage.staging, dataset.names(), dataset.images, progress, beside=out)
-        save_dataset(stage.path(DATASET_NAME), dataset)
-        stage.commit(delete=earlier_pngs(dataset_path, dataset))
+def write_dataset(stage, dataset, pngs):
+    """Write dataset.npz (and one PNG per window when `pngs`) into the folder of `stage` (a
+    files.StagedFolder) by the rule of every folder a command writes: all of it is staged and
+    moved in at the end, the earlier dataset's PNGs that the new one does not have deleted at
+    that moment; a failure or Ctrl-C before leaves the folder as it was. -> the dataset's
+    path."""
+    dataset_path = os.path.join(stage.folder, DATASET_NAME)
+    if pngs:
+        progress = Progress(len(dataset), label="PNGs ")
+        progress.update(0)
+        write_pngs(stage.staging, dataset.names(), dataset.images, progress, beside=stage.folder)
+    save_dataset(stage.path(DATASET_NAME), dataset)
+    stage.commit(delete=earlier_pngs(dataset_path, dataset))
     return dataset_path
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    lowest_note, num_rows = args.notes
     check_window(args.window)
     check_sizes(args.hop, args.window)
     files = find_midi_files(args.midi)
-    check_output_folder(args.out)            # before the work; made only once there is output
+    # the folder is held from the start: a second command writing into it is refused at once
+    with staged_folder(args.out) as stage:
+        return make_dataset(args, files, stage)
 
+
+def make_dataset(args, files, stage):
+    """Read the MIDI files into a dataset, write it into the staged folder, print the report."""
+    lowest_note, num_rows = args.notes
     progress = Progress(len(files), label="MIDI files ")
     progress.update(0)
     dataset, report = build_dataset(files, window=args.window, hop=args.hop,
@@ -127,7 +119,7 @@ def main(argv=None):
         print("\n".join(report.lines()), file=sys.stderr)
         raise UserError(f"{', '.join(args.midi)}: no usable drum track found "
                         f"({len(report.skipped)} of {len(files)} files skipped)")
-    dataset_path = write_dataset(args.out, dataset, pngs=not args.no_png)
+    dataset_path = write_dataset(stage, dataset, pngs=not args.no_png)
 
     print("\n".join(report.lines()))
     print(f"wrote {dataset_path}: images {dataset.images.shape}"

@@ -227,6 +227,24 @@ def test_a_run_stopped_half_way_leaves_no_folder(corpus, tmp_path, capsys, monke
         assert stderr.splitlines()[-1].endswith("cannot write (No space left on device)")
 
 
+def test_a_second_run_into_a_folder_another_is_writing_is_refused_before_reading(corpus,
+                                                                                 tmp_path, capsys):
+    folder, _ = corpus
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / ".lock").write_text(f"{other.pid}\n")
+        code, stdout, stderr = run_main([folder, "--out", tmp_path / "out"], capsys)
+    finally:
+        other.kill()
+        other.wait()
+    assert code == 1 and stdout == "" and stderr == (
+        f"error: {tmp_path / 'out'}: another drumgan command (pid {other.pid}) is using this "
+        f"folder; wait for it or write into another folder (if pid {other.pid} is not one, "
+        f"delete {tmp_path / 'out' / '.lock'})\n")
+    assert [path.name for path in (tmp_path / "out").iterdir()] == [".lock"]
+
+
 def test_a_run_stopped_half_way_leaves_the_earlier_dataset_as_it_was(corpus, tmp_path, capsys,
                                                                      monkeypatch):
     folder, _ = corpus
