@@ -17,7 +17,8 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, argument_type, note, parse_seed, plural, run, warn
+from drumroll.cli import (Progress, UserError, argument_type, few_or_grouped, note, parse_seed,
+                          plural, run, warn, without_path)
 from drumroll.files import staged_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
@@ -131,17 +132,21 @@ def generate(args):
 
 def convert_images(paths, folder, num_rows, options):
     """Write each image as <stem>.mid into `folder` -> (paths written, images that failed).
-    An image that cannot be read is reported in one line and the batch goes on."""
-    written, failed = [], 0
+    An image that cannot be read is reported in one line (past a few, counted by reason) and
+    the batch goes on; UserError when none could be converted."""
+    written, failed = [], []
     for path in paths:
         try:
             pixels = read_png(path, height=num_rows)
             stem = os.path.splitext(os.path.basename(path))[0]
             written += images_to_midi([(stem, pixels)], folder, **options)
         except UserError as error:   # report and go on with the rest of the batch
-            print(f"error: {error}", file=sys.stderr)
-            failed += 1
-    return written, failed
+            failed.append((without_path(path, str(error)), f"error: {error}"))
+    for line in few_or_grouped("failed", failed, indent=""):
+        print(line, file=sys.stderr)
+    if not written:
+        raise UserError(f"no image could be converted ({plural(len(failed), 'image')} failed)")
+    return written, len(failed)
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
 import argparse
 import os
+import re
 import signal
 import sys
 import time
@@ -93,6 +94,33 @@ def some_names(names, shown=4):
     if len(names) <= shown:
         return ", ".join(names)
     return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"
+
+
+LISTED = 10             # a report names up to this many skipped or failed files one by one
+EXAMPLES = 3            # past that, it counts them by reason and names this many of each
+
+
+def few_or_grouped(verb, entries, indent="  "):
+    """Report lines on the files `verb` (skipped, renamed, failed): entries are (reason, the
+    line naming the file). One line each when there are at most LISTED; else one line per
+    reason (its details in parentheses left out) with a count and EXAMPLES of its lines, so
+    that a folder of a thousand files still gives a screen of text."""
+    if len(entries) <= LISTED:
+        return [f"{indent}{line}" for _, line in entries]
+    groups = {}
+    for reason, line in entries:
+        groups.setdefault(re.sub(r" \([^()]*\)", "", reason), []).append(line)
+    lines = []
+    for reason, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+        lines.append(f"{indent}{verb} {plural(len(group), 'file')}: {reason}; e.g.")
+        lines += [f"{indent}  {line}" for line in group[:EXAMPLES]]
+    return lines
+
+
+def without_path(path, message):
+    """'song.mid: not a MIDI file' -> 'not a MIDI file': the reason of an error naming a file."""
+    prefix = f"{os.fspath(path)}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 def warn(message):

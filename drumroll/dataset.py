@@ -26,12 +26,11 @@ later work can cut longer contexts or look at the bars around a window.
 import collections
 import dataclasses
 import os
-import re
 import zipfile
 
 import numpy as np
 
-from drumroll.cli import UserError, check_name
+from drumroll.cli import UserError, check_name, few_or_grouped, without_path
 from drumroll.files import atomic_write
 from drumroll.format import (
     DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NOTE_NAMES, NUM_ROWS, STEPS_PER_BAR,
@@ -277,7 +276,7 @@ class Report:
     def lines(self):
         """The report as text lines."""
         lines = [f"files read: {len(self.read)}, skipped: {len(self.skipped)}"]
-        lines += few_or_grouped("skipped", [(reason[len(path) + 2:], f"skipped {reason}")
+        lines += few_or_grouped("skipped", [(without_path(path, reason), f"skipped {reason}")
                                             for path, reason in self.skipped])
         renamed = [(why, f"{path}: song name {name!r} ({why})") for why, names in (
             ("its stem was already taken", self.renamed),
@@ -305,27 +304,6 @@ class Report:
             if unused:
                 lines.append(f"  unused notes: {' '.join(unused)}")
         return lines
-
-
-LISTED = 10             # a report names up to this many skipped or renamed files one by one
-EXAMPLES = 3            # past that, it counts them by reason and names this many of each
-
-
-def few_or_grouped(verb, entries):
-    """Report lines on the files `verb` (skipped, renamed): entries are (reason, the line
-    naming the file). One line each when there are at most LISTED; else one line per reason
-    (its details in parentheses left out) with a count and EXAMPLES of its lines, so that a
-    folder of a thousand files still gives a screen of text."""
-    if len(entries) <= LISTED:
-        return [f"  {line}" for _, line in entries]
-    groups = {}
-    for reason, line in entries:
-        groups.setdefault(re.sub(r" \([^()]*\)", "", reason), []).append(line)
-    lines = []
-    for reason, group in sorted(groups.items(), key=lambda item: -len(item[1])):
-        lines.append(f"  {verb} {plural(len(group), 'file')}: {reason}; e.g.")
-        lines += [f"    {line}" for line in group[:EXAMPLES]]
-    return lines
 
 
 def fitting_name(stem):

@@ -254,7 +254,8 @@ def staged_folder(folder, advice="wait for it or write into another folder"):
             stage.commit()                    # now everything appears in `out`
 
     The folder (and missing parents) is created if needed, and removed again when the block
-    fails while it is still empty. Its lock FOLDER_LOCK is held throughout (hold_lock; a second
+    fails while it is still empty. An error naming a file in the staging folder names it in
+    the folder instead. Its lock FOLDER_LOCK is held throughout (hold_lock; a second
     command writing into the same folder is refused, with `advice`). The staging folder is
     deleted at the end whatever happens; without commit() nothing reaches the folder.
     """
@@ -269,6 +270,9 @@ def staged_folder(folder, advice="wait for it or write into another folder"):
                 raise cannot_write(folder, error) from None
             try:
                 yield StagedFolder(folder, staging)
+            except UserError as error:      # name the file where it was to go, not the staging
+                raise UserError(str(error).replace(staging + os.sep,
+                                                   os.path.join(folder, ""))) from None
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
     except BaseException:

@@ -124,36 +124,32 @@ def test_commit_refuses_a_target_it_may_not_replace_before_moving_anything(tmp_p
     assert os.listdir(tmp_path) == ["b.png"]
 
 
-def test_ctrl_c_while_moving_in_waits_until_everything_is_moved(tmp_path, monkeypatch):
+@pytest.mark.parametrize("number, stop", [(signal.SIGINT, KeyboardInterrupt),
+                                          (signal.SIGTERM, cli.Terminated)])
+def test_ctrl_c_or_a_kill_while_moving_in_waits_until_everything_is_moved(tmp_path, monkeypatch,
+                                                                         number, stop):
     real_move = files.move_file
 
-    def move_then_ctrl_c(staged, target):
-        os.kill(os.getpid(), signal.SIGINT)
-        real_move(staged, target)
-    monkeypatch.setattr(files, "move_file", move_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        with staged_folder(tmp_path) as stage:
-            for name in ("a", "b", "c"):
-                pathlib.Path(stage.path(name)).write_bytes(b"x")
-            stage.commit()
-    assert sorted(os.listdir(tmp_path)) == ["a", "b", "c"]
-
-
-def test_a_kill_while_moving_in_also_waits_until_everything_is_moved(tmp_path, monkeypatch):
-    real_move = files.move_file
-
-    def move_then_kill(staged, target):
-        os.kill(os.getpid(), signal.SIGTERM)
+    def move_then_signal(staged, target):
+        os.kill(os.getpid(), number)
         real_move(staged, target)
 
-    monkeypatch.setattr(files, "move_file", move_then_kill)
-    before = signal.signal(signal.SIGTERM, cli.terminate)
+    monkeypatch.setattr(files, "move_file", move_then_signal)
+    before = signal.signal(signal.SIGTERM, cli.terminate)      # as cli.run has it
     try:
-        with pytest.raises(cli.Terminated):
+        with pytest.raises(stop):
             with staged_folder(tmp_path) as stage:
-                for name in ("a", "b"):
+                for name in ("a", "b", "c"):
                     pathlib.Path(stage.path(name)).write_bytes(b"x")
                 stage.commit()
     finally:
         signal.signal(signal.SIGTERM, before)
-    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+    assert sorted(os.listdir(tmp_path)) == ["a", "b", "c"]
+
+
+def test_an_error_writing_a_staged_file_names_the_file_in_the_folder(tmp_path):
+    with pytest.raises(UserError) as error:
+        with staged_folder(tmp_path / "out") as stage:
+            raise files.cannot_write(stage.path("a.mid"), OSError(28, "No space left on device"))
+    assert str(error.value) == (f"{tmp_path / 'out' / 'a.mid'}: cannot write (No space left on "
+                                "device)")

@@ -131,7 +131,7 @@ def test_an_image_of_the_wrong_height_is_refused(tmp_path, capsys):
     code, _, stderr = run_main([tmp_path / "short.png", "--out", tmp_path / "o"], capsys)
     assert code == 1
     assert "short.png: image is 24 pixels high, a drum roll is 25" in stderr
-    assert list((tmp_path / "o").iterdir()) == []
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_colour_image_is_converted(tmp_path, capsys):
@@ -151,6 +151,18 @@ def test_an_unwritable_output_folder_fails_with_one_line(tmp_path, capsys):
     code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path / "blocker"], capsys)
     assert code == 1
     assert stderr.startswith(f"error: {tmp_path / 'blocker'}: cannot create output folder")
+
+
+def test_a_folder_of_images_none_of_which_converts_leaves_no_folder_and_a_short_report(
+        tmp_path, capsys):
+    for index in range(30):
+        write_png(tmp_path / f"roll_{index:02d}.png", drum_roll_image(index))
+    code, _, stderr = run_main([tmp_path, "--out", tmp_path / "out", "--notes", "36-37"], capsys)
+    lines = stderr.splitlines()
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines[0] == "failed 30 files: image is 25 pixels high, a drum roll is 2; e.g."
+    assert lines[-1] == "error: no image could be converted (30 images failed)"
+    assert len(lines) == 5
 
 
 def test_no_images_given_fails_with_usage(capsys):
