@@ -20,8 +20,8 @@ import stat
 import tempfile
 
 from drumroll.cli import UserError, check_name, note
-from gan_numpy.checkpoint import (atomic_write, new_file_mode,   # one implementation for all
-                                  write_target)
+from gan_numpy.checkpoint import (FILE_KINDS, atomic_write,   # one implementation for all
+                                  new_file_mode, write_target)
 
 __all__ = ["atomic_write", "hold_lock", "output_file", "output_folder", "staged_folder",
            "write_target", "writing"]
@@ -74,6 +74,27 @@ def writing(path, mode="wb"):
             yield handle
     except OSError as error:
         raise cannot_write(path, error) from None
+
+
+MAX_INPUT_BYTES = 100 * 2 ** 20   # a MIDI file of drums is kilobytes: an hour of an e-kit,
+                                  # ten hits a second, is under a megabyte
+
+
+def unreadable_input(path, what="file"):
+    """Why `path` cannot be read as an input `what`, or None: it is a folder, a FIFO or a
+    device (reading it would wait for ever, or never end) or larger than MAX_INPUT_BYTES. A
+    missing file is left to the reader, which names it."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    for is_kind, kind in FILE_KINDS:
+        if is_kind(status.st_mode):
+            return f"is {kind}, not a {what}"
+    if status.st_size > MAX_INPUT_BYTES:
+        return (f"is {status.st_size / 2 ** 20:,.0f} MB, more than the {MAX_INPUT_BYTES // 2 ** 20}"
+                " MB an input file may be")
+    return None
 
 
 # ------------------------------------------------------------------------------ locks

@@ -34,6 +34,7 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError, check_name
+from drumroll.files import unreadable_input
 from drumroll.format import (
     DEFAULT_HOP_BARS, DRUM_CHANNEL, FOLDED_NOTES, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, NUM_ROWS,
     STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
@@ -216,6 +217,9 @@ def find_midi_files(paths):
 def read_midi(path):
     """Parse a MIDI file with mido; any failure becomes a UserError naming the file and why."""
     path = os.fspath(check_name(path, "MIDI file"))
+    problem = unreadable_input(path, "MIDI file")
+    if problem:
+        raise UserError(f"{path}: {problem}")
     try:
         with open(path, "rb") as handle:
             header = handle.read(4)

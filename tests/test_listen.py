@@ -1,4 +1,5 @@
 """listen.py: the command line over drumroll.synth. Default paths, messages, exit codes."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -114,6 +115,17 @@ def test_channel_renders_drums_on_another_channel(tmp_path):
     midi.save(tmp_path / "daw.mid")
     assert "--channel 1 reads them" in run_listen(tmp_path / "daw.mid").stderr
     assert run_listen(tmp_path / "daw.mid", "--channel", "1").returncode == 0
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda path: os.mkfifo(path), "a FIFO (named pipe)"),            # reading it waited for ever
+    (lambda path: path.symlink_to("/dev/zero"), "a character device")])   # or never ended
+def test_a_fifo_or_a_device_is_refused_at_once(tmp_path, make, kind):
+    make(tmp_path / "odd.mid")
+    result = subprocess.run([sys.executable, str(ROOT / "listen.py"), str(tmp_path / "odd.mid")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path / 'odd.mid'}: is {kind}, not a MIDI file\n"
 
 
 def test_a_read_only_wav_is_refused_in_one_line_and_keeps_its_permissions(tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from drumroll import files
 from drumroll.cli import UserError
 from drumroll.format import NUM_ROWS
 from drumroll.midi_in import (
@@ -305,6 +306,15 @@ def test_find_midi_files_follows_linked_subfolders_and_reads_a_loop_once(tmp_pat
     found = find_midi_files([tmp_path / "songs"])
     assert [p.replace(str(tmp_path), "") for p in found] == ["/songs/a.mid",
                                                              "/songs/linked/b.mid"]
+
+
+def test_a_midi_file_larger_than_an_input_may_be_is_refused_before_it_is_read(tmp_path,
+                                                                           monkeypatch):
+    path = tmp_path / "huge.mid"
+    path.write_bytes(b"MThd" + bytes(2 * 2 ** 20))
+    monkeypatch.setattr(files, "MAX_INPUT_BYTES", 2 ** 20)
+    with pytest.raises(UserError, match=r"huge\.mid: is 2 MB, more than the 1 MB an input file"):
+        read_drum_roll(path)
 
 
 def test_find_midi_files_refuses_an_empty_folder(tmp_path):
