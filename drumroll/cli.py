@@ -25,8 +25,12 @@ def run(main, argv=None):
     """Call main(argv); turn user mistakes into a one-line message and a non-zero exit.
 
     Ctrl-C (exit 130) and a kill's SIGTERM (exit 143) stop it the same way, through every
-    `finally` on the way out, so no half-written output is left behind.
+    `finally` on the way out, so no half-written output is left behind. A file name that is
+    not UTF-8 is printed with its own bytes, as `ls` shows it, on any terminal.
     """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
     before = signal.signal(signal.SIGTERM, terminate)
     try:
         code = main(argv)

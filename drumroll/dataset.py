@@ -308,8 +308,12 @@ class Report:
 
 def fitting_name(stem):
     """A song's name: the stem of its file, cut to MAX_NAME_BYTES of UTF-8, so that the
-    names of its PNGs (<name>_<first step>.png) fit in a file name (255 bytes)."""
-    return stem.encode("utf-8", "surrogateescape")[:MAX_NAME_BYTES].decode("utf-8", "ignore")
+    names of its PNGs (<name>_<first step>.png) fit in a file name (255 bytes). A stem that
+    fits is kept as it is, even with bytes that are not UTF-8."""
+    data = stem.encode("utf-8", "surrogateescape")
+    if len(data) <= MAX_NAME_BYTES:
+        return stem
+    return data[:MAX_NAME_BYTES].decode("utf-8", "ignore")
 
 
 def unique_song_name(stem, taken):

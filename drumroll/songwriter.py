@@ -228,7 +228,7 @@ def primer_bars(roll, name):
     if odd:
         numerator, denominator = roll.bars.meters()[odd[0]]
         raise PrimerError(f"{name}: bar {odd[0] + 1} is in {numerator}/{denominator}; a primer "
-                          "must be in 4/4 throughout")
+                          "must be in 4/4 throughout (or in bars as long, as 2/2)")
     bars = len(roll.bars)
     if bars < MIN_PRIMER_BARS:
         raise PrimerError(f"{name}: {bars} bar(s) of drums; a primer needs at least "

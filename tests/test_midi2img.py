@@ -291,6 +291,21 @@ def test_a_file_named_as_long_as_a_name_can_be_gives_a_shorter_song_name_and_its
     assert (tmp_path / "out" / f"{song}_0.png").exists()
 
 
+def test_a_file_name_that_is_not_utf8_keeps_its_bytes_and_prints_on_a_strict_terminal(
+        corpus, tmp_path):
+    folder, _ = corpus
+    os.rename(folder / "alpha.mid", os.fsdecode(bytes(folder / "caf") + b"\xe9.mid"))
+    (folder / "more" / "beta.midi").write_bytes(b"not midi")         # a skipped file, named
+    os.rename(folder / "more" / "beta.midi", os.fsdecode(bytes(folder) + b"/bad\xe9.mid"))
+    done = subprocess.run([sys.executable, str(ROOT / "midi2img.py"), str(folder), "--out",
+                           str(tmp_path / "out")], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    assert done.returncode == 0, done.stderr
+    assert b"skipped " + bytes(folder) + b"/bad\xe9.mid: not a MIDI file" in done.stdout
+    assert os.path.exists(os.fsdecode(bytes(tmp_path / "out" / "caf") + b"\xe9_0.png"))
+    assert load_dataset(tmp_path / "out").song_names.tolist() == [os.fsdecode(b"caf\xe9")]
+
+
 def test_a_folder_of_many_bad_files_is_reported_by_reason_with_a_few_examples(
         corpus, tmp_path, capsys):
     folder, _ = corpus
