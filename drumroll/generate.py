@@ -24,7 +24,7 @@ from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, L
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
 from drumroll.images import write_png
 from drumroll.kit import SAMPLE_RATE
-from drumroll.midi_out import roll_to_midi, write_midi
+from drumroll.midi_out import MAX_BPM, MIN_BPM, roll_to_midi, write_midi
 from drumroll.page import PAGE_NAME, Track, generation_page
 from drumroll.picture import track_picture, write_svg
 from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
@@ -130,8 +130,11 @@ def resolve_tempo(generation, gan, say):
     model was trained on (DEFAULT_BPM for a run that does not know it), and say so."""
     if generation.bpm is None:
         tempo = gan.train_config.tempo
-        generation.bpm = round(tempo, 1) if tempo else DEFAULT_BPM
-        origin = "the median tempo of its training songs" if tempo else "the default tempo"
+        playable = tempo is not None and MIN_BPM <= round(tempo, 1) <= MAX_BPM
+        generation.bpm = round(tempo, 1) if playable else DEFAULT_BPM
+        origin = ("the median tempo of its training songs" if playable else "the default tempo"
+                  + (f" ({tempo:g} bpm, its training songs' median, is no tempo to write)"
+                     if tempo else ""))
         say(f"playing at {generation.bpm:g} bpm, {origin} (--bpm to choose)")
     return generation
 

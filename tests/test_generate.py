@@ -290,6 +290,16 @@ def test_tracks_carry_the_models_velocities_unless_one_is_forced(run_dir, tmp_pa
     assert set(forced[forced > 0].tolist()) == {100}
 
 
+def test_a_training_tempo_no_midi_file_should_hold_gives_the_default_tempo_and_says_so(
+        tmp_path, tiny_configs, tiny_images, quiet, capsys):
+    train(*tiny_configs(iterations=1, tempo=5000.0), tiny_images(), tmp_path / "run", log=quiet)
+    generate(tmp_path / "run", tmp_path / "out", "--num", "1", "--no-wav")
+    assert mido.MidiFile(tmp_path / "out" / "track-01.mid").length == pytest.approx(
+        8 * 4 * 60 / 140)
+    assert ("note: playing at 140 bpm, the default tempo (5000 bpm, its training songs' median, "
+            "is no tempo to write)") in capsys.readouterr().err
+
+
 def test_without_a_tempo_tracks_play_at_the_training_songs_median_tempo(run_dir, tmp_path,
                                                                         capsys):
     gan = load_gan(checkpoint_paths(run_dir)[-1])
