@@ -40,7 +40,8 @@ def parse_args(argv):
     parser.add_argument("--run", default=default_run_dir(DEFAULT_ARCH),
                         help="run folder or checkpoint to sample from (default: %(default)s)")
     parser.add_argument("--num", type=int, default=512,
-                        help="samples drawn from the model (default: %(default)s)")
+                        help=f"samples drawn from the model, 2 to {MAX_SAMPLES:,} (default: "
+                             "%(default)s)")
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="sampling seed (default: 0)")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
@@ -55,8 +56,8 @@ def parse_args(argv):
                         help="another folder of generated MIDI or PNG rolls to score (repeatable)")
     # 64 songs: with 16, a model's mean groove length moved by 0.3 bars from one draw to another
     parser.add_argument("--songs", type=int, default=64,
-                        help="songs of 64 bars written for the song measures (default: "
-                             "%(default)s; 0 leaves them out)")
+                        help=f"songs of 64 bars written for the song measures, at most "
+                             f"{MAX_SONGS:,} (default: %(default)s; 0 leaves them out)")
     parser.add_argument("--out", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
     if not 2 <= args.num <= MAX_SAMPLES:

@@ -20,7 +20,7 @@ import numpy as np
 from drumroll.cli import (Progress, UserError, argument_type, note, parse_channel, parse_seed,
                           plural, run, warn)
 from drumroll.format import DRUM_CHANNEL, hits_to_pixels
-from drumroll.generate import MAX_BARS, Generation, resolve_tempo, write_generation
+from drumroll.generate import MAX_BARS, MAX_TRACKS, Generation, resolve_tempo, write_generation
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.models.song import SongGAN
@@ -38,10 +38,11 @@ def parse_args(argv):
     parser.add_argument("--run", default=default_run_dir(SongGAN.arch),
                         help="run folder (its newest checkpoint) or checkpoint file of a song "
                              "model (default: %(default)s)")
-    parser.add_argument("--num", type=int, default=8, help="songs to write (default: %(default)s)")
+    parser.add_argument("--num", type=int, default=8,
+                        help=f"songs to write, at most {MAX_TRACKS:,} (default: %(default)s)")
     parser.add_argument("--bars", type=int,
-                        help=f"bars per song, the primer's not counted (default: {DEFAULT_BARS}, "
-                             "or the form's length)")
+                        help=f"bars per song, the primer's not counted, at most {MAX_BARS:,} with "
+                             f"it (default: {DEFAULT_BARS}, or the form's length)")
     parser.add_argument("--form", help='sections, e.g. "A8 A8 B8 A8 C16 A8" (default: drawn '
                                        "from the training songs, a new form per song)")
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
