@@ -134,12 +134,15 @@ def convert_images(paths, folder, num_rows, options):
     """Write each image as <stem>.mid into `folder` -> (paths written, images that failed).
     An image that cannot be read is reported in one line (past a few, counted by reason) and
     the batch goes on; UserError when none could be converted."""
-    written, failed = [], []
+    written, failed, stems = [], [], {}
     for path in paths:
         try:
-            pixels = read_png(path, height=num_rows)
             stem = os.path.splitext(os.path.basename(path))[0]
+            if stem in stems:               # two folders' x.png would both become x.mid
+                raise UserError(f"{path}: {stem}.mid is already written from {stems[stem]}")
+            pixels = read_png(path, height=num_rows)
             written += images_to_midi([(stem, pixels)], folder, **options)
+            stems[stem] = path
         except UserError as error:   # report and go on with the rest of the batch
             failed.append((without_path(path, str(error)), f"error: {error}"))
     for line in few_or_grouped("failed", failed, indent=""):

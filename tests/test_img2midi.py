@@ -13,7 +13,7 @@ from drumroll.cli import run
 from drumroll.dataset import build_dataset
 from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
 from drumroll.generate import images_to_midi
-from drumroll.images import write_png
+from drumroll.images import read_png, write_png
 from drumroll.midi_in import find_midi_files, midi_to_roll
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -163,6 +163,18 @@ def test_a_folder_of_images_none_of_which_converts_leaves_no_folder_and_a_short_
     assert lines[0] == "failed 30 files: image is 25 pixels high, a drum roll is 2; e.g."
     assert lines[-1] == "error: no image could be converted (30 images failed)"
     assert len(lines) == 5
+
+
+def test_two_images_of_one_name_in_two_folders_never_write_over_each_other(tmp_path, capsys):
+    for folder, seed in (("a", 1), ("b", 2)):
+        (tmp_path / folder).mkdir()
+        write_png(tmp_path / folder / "x.png", drum_roll_image(seed))
+    code, stdout, stderr = run_main([tmp_path / "a", tmp_path / "b", "--out", tmp_path / "out"],
+                                    capsys)
+    assert code == 1 and "wrote 1 MIDI file" in stdout
+    assert f"error: {tmp_path / 'b' / 'x.png'}: x.mid is already written from " in stderr
+    first = midi_to_roll(mido.MidiFile(tmp_path / "out" / "x.mid")).velocities > 0
+    assert np.array_equal(first, read_png(tmp_path / "a" / "x.png") < 128)
 
 
 def test_no_images_given_fails_with_usage(capsys):
