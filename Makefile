@@ -10,9 +10,11 @@ DATASET_DIR ?= build/dataset
 DATASET     := $(DATASET_DIR)/dataset.npz
 ARCH        ?= song
 ITER        ?=
+TRAIN_SEED  ?= 0
 SEED        ?= 0
-# a run folder per network and seed: runs/song for seed 0, runs/song-seed1 for seed 1, ...
-RUN         ?= runs/$(ARCH)$(if $(filter-out 0,$(SEED)),-seed$(SEED))
+# a run folder per network and training seed: runs/song for seed 0, runs/song-seed1 for 1, ...
+# (SEED, the sampling seed, never changes the run folder: other tracks from the same run)
+RUN         ?= runs/$(ARCH)$(if $(filter-out 0,$(TRAIN_SEED)),-seed$(TRAIN_SEED))
 NUM         ?= 8
 BARS        ?=
 FORM        ?=
@@ -28,14 +30,16 @@ PRIMER      ?=
 MIDI        ?=
 WAV         ?=
 ORIGINAL    ?=
+CHANNEL     ?=
 
 # what `make help` says of each variable
 HELP_MIDI_DIR    := folder of .mid/.midi files, searched recursively (dataset)
 HELP_DATASET_DIR := where dataset.npz and the PNGs go (dataset, train, evaluate)
 HELP_ARCH        := network: song, bars or original (train; part of RUN)
 HELP_ITER        := total training iterations; empty = the network's default (train)
-HELP_SEED        := training seed (part of RUN) and sampling seed (generate, evaluate)
-HELP_RUN         := run folder (train, generate, evaluate)
+HELP_TRAIN_SEED  := training seed (train); part of RUN, so it also picks the run read
+HELP_SEED        := sampling seed: other tracks, songs, samples of RUN (generate, song, evaluate)
+HELP_RUN         := run folder (train, generate, song, evaluate)
 HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 B8+ A8 C16++ A8-" (+/-: a step more/less intense); empty = drawn per song (song)
@@ -51,8 +55,17 @@ HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen), or file or folder to humanize (humanize)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
-VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER SEED RUN NUM BARS FORM BPM FEEL DENSITY FILLS VARIATION \
-             REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL
+HELP_CHANNEL     := MIDI channel of the drums, 1-16; empty = 10 (dataset, listen, PRIMER, ORIGINAL)
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER TRAIN_SEED SEED RUN NUM BARS FORM BPM FEEL DENSITY \
+             FILLS VARIATION REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL CHANNEL
+
+# the variables given on the command line
+GIVEN := $(foreach name,$(VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(name)))
+
+# A value given on the command line or in the environment is taken as it is written: a $ in it
+# is a $ (make would read the $H of "$HOME" as a variable of its own, and drop it).
+$(foreach name,$(VARIABLES),$(if $(filter command environment,$(firstword $(origin $(name)))),\
+  $(eval override $(name) := $$(value $(name)))))
 
 # $(call q,text): text as one shell word, whatever it holds (spaces, quotes, $, non-ASCII)
 q = '$(subst ','\'',$(1))'
@@ -87,29 +100,31 @@ toy: $(VENV)/.runtime  ## a toy GAN on points in the plane that learns in second
 	$(PY) examples/toy_gan.py --out $(call q,$(or $(OUT),toy))
 
 dataset: $(VENV)/.runtime  ## MIDI files in MIDI_DIR -> drum-roll PNGs and dataset.npz
-	$(PY) midi2img.py $(call q,$(MIDI_DIR)) --out $(call q,$(DATASET_DIR))
+	$(PY) midi2img.py $(call q,$(MIDI_DIR)) --out $(call q,$(DATASET_DIR)) $(call opt,--channel,$(CHANNEL))
 
 # the dataset is made first when missing (a recipe, not a prerequisite: file names with
 # spaces cannot be make targets)
-train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, SEED) into RUN; continues RUN if stopped
+train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, TRAIN_SEED) into RUN; continues RUN if stopped
+	@$(if $(and $(filter SEED,$(GIVEN)),$(if $(filter TRAIN_SEED,$(GIVEN)),,given)),\
+	  echo "make train: SEED is the sampling seed (generate, song, evaluate); train with TRAIN_SEED="$(call q,$(SEED)) >&2; exit 2)
 	@test -f $(call q,$(DATASET)) || $(MAKE) dataset
-	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
+	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(TRAIN_SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
 
 generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks (FEEL) and index.html from RUN into OUT, replacing its earlier tracks
 	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --variation $(call q,$(VARIATION)) --out $(call q,$(or $(OUT),generated)) --replace
 
 song: $(VENV)/.runtime  ## write NUM songs of BARS bars (FORM, PRIMER, BPM, FEEL) and index.html from RUN into OUT
-	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --fills $(call q,$(FILLS)) --variation $(call q,$(VARIATION)) $(call opt,--redo,$(REDO)) $(call opt,--redo-seed,$(REDO_SEED)) --out $(call q,$(or $(OUT),songs)) --replace
+	$(PY) song.py --run $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--form,$(FORM)) $(call opt,--primer,$(PRIMER)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --fills $(call q,$(FILLS)) --variation $(call q,$(VARIATION)) $(call opt,--redo,$(REDO)) $(call opt,--redo-seed,$(REDO_SEED)) --out $(call q,$(or $(OUT),songs)) --replace $(call opt,--channel,$(CHANNEL))
 
 humanize: $(VENV)/.runtime  ## play MIDI (a file or folder) with RUN's drummer's timing and dynamics, into OUT
 	@test -n "$(MIDI)" || { echo "usage: make humanize MIDI=my-beat.mid [OUT=folder] [RUN=runs/song]" >&2; exit 2; }
-	$(PY) humanize.py $(call q,$(MIDI)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),humanized)) --replace
+	$(PY) humanize.py $(call q,$(MIDI)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),humanized)) --replace $(call opt,--channel,$(CHANNEL))
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
-	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),)
+	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),) $(call opt,--channel,$(CHANNEL))
 
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
-DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=song
+DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=song TRAIN_SEED=$(call q,$(TRAIN_SEED))
 
 demo: $(VENV)/.runtime  ## everything on the default corpus: dataset, train, generate, a song, evaluate
 	$(MAKE) dataset $(DEMO) MIDI_DIR=data/midi
@@ -125,8 +140,8 @@ bench: $(VENV)/.runtime  ## speed and memory benchmarks
 	$(PY) bench/run.py
 
 listen: $(VENV)/.runtime  ## render MIDI=path.mid to a WAV (WAV=other.wav to choose)
-	@test -n "$(MIDI)" || { echo "usage: make listen MIDI=path.mid [WAV=out.wav]" >&2; exit 2; }
-	$(PY) listen.py $(call q,$(MIDI)) $(if $(WAV),--out $(call q,$(WAV)),)
+	@test -n $(call q,$(MIDI)) || { echo "usage: make listen MIDI=path.mid [WAV=out.wav]" >&2; exit 2; }
+	$(PY) listen.py $(call q,$(MIDI)) $(if $(WAV),--out $(call q,$(WAV)),) $(call opt,--channel,$(CHANNEL))
 
 corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0

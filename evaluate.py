@@ -19,7 +19,8 @@ import sys
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import DEFAULT_DATASET, argument_type, parse_seed, run, warn
+from drumroll.cli import (DEFAULT_DATASET, Progress, argument_type, parse_channel, parse_seed,
+                          run, some_names, warn)
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measures,
                                  control_sweeps, generated_song_measures, generated_songs,
@@ -28,10 +29,14 @@ from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measure
                                  windows_played)
 from drumroll.feel import Playing, feel_table_columns, on_the_grid
 from drumroll.files import output_file, writing
-from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
+from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DRUM_CHANNEL, pixels_to_hits,
+                             unit_to_pixels)
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
 from drumroll.training import default_run_dir, load_run
+
+MAX_SAMPLES = 5000      # the copy and diversity measures compare every pair: 5,000 is 100 MB
+MAX_SONGS = 1000        # about 70 ms a song here: a thousand take over a minute
 
 
 def parse_args(argv):
@@ -42,28 +47,37 @@ def parse_args(argv):
     parser.add_argument("--run", default=default_run_dir(DEFAULT_ARCH),
                         help="run folder or checkpoint to sample from (default: %(default)s)")
     parser.add_argument("--num", type=int, default=512,
-                        help="samples drawn from the model (default: %(default)s)")
+                        help=f"samples drawn from the model, 2 to {MAX_SAMPLES:,} (default: "
+                             "%(default)s)")
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="sampling seed (default: 0)")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                         help="a pixel darker than this is a hit (default: %(default)s)")
     parser.add_argument("--original", metavar="DIR",
                         help="folder of the original project's generated MIDI files")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the drums in --original and --samples MIDI files "
+                             "(default: %(default)s)")
     parser.add_argument("--samples", metavar="DIR", action="append", default=[],
                         help="another folder of generated MIDI or PNG rolls to score (repeatable)")
     # 64 songs: with 16, a model's mean groove length moved by 0.3 bars from one draw to another
     parser.add_argument("--songs", type=int, default=64,
-                        help="songs of 64 bars written for the song measures (default: "
-                             "%(default)s; 0 leaves them out)")
+                        help=f"songs of 64 bars written for the song measures, at most "
+                             f"{MAX_SONGS:,} (default: %(default)s; 0 leaves them out)")
     parser.add_argument("--controls", action="store_true",
                         help="also measure each control (density, fills, variation, a "
                              "section's intensity) across its range, a song model only")
     parser.add_argument("--out", help="also write the tables (Markdown) to this file")
     args = parser.parse_args(argv)
-    if args.num < 2:
-        parser.error("--num must be at least 2")
-    if args.songs < 0:
-        parser.error("--songs must not be negative")
+    if not 2 <= args.num <= MAX_SAMPLES:
+        parser.error(f"--num {args.num}: give 2 to {MAX_SAMPLES:,} samples (diversity compares "
+                     f"every pair of them: {MAX_SAMPLES:,} are a 100 MB table)")
+    if not 0 <= args.songs <= MAX_SONGS:
+        parser.error(f"--songs {args.songs}: give 0 to {MAX_SONGS:,} songs (each is 64 bars "
+                     "written and measured twice, as a song and as chained samples)")
+    if not 0 <= args.threshold <= 256:
+        parser.error(f"--threshold {args.threshold}: must be between 0 and 256")
     return args
 
 
@@ -76,7 +90,8 @@ def song_columns(args, dataset, gan, holdout_songs, songs):
     if songs:
         columns[f"songs ({gan.arch})"] = generated_song_measures(songs)
     columns["chained 8-bar samples"] = chained_song_measures(
-        gan, args.songs, np.random.default_rng(args.seed + 1))
+        gan, args.songs, np.random.default_rng(args.seed + 1),
+        progress=Progress(args.songs, label="chained 8-bar songs "))
     primers = primers_of(dataset, holdout_songs)
     if primers:
         his, ours = primer_continuation(gan, primers, np.random.default_rng(args.seed + 2))
@@ -106,7 +121,7 @@ def feel_columns(dataset, held_out, gan, samples, songs):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.out:
+    if args.out is not None:
         output_file(args.out)              # before the long work, not after it
     dataset = load_dataset(args.data)
     gan, path = load_run(args.run, warn=warn)
@@ -116,24 +131,26 @@ def main(argv=None):
     train_rolls, held_out_rolls = real[~held_out], real[held_out]
 
     print(f"{args.data}: {len(train_rolls)} training windows, {len(held_out_rolls)} held-out "
-          f"windows ({', '.join(holdout_songs)}); sampling {args.num} from {path}",
+          f"windows ({some_names(holdout_songs)}); sampling {args.num} from {path}",
           file=sys.stderr)
     samples = gan.sample_with_feel(args.num, rng=np.random.default_rng(args.seed))
     generated = unit_to_pixels(samples[0])
     # name: (rolls, windows that count for copying, song of each window or None)
     sets = {"real, held out": (held_out_rolls, train_rolls, dataset.song[held_out])}
-    if args.original:
+    if args.original is not None:
         # the original model was trained on every song, so copying counts against all of them
-        sets["original's patterns"] = (read_rolls(args.original, args.threshold), real, None)
+        sets["original's patterns"] = (
+            read_rolls(args.original, args.threshold, warn, args.channel), real, None)
     sets[f"ours ({gan.arch}, {gan.step} it.)"] = (
         pixels_to_hits(generated, args.threshold), train_rolls, None)
     for folder in args.samples:
         sets[os.path.basename(os.path.normpath(folder))] = (
-            read_rolls(folder, args.threshold), train_rolls, None)
+            read_rolls(folder, args.threshold, warn, args.channel), train_rolls, None)
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
-    songs = (generated_songs(gan, args.songs, np.random.default_rng(args.seed))
+    songs = (generated_songs(gan, args.songs, np.random.default_rng(args.seed),
+                             progress=Progress(args.songs, label="songs "))
              if isinstance(gan, SongGAN) and args.songs else [])
     if args.songs:
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs))
@@ -144,7 +161,7 @@ def main(argv=None):
                                                args.seed).items():
             text += f"\n\n{control}:\n\n" + table(columns)
     print(text)
-    if args.out:
+    if args.out is not None:
         with writing(args.out, "w") as handle:
             handle.write(text + "\n")
     return 0

@@ -24,11 +24,11 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import (Progress, UserError, argument_type, command_line, parse_seed, plural,
-                          run, warn)
+from drumroll.cli import (Progress, UserError, argument_type, command_line, few_or_grouped, note,
+                          parse_seed, plural, run, warn, without_path)
 from drumroll.controls import ControlError, Controls
 from drumroll.dataset import DATASET_NAME, load_dataset
-from drumroll.files import output_folder
+from drumroll.files import staged_folder
 from drumroll.format import (
     DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, HIGHEST_NOTE, LOWEST_NOTE, NUM_ROWS,
     WINDOW_BARS,
@@ -37,7 +37,8 @@ from drumroll.generate import (MAX_BARS, MAX_TRACKS, Generation, images_to_midi,
                                write_generation)
 from drumroll.images import find_images, read_png
 from drumroll.midi_in import parse_note_range
-from drumroll.page import PAGE_NAME
+from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
+from drumroll.page import PAGE_NAME, open_page_hint
 from drumroll.roundtrip import write_songs
 from drumroll.models.song import SongGAN
 from drumroll.training import load_run
@@ -47,14 +48,18 @@ SONGS_FOLDER = "midi"       # where a dataset's songs go without --out: beside i
 
 
 def note_list(text):
-    """'37,39-40' -> [37, 39, 40]."""
+    """'37,39-40' -> [37, 39, 40]: MIDI notes (0-127), a range from low to high."""
     notes = []
-    try:
-        for part in filter(None, text.split(",")):
-            low, _, high = part.partition("-")
-            notes.extend(range(int(low), int(high or low) + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected notes like 37,39-40") from None
+    for part in filter(None, text.split(",")):
+        low, _, high = part.partition("-")
+        try:
+            low, high = int(low), int(high or low)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected notes like 37,39-40") from None
+        if not 0 <= low <= high <= 127:
+            raise argparse.ArgumentTypeError(f"{part!r}: notes are 0 to 127, a range from low "
+                                             "to high (e.g. 37,39-40)")
+        notes.extend(range(low, high + 1))
     return notes
 
 
@@ -106,8 +111,9 @@ def build_parser():
                         help=f"output folder (default: {DEFAULT_OUT}; for a dataset's songs: "
                              f"the folder {SONGS_FOLDER} beside the dataset)")
     parser.add_argument("--bpm", type=float,
-                        help="tempo written into the MIDI file (default: with --checkpoint the "
-                             f"median tempo of the run's training songs, else {DEFAULT_BPM})")
+                        help=f"tempo written into the MIDI file, {MIN_BPM:.5g} to {MAX_BPM} "
+                             "(default: with --checkpoint the median tempo of the run's training "
+                             f"songs, else {DEFAULT_BPM})")
     parser.add_argument("--threshold", type=int, default=DEFAULT_THRESHOLD,
                         help="a pixel darker than this (0-256) is a hit (default: %(default)s)")
     parser.add_argument("--velocity", type=int,
@@ -131,11 +137,11 @@ def check_options(args):
         raise UserError(f"--threshold {args.threshold}: must be between 0 and 256")
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         raise UserError(f"--velocity {args.velocity}: must be between 1 and 127")
-    if args.bpm is not None and not 1 <= args.bpm <= 1000:
-        raise UserError(f"--bpm {args.bpm:g}: must be between 1 and 1000")
+    if args.bpm is not None:
+        check_bpm(args.bpm)
     if args.num < 1 or args.bars < 1:
         raise UserError("--num and --bars must be at least 1")
-    if args.checkpoint and args.notes is not None:
+    if args.checkpoint is not None and args.notes is not None:
         raise UserError("--notes: a run writes the notes of the dataset it was trained on; "
                         "--notes is for converting images")
 
@@ -179,20 +185,42 @@ def generate(args, argv=None):
     if not args.controls.neutral and not isinstance(gan, SongGAN):
         raise UserError(f"{path}: --density and --variation steer a song model; a "
                         f"{gan.arch} model plays as trained")
-    resolve_tempo(generation, gan, say=warn)
+    resolve_tempo(generation, gan, say=note)
     tracks = write_generation(gan, path, args.out, generation,
                               progress=Progress(args.num, label="track "), warn=warn)
     kinds = ".png, .svg, .mid" + ("" if args.no_wav else ", .wav")
     print(f"{path}: wrote {plural(len(tracks), 'track')} of {plural(args.bars, 'bar')} at "
-          f"{generation.bpm:g} bpm to {args.out} ({kinds}); open "
-          f"{os.path.join(args.out, PAGE_NAME)} to see and hear them")
+          f"{generation.bpm:g} bpm to {args.out} ({kinds}); "
+          f"{open_page_hint(args.out, generation.wav)}")
     return 0
+
+
+def convert_images(paths, folder, num_rows, options):
+    """Write each image as <stem>.mid into `folder` -> (paths written, images that failed).
+    An image that cannot be read is reported in one line (past a few, counted by reason) and
+    the batch goes on; UserError when none could be converted."""
+    written, failed, stems = [], [], {}
+    for path in paths:
+        try:
+            stem = os.path.splitext(os.path.basename(path))[0]
+            if stem in stems:               # two folders' x.png would both become x.mid
+                raise UserError(f"{path}: {stem}.mid is already written from {stems[stem]}")
+            pixels = read_png(path, height=num_rows)
+            written += images_to_midi([(stem, pixels)], folder, **options)
+            stems[stem] = path
+        except UserError as error:   # report and go on with the rest of the batch
+            failed.append((without_path(path, str(error)), f"error: {error}"))
+    for line in few_or_grouped("failed", failed, indent=""):
+        print(line, file=sys.stderr)
+    if not written:
+        raise UserError(f"no image could be converted ({plural(len(failed), 'image')} failed)")
+    return written, len(failed)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     check_options(args)
-    if args.checkpoint:
+    if args.checkpoint is not None:
         if args.images:
             raise UserError("give either images or --checkpoint, not both")
         args.out = args.out or DEFAULT_OUT
@@ -204,20 +232,13 @@ def main(argv=None):
         return write_dataset_songs(dataset, args)
     args.out = args.out or DEFAULT_OUT
     paths = find_images(args.images)
-    output_folder(args.out)
     lowest_note, num_rows = args.notes or (LOWEST_NOTE, NUM_ROWS)
     bpm = args.bpm or DEFAULT_BPM
     options = dict(bpm=bpm, threshold=args.threshold, velocity=args.velocity or DEFAULT_VELOCITY,
                    blank_notes=args.blank, lowest_note=lowest_note)
-    written, failed = [], 0
-    for path in paths:
-        try:
-            pixels = read_png(path, height=num_rows)
-            stem = os.path.splitext(os.path.basename(path))[0]
-            written += images_to_midi([(stem, pixels)], args.out, **options)
-        except UserError as error:   # report and go on with the rest of the batch
-            print(f"error: {error}", file=sys.stderr)
-            failed += 1
+    with staged_folder(args.out, "wait for it or give another --out") as stage:
+        written, failed = convert_images(paths, stage.staging, num_rows, options)
+        stage.commit()
     print(f"wrote {plural(len(written), 'MIDI file')} to {args.out} at {bpm:g} bpm"
           + (f"; {plural(failed, 'image')} failed" if failed else ""))
     return 1 if failed else 0

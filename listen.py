@@ -6,13 +6,16 @@
     python listen.py generated/*.mid           # one WAV beside each file
     python listen.py song.mid --mono           # half the size
 
-Any drum MIDI works (all tracks, channel 10, tempo changes honoured); see drumroll/synth.py.
+Any drum MIDI works (all tracks, channel 10 or --channel, tempo changes honoured); see
+drumroll/synth.py.
 """
 import argparse
 import pathlib
 import sys
 
-from drumroll.cli import UserError, plural, run
+from drumroll.cli import UserError, argument_type, check_name, parse_channel, plural, run
+from drumroll.files import output_file
+from drumroll.format import DRUM_CHANNEL
 from drumroll.kit import SAMPLE_RATE
 from drumroll.synth import render_midi_file
 
@@ -25,6 +28,9 @@ def parse_args(argv):
     parser.add_argument("--out", metavar="WAV",
                         help="output WAV file (only with one MIDI file; default: the MIDI path "
                              "with .wav)")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the drums (default: %(default)s, General MIDI's)")
     parser.add_argument("--mono", action="store_true",
                         help="write one channel instead of the kit spread over two")
     return parser.parse_args(argv)
@@ -36,13 +42,16 @@ def default_wav_path(midi_path):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.out and len(args.midi) > 1:
+    if args.out is not None and len(args.midi) > 1:
         raise UserError(f"--out {args.out}: give one MIDI file with --out, not {len(args.midi)}")
     failed = 0
     for midi_path in args.midi:
-        wav_path = args.out or default_wav_path(midi_path)
         try:
-            info = render_midi_file(midi_path, wav_path, stereo=not args.mono)
+            check_name(midi_path, "MIDI file")
+            wav_path = default_wav_path(midi_path) if args.out is None else args.out
+            output_file(wav_path)           # before rendering: a read-only file is never replaced
+            info = render_midi_file(midi_path, wav_path, stereo=not args.mono,
+                                    channel=args.channel)
         except UserError as error:       # report and go on with the rest of the batch
             print(f"error: {error}", file=sys.stderr)
             failed += 1

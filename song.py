@@ -17,15 +17,17 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, argument_type, command_line, parse_seed, plural,
-                          run, warn)
+from drumroll.cli import (Progress, UserError, argument_type, command_line, note, parse_channel,
+                          parse_seed, plural, run, warn)
 from drumroll.controls import ControlError, Controls, density_direction
-from drumroll.format import hits_to_pixels
-from drumroll.generate import SONG, Generation, Played, resolve_tempo, write_generation
+from drumroll.format import DRUM_CHANNEL, hits_to_pixels
+from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played, resolve_tempo,
+                               write_generation)
 from drumroll.midi_in import read_drum_roll
+from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.phrases import ALIKE
 from drumroll.models.song import SongGAN
-from drumroll.page import PAGE_NAME
+from drumroll.page import PAGE_NAME, open_page_hint
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
                                  parse_form, primer_bars, write_song)
 from drumroll.training import default_run_dir, load_run
@@ -39,20 +41,24 @@ def parse_args(argv):
     parser.add_argument("--run", default=default_run_dir(SongGAN.arch),
                         help="run folder (its newest checkpoint) or checkpoint file of a song "
                              "model (default: %(default)s)")
-    parser.add_argument("--num", type=int, default=8, help="songs to write (default: %(default)s)")
+    parser.add_argument("--num", type=int, default=8,
+                        help=f"songs to write, at most {MAX_TRACKS:,} (default: %(default)s)")
     parser.add_argument("--bars", type=int,
-                        help=f"bars per song, the primer's not counted (default: {DEFAULT_BARS}, "
-                             "or the form's length)")
+                        help=f"bars per song, the primer's not counted, at most {MAX_BARS:,} with "
+                             f"it (default: {DEFAULT_BARS}, or the form's length)")
     parser.add_argument("--form", help='sections, e.g. "A8 A8 B8 A8 C16 A8" (default: drawn '
                                        "from the training songs, a new form per song)")
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="the same seed writes the same songs (default: %(default)s)")
     parser.add_argument("--bpm", type=float,
-                        help="tempo (default: the primer's, else the median tempo of the run's "
-                             "training songs)")
+                        help=f"tempo, {MIN_BPM:.5g} to {MAX_BPM} (default: the primer's, else the "
+                             "median tempo of the run's training songs)")
     parser.add_argument("--primer", metavar="MIDI",
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the primer's drums (default: %(default)s)")
     parser.add_argument("--velocity", type=int,
                         help="play every hit at this velocity, 1-127 (default: the model's "
                              "own dynamics)")
@@ -85,14 +91,13 @@ def parse_args(argv):
                           help="the seed the --redo section is drawn from (default: --seed + 1)")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
-    if args.num < 1:
-        parser.error("--num must be at least 1")
-    if args.bars is not None and args.bars < 1:
-        parser.error("--bars must be at least 1")
+    # the counts, before any work (the songs' length is checked again with the form and primer)
+    Generation(num=args.num, bars=DEFAULT_BARS if args.bars is None else args.bars, wav=False,
+               name=SONG).check()
     if args.velocity is not None and not 1 <= args.velocity <= 127:
         parser.error("--velocity must be between 1 and 127")
-    if args.bpm is not None and not 1 <= args.bpm <= 1000:
-        parser.error("--bpm must be between 1 and 1000")
+    if args.bpm is not None:
+        check_bpm(args.bpm)
     try:
         args.controls = Controls(args.density, args.fills, args.variation)
     except ControlError as error:
@@ -104,20 +109,37 @@ def parse_args(argv):
     return args
 
 
-def song_forms(args, gan, rng):
-    """The form of each song: the one given (checked against --bars), or drawn per song."""
-    if args.form is not None:
-        try:
-            sections = parse_form(args.form)
-        except FormError as error:
-            raise UserError(f"--form: {error}") from None
-        total = sum(section.bars for section in sections)
-        if args.bars is not None and args.bars != total:
-            raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
-                            "give one of them")
+def given_form(args):
+    """The sections of --form (checked against --bars), or None when no form is given."""
+    if args.form is None:
+        return None
+    try:
+        sections = parse_form(args.form)
+    except FormError as error:
+        raise UserError(f"--form: {error}") from None
+    total = sum(section.bars for section in sections)
+    if args.bars is not None and args.bars != total:
+        raise UserError(f"--form has {total} bars but --bars says {args.bars}; "
+                        "give one of them")
+    return sections
+
+
+def song_forms(args, sections, gan, rng):
+    """The form of each song: the one given (given_form), or drawn per song."""
+    if sections is not None:
         return [sections] * args.num
     return [draw_form(gan.config.form or {}, args.bars or DEFAULT_BARS, rng)
             for _ in range(args.num)]
+
+
+def picture_sections(sections, primer_bars):
+    """A song's form -> its sections for the picture, [(label, first bar, bars)], after a
+    primer's bars (labelled "primer") when there are any."""
+    marks, first = ([("primer", 0, primer_bars)] if primer_bars else []), primer_bars
+    for section in sections:
+        marks.append((section.letter, first, section.bars))
+        first += section.bars
+    return marks
 
 
 def songs(gan, forms, rng, primer, args, direction):
@@ -137,24 +159,28 @@ def songs(gan, forms, rng, primer, args, direction):
                 warn(f"the model cannot play the primer's groove closely: its closest window "
                      f"is {fit.alike:.2f} alike the primer's last bars, where {ALIKE} is one "
                      "groove; the song goes on in a groove of the model's own")
-        yield Played(hits_to_pixels(song.hits), song.velocities, song.offsets, note)
+        yield Played(hits_to_pixels(song.hits), song.velocities, song.offsets, note,
+                     sections=picture_sections(sections, 0 if primer is None
+                                               else len(primer.bars)))
 
 
 def main(argv=None):
     args = parse_args(argv)
+    form = given_form(args)
     primer, primer_bpm = None, None
-    if args.primer:
-        roll = read_drum_roll(args.primer)
+    if args.primer is not None:
+        roll = read_drum_roll(args.primer, channel=args.channel)
         try:
             primer, primer_bpm = primer_bars(roll, args.primer), roll.bpm
         except PrimerError as error:
             raise UserError(str(error)) from None
     gan, path = load_run(args.run, warn=warn)
     if not isinstance(gan, SongGAN):
-        raise UserError(f"{path}: a {gan.arch} model writes 8-bar patterns, not songs; train a "
-                        f"song model (train_gan.py --arch song) or use img2midi.py")
+        article = "an" if gan.arch[0] in "aeiou" else "a"
+        raise UserError(f"{path}: {article} {gan.arch} model writes 8-bar patterns, not songs; "
+                        "train a song model (train_gan.py --arch song) or use img2midi.py")
     rng = np.random.default_rng(args.seed)
-    forms = song_forms(args, gan, rng)
+    forms = song_forms(args, form, gan, rng)
     if args.redo is not None and any(args.redo > len(sections) for sections in forms):
         fewest = min(len(sections) for sections in forms)
         raise UserError(f"--redo {args.redo}: a song has only {plural(fewest, 'section')} "
@@ -163,20 +189,23 @@ def main(argv=None):
     direction = density_direction(gan) if moves_density else None
     extra = len(primer.bars) if primer is not None else 0
     bars = max(sum(section.bars for section in sections) for sections in forms)
+    if bars + extra > MAX_BARS:
+        raise UserError(f"the songs would have {bars + extra:,} bars ({bars:,} and the primer's "
+                        f"{extra:,}), more than the {MAX_BARS:,} a song may have")
     generation = Generation(num=args.num, bars=bars + extra, seed=args.seed,
                             quantize=args.quantize, controls=args.controls,
                             bpm=args.bpm, velocity=args.velocity, wav=not args.no_wav,
                             replace=args.replace, name=SONG,
                             command=command_line("song.py", argv))
     generation.check()
-    resolve_tempo(generation, gan, say=warn, primer_bpm=primer_bpm)
+    resolve_tempo(generation, gan, say=note, primer_bpm=primer_bpm)
     written = write_generation(gan, path, args.out, generation,
                                progress=Progress(args.num, label="song "), warn=warn,
                                tracks=songs(gan, forms, rng, primer, args, direction))
     for track in written:
         print(f"{args.out}/{track.name}.mid: {track.note}")
     print(f"{path}: wrote {plural(len(written), 'song')} at {generation.bpm:g} bpm to "
-          f"{args.out}; open {args.out}/{PAGE_NAME} to see and hear them")
+          f"{args.out}; {open_page_hint(args.out, generation.wav)}")
     return 0
 
 

@@ -17,7 +17,8 @@ import typing
 
 import numpy as np
 
-from drumroll.cli import DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run
+from drumroll.cli import (DEFAULT_DATASET, UserError, argument_type, parse_seed, plural, run,
+                          some_names)
 from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, options
@@ -91,6 +92,14 @@ def run_config(args, error):
     return config_class(**given)
 
 
+def check_batch(batch, windows):
+    """UserError when a --batch given asks for more windows than the training has: a batch
+    draws windows at random, so it would only hold some of them twice."""
+    if batch is not None and batch > windows:
+        raise UserError(f"--batch {batch:,}: at most the {plural(windows, 'training window')} "
+                        "(a larger batch only repeats windows)")
+
+
 def continue_command(argv):
     """The command line that resumes the run these arguments started (for Ctrl-C)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -115,7 +124,7 @@ def check_dataset_fits(path, dataset):
 def main(argv=None):
     args = parse_args(argv)
     config = args.config
-    out = args.out or default_run_dir(args.arch)
+    out = default_run_dir(args.arch) if args.out is None else args.out
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
     holdout = (songs_from(dataset, config.holdout_from) if config.holdout_from
@@ -123,9 +132,10 @@ def main(argv=None):
     keep = ~np.isin(dataset.song, holdout)
     if not keep.any():
         raise UserError(f"{args.data}: no training windows left after holding out {holdout}")
+    check_batch(args.batch, int(keep.sum()))
     print(f"{args.data}: {plural(int(keep.sum()), 'training window')} from "
           f"{plural(len(set(dataset.song[keep])), 'song')}; held out: "
-          f"{', '.join(holdout) or 'none'}")
+          f"{some_names(holdout) or 'none'}")
     windows = dataset.training_windows(keep)
     reuse_freed_memory()
     try:

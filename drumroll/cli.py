@@ -1,7 +1,9 @@
 """What the command-line scripts share: one-line errors, exit codes, progress with ETA."""
 import argparse
 import os
+import re
 import shlex
+import signal
 import sys
 import time
 
@@ -12,17 +14,45 @@ class UserError(Exception):
     """A mistake the user can fix (bad file, bad option). Printed as one line, no traceback."""
 
 
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM: kill, timeout): it stops as at Ctrl-C."""
+
+
+def terminate(number, frame):
+    raise Terminated
+
+
 def run(main, argv=None):
-    """Call main(argv); turn user mistakes into a one-line message and a non-zero exit."""
+    """Call main(argv); turn user mistakes into a one-line message and a non-zero exit.
+
+    Ctrl-C (exit 130) and a kill's SIGTERM (exit 143) stop it the same way, through every
+    `finally` on the way out, so no half-written output is left behind. A file name that is
+    not UTF-8 is printed with its own bytes, as `ls` shows it, on any terminal.
+    """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+    before = signal.signal(signal.SIGTERM, terminate)
     try:
         code = main(argv)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         code = 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        code = 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        code = 143 if terminated else 130
+    finally:
+        signal.signal(signal.SIGTERM, before)
     sys.exit(code or 0)
+
+
+def check_name(path, what):
+    """UserError when a path given as `what` is empty (a Makefile variable set to nothing): an
+    empty name would stand for the current folder, or for no file at all."""
+    if not os.fspath(path):
+        raise UserError(f"an empty name was given as the {what}")
+    return path
 
 
 def argument_type(parse):
@@ -64,6 +94,15 @@ def command_line(script, argv=None):
         else:
             kept.append(word)
     return shlex.join(["python", script, *kept])
+def parse_channel(text):
+    """'10' -> 9: a MIDI channel as musicians count them (1-16) -> as mido does (0-15)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 16:
+        raise ValueError(f"{text!r}: a MIDI channel is 1 to 16 (drums: 10)")
+    return number - 1
 
 
 def plural(count, noun):
@@ -71,9 +110,49 @@ def plural(count, noun):
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
+def some_names(names, shown=4):
+    """'a, b, c' or, past `shown` names, 'a, b, c, d and 93 more': a line that stays short."""
+    names = list(names)
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown:,} more"
+
+
+LISTED = 10             # a report names up to this many skipped or failed files one by one
+EXAMPLES = 3            # past that, it counts them by reason and names this many of each
+
+
+def few_or_grouped(verb, entries, indent="  "):
+    """Report lines on the files `verb` (skipped, renamed, failed): entries are (reason, the
+    line naming the file). One line each when there are at most LISTED; else one line per
+    reason (its details in parentheses left out) with a count and EXAMPLES of its lines, so
+    that a folder of a thousand files still gives a screen of text."""
+    if len(entries) <= LISTED:
+        return [f"{indent}{line}" for _, line in entries]
+    groups = {}
+    for reason, line in entries:
+        groups.setdefault(re.sub(r" \([^()]*\)", "", reason), []).append(line)
+    lines = []
+    for reason, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+        lines.append(f"{indent}{verb} {plural(len(group), 'file')}: {reason}; e.g.")
+        lines += [f"{indent}  {line}" for line in group[:EXAMPLES]]
+    return lines
+
+
+def without_path(path, message):
+    """'song.mid: not a MIDI file' -> 'not a MIDI file': the reason of an error naming a file."""
+    prefix = f"{os.fspath(path)}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
 def warn(message):
     """Print a warning that does not stop the work: 'warning: ...' on stderr."""
     print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def note(message):
+    """Print what the user should know, nothing being wrong: 'note: ...' on stderr."""
+    print(f"note: {message}", file=sys.stderr, flush=True)
 
 
 def format_seconds(seconds):

@@ -18,7 +18,7 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError, run
-from drumroll.files import output_folder
+from drumroll.files import staged_folder
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, STEPS_PER_BEAT
 from drumroll.midi_out import roll_to_midi, ticks_per_step, write_midi
 
@@ -352,25 +352,27 @@ def song_title(rng, index):
 
 
 def compose_corpus(out, seed=0, count=12):
-    """Write `count` songs into folder `out`; returns their paths. Same seed, same bytes."""
-    output_folder(out)
+    """Write `count` songs into folder `out`; returns their paths. Same seed, same bytes.
+    The songs are staged and moved in together at the end (files.staged_folder)."""
     paths = []
-    for index in range(count):
-        rng = np.random.default_rng([seed, index])
-        title = song_title(rng, index)
-        sections, bpm = compose_sections(rng)
-        tempo_changes, meter_changes = [], []
-        if index % 4 == 1:   # a few songs change meter for a moment
-            kind = METER_CHANGES[index // 4 % len(METER_CHANGES)]
-            velocities, meter_changes = change_meter(rng, sections, kind)
-        else:
-            velocities = sections_to_roll(sections)
-        if index % 4 == 3:   # a few songs slow down for their 4-bar outro: tempo changes
-            outro = velocities.shape[1] - 4 * STEPS_PER_BAR
-            tempo_changes = [(outro, max(140, bpm - 40))]
-        path = os.path.join(out, title + ".mid")
-        write_midi(song_to_midi(velocities, bpm, title, tempo_changes, meter_changes), path)
-        paths.append(path)
+    with staged_folder(out) as stage:
+        for index in range(count):
+            rng = np.random.default_rng([seed, index])
+            title = song_title(rng, index)
+            sections, bpm = compose_sections(rng)
+            tempo_changes, meter_changes = [], []
+            if index % 4 == 1:   # a few songs change meter for a moment
+                kind = METER_CHANGES[index // 4 % len(METER_CHANGES)]
+                velocities, meter_changes = change_meter(rng, sections, kind)
+            else:
+                velocities = sections_to_roll(sections)
+            if index % 4 == 3:   # a few songs slow down for their 4-bar outro: tempo changes
+                outro = velocities.shape[1] - 4 * STEPS_PER_BAR
+                tempo_changes = [(outro, max(140, bpm - 40))]
+            write_midi(song_to_midi(velocities, bpm, title, tempo_changes, meter_changes),
+                       stage.path(title + ".mid"))
+            paths.append(os.path.join(out, title + ".mid"))
+        stage.commit()
     return paths
 
 

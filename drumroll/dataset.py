@@ -53,7 +53,7 @@ import zipfile
 
 import numpy as np
 
-from drumroll.cli import UserError, plural
+from drumroll.cli import UserError, check_name, few_or_grouped, plural, without_path
 from drumroll.drum_maps import (AUTO, MIDI_NOTES, NOT_MAPPED, DrumMap, choose_drum_map, gm_map,
                                 map_from_arrays)
 from drumroll.files import atomic_write
@@ -62,6 +62,7 @@ from drumroll.format import (
     WINDOW_STEPS,
 )
 from drumroll.dynamics import few_levels, usual_velocity
+from drumroll.format import DRUM_CHANNEL
 from drumroll.midi_in import (
     Bars, DrumRoll, ExtraHits, cut_windows, events_to_roll, four_four_runs, read_midi, scan_midi,
     window_first_bars, window_length_in_bars, windows_at,
@@ -71,6 +72,7 @@ from drumroll.windows import Windows
 
 FORMAT_VERSION = 3
 DATASET_NAME = "dataset.npz"     # the file midi2img.py writes into its output folder
+MAX_NAME_BYTES = 200             # a song's name in UTF-8 (see fitting_name)
 WINDOW_ARRAYS = ("images", "velocities", "offsets", "song", "start", "song_index", "first_bar")
 SONG_ARRAYS = ("song_names", "song_paths", "song_bpm", "song_bar_offsets", "bar_start", "bar_numerator",
                "bar_denominator", "bar_steps", "song_step_offsets", "rolls", "roll_offsets",
@@ -238,17 +240,27 @@ class SongMeters:
         """Bars that are not whole 4/4 bars, except an incomplete 4/4 bar at the very end (a
         song ending inside a bar never gave a window, before bars were read either)."""
         odd = ~self.bars.whole_four_four
-        if self.ends_inside_a_bar and self.bars.meters()[-1] == (4, 4):
+        if self.ends_inside_a_bar and self.bars.full_steps[-1] == STEPS_PER_BAR:
             odd[-1] = False
         return int(np.count_nonzero(odd))
 
+    def like_four_four(self):
+        """{'2/2': bars}: whole bars a 4/4 bar long written in another meter (in windows)."""
+        return collections.Counter(
+            f"{numerator}/{denominator}" for (numerator, denominator), usable
+            in zip(self.bars.meters(), self.bars.whole_four_four.tolist())
+            if usable and (numerator, denominator) != (4, 4))
+
     def bar_counts(self):
-        """'155 bars in 4/4, 6 bars in 1/4, 1 incomplete bar': whole bars by meter, 4/4 first."""
+        """'155 bars in 4/4, 8 bars in 2/2 (as 4/4), 6 bars in 1/4, 1 incomplete bar': whole bars
+        by meter, 4/4 first."""
         counts = collections.Counter(
             f"{numerator}/{denominator}" for (numerator, denominator), whole
             in zip(self.bars.meters(), self.bars.whole.tolist()) if whole)
         meters = sorted(counts, key=lambda meter: meter != "4/4")   # stable: then file order
-        parts = [plural(counts[meter], "bar") + f" in {meter}" for meter in meters]
+        like = self.like_four_four()
+        parts = [plural(counts[meter], "bar") + f" in {meter}" + (" (as 4/4)" if meter in like
+                                                                  else "") for meter in meters]
         incomplete = int(np.count_nonzero(~self.bars.whole))
         if incomplete:
             parts.append(plural(incomplete, "incomplete bar"))
@@ -279,6 +291,7 @@ class Report:
     read: list = dataclasses.field(default_factory=list)       # paths
     skipped: list = dataclasses.field(default_factory=list)    # (path, reason)
     renamed: list = dataclasses.field(default_factory=list)    # (path, song name used)
+    shortened: list = dataclasses.field(default_factory=list)  # (path, song name used)
     songs: list = dataclasses.field(default_factory=list)      # SongMeters of each song read
     windows: int = 0
     onsets: int = 0
@@ -310,6 +323,15 @@ class Report:
             if short:
                 lines.append(f"  {plural(short, 'bar')} of 4/4 between them in runs shorter than "
                              f"{self.window_bars} bars: in no window")
+        like = collections.Counter()
+        for song in self.songs:
+            like.update(song.like_four_four())
+        if like:
+            songs = sum(bool(song.like_four_four()) for song in self.songs)
+            meters = ", ".join(plural(count, "bar") + f" in {meter}" for meter, count in
+                               sorted(like.items()))
+            lines.append(f"bars as long as a 4/4 bar written in another meter, cut into windows "
+                         f"as 4/4: {meters} ({plural(songs, 'song')})")
         ending = sum(song.ends_inside_a_bar for song in self.songs)
         if ending:
             lines.append(f"songs ending inside a bar: {ending} (that last, incomplete bar is in "
@@ -328,9 +350,13 @@ class Report:
     def lines(self):
         """The report as text lines."""
         lines = [f"files read: {len(self.read)}, skipped: {len(self.skipped)}"]
-        lines += [f"  skipped {reason}" for path, reason in self.skipped]
-        lines += [f"  {path}: song name {name!r} (its stem was already taken)"
-                  for path, name in self.renamed]
+        lines += few_or_grouped("skipped", [(without_path(path, reason), f"skipped {reason}")
+                                            for path, reason in self.skipped])
+        renamed = [(why, f"{path}: song name {name!r} ({why})") for why, names in (
+            ("its stem was already taken", self.renamed),
+            ("its stem is too long for the names of its PNGs", self.shortened))
+            for path, name in names]
+        lines += few_or_grouped("renamed", renamed)
         lines.append(f"drum map: {self.drum_map.name}"
                      + (f" ({self.drum_map_reason})" if self.drum_map_reason else ""))
         lines += self.meter_lines()
@@ -366,6 +392,16 @@ def note_counts(counts):
     total = sum(counts.values())
     listed = ", ".join(f"note {note} x{count:,}" for note, count in sorted(counts.items()))
     return f"{total:,}" + (f" ({listed})" if listed else "")
+
+
+def fitting_name(stem):
+    """A song's name: the stem of its file, cut to MAX_NAME_BYTES of UTF-8, so that the
+    names of its PNGs (<name>_<first step>.png) fit in a file name (255 bytes). A stem that
+    fits is kept as it is, even with bytes that are not UTF-8."""
+    data = stem.encode("utf-8", "surrogateescape")
+    if len(data) <= MAX_NAME_BYTES:
+        return stem
+    return data[:MAX_NAME_BYTES].decode("utf-8", "ignore")
 
 
 def unique_song_name(stem, taken):
@@ -476,13 +512,13 @@ def check_window(window):
         raise UserError(f"--window {window}: {error}") from None
 
 
-def scan_files(midi_paths, progress=None):
-    """Read every file once -> [its MidiEvents, or the UserError that refused it], in order.
-    progress: optional drumroll.cli.Progress, updated after each file."""
+def scan_files(midi_paths, progress=None, channel=DRUM_CHANNEL):
+    """Read every file once -> [its MidiEvents on that channel, or the UserError that refused
+    it], in order. progress: optional drumroll.cli.Progress, updated after each file."""
     scanned = []
     for index, path in enumerate(midi_paths):
         try:
-            scanned.append(scan_midi(read_midi(path)))
+            scanned.append(scan_midi(read_midi(path), channel))
         except UserError as error:
             scanned.append(error)
         if progress is not None:
@@ -497,17 +533,18 @@ def played_notes(scanned):
 
 
 def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_note=LOWEST_NOTE,
-                  num_rows=NUM_ROWS, progress=None, drum_map=AUTO):
+                  num_rows=NUM_ROWS, progress=None, drum_map=AUTO, channel=DRUM_CHANNEL):
     """Read MIDI files and cut their rolls into windows -> (Dataset, Report).
 
     window: steps, a whole number of 4/4 bars (else UserError); hop: bars between windows.
     drum_map: auto, gm, roland or a map file (drum_maps.choose_drum_map; auto looks at the notes
     every file plays), or a DrumMap. A file that cannot be used, or has no run of enough whole
     4/4 bars for one window, is recorded in report.skipped and the batch goes on.
-    progress: optional drumroll.cli.Progress, updated after each file is read.
+    progress: optional drumroll.cli.Progress, updated after each file is read. channel: the
+    MIDI channel of the drums, 0-15.
     """
     window_bars = check_window(window)
-    scanned = scan_files(midi_paths, progress)
+    scanned = scan_files(midi_paths, progress, channel)
     reason = "given"
     if not isinstance(drum_map, DrumMap):
         drum_map, reason = choose_drum_map(drum_map, played_notes(scanned))
@@ -526,13 +563,16 @@ def build_dataset(midi_paths, window=WINDOW_STEPS, hop=DEFAULT_HOP_BARS, lowest_
         else:
             if len(window_first_bars(roll.bars, window_bars, hop)) == 0:
                 counts = song_meters("", roll.bars, 0, window_bars, hop).bar_counts()
-                report.skipped.append((path, f"{path}: no {window_bars} whole 4/4 bars in a row "
-                                             f"to cut a window from ({counts})"))
+                report.skipped.append((path, f"{path}: no {window_bars} whole 4/4 bars (or bars as "
+                                             f"long, as 2/2) in a row to cut a window from "
+                                             f"({counts})"))
             else:
                 report.read.append(path)
                 stem = os.path.splitext(os.path.basename(path))[0]
-                song = unique_song_name(stem, taken)
-                if song != stem:
+                song = unique_song_name(fitting_name(stem), taken)
+                if fitting_name(stem) != stem:
+                    report.shortened.append((path, song))
+                elif song != stem:
                     report.renamed.append((path, song))
                 report.onsets += roll.onsets
                 report.moved += roll.moved
@@ -588,6 +628,7 @@ def read_arrays(path):
 
     A folder holding a dataset.npz (as midi2img --out writes it) stands for that file.
     """
+    check_name(path, "dataset")
     if os.path.isdir(path):
         inside = os.path.join(path, DATASET_NAME)
         if not os.path.isfile(inside):
@@ -597,13 +638,20 @@ def read_arrays(path):
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such dataset file (run `make dataset` first)")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise UserError(f"{path}: not a dataset file (a single NumPy array, "
-                            f"not an .npz archive)")
-        with loaded as npz:
+        with open(path, "rb") as handle:
+            header = handle.read(6)
+        if not zipfile.is_zipfile(path):
+            # numpy would take any other bytes for a pickle, and say so: never the reason
+            what = "a single NumPy array, " if header == b"\x93NUMPY" else ""
+            raise UserError(f"{path}: not a dataset file ({what}not an .npz archive of arrays)")
+        with np.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except ValueError as error:         # an array of Python objects: never loaded
+        if "allow_pickle" not in str(error):
+            raise UserError(f"{path}: not a dataset file ({error})") from None
+        raise UserError(f"{path}: not a dataset file (it holds Python objects, not plain "
+                        "arrays)") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise UserError(f"{path}: not a dataset file ({error})") from None
 
 
@@ -634,6 +682,10 @@ def check_arrays(path, arrays, height):
     count, rows, window = images.shape
     require(count > 0, "the dataset holds no images")
     require(height is None or rows == height, f"images are {rows} rows high, expected {height}")
+    lowest_note = int(arrays["lowest_note"])
+    require(0 <= lowest_note <= 128 - rows, f"lowest_note is {lowest_note}; with {rows} rows it "
+                                            f"must be a MIDI note from 0 to {128 - rows}")
+    require(int(arrays["hop_bars"]) >= 1, "hop_bars must be at least 1")
     require(window == int(arrays["window"]), f"images are {window} steps wide, window says "
                                              f"{int(arrays['window'])}")
     require(velocities.dtype == np.uint8 and velocities.shape == images.shape,

@@ -9,8 +9,8 @@ import os
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import UserError
-from drumroll.format import STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
+from drumroll.cli import UserError, check_name
+from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
 from drumroll.controls import Controls, density_direction
 from drumroll.feel import Playing
@@ -45,17 +45,35 @@ def fit_window(hits):
     return out
 
 
-def read_rolls(folder, threshold):
-    """Every MIDI file (first 8 bars) or PNG roll in a folder -> (N, 25, 256) bool."""
-    if not os.path.isdir(folder):
+def read_rolls(folder, threshold, skip=print, channel=DRUM_CHANNEL):
+    """Every MIDI file (first 8 bars; drums on `channel`, 0-15) or PNG roll in a folder ->
+    (N, 25, 256) bool.
+
+    A file that cannot be read is left out and skip(reason) told in one line, as midi2img
+    skips it; UserError when none can be read.
+    """
+    if not os.path.isdir(check_name(folder, "folder of rolls")):
         raise UserError(f"{folder}: no such folder")
     midi_paths = find_midi_files([folder]) if any(
         name.lower().endswith((".mid", ".midi")) for name in os.listdir(folder)) else []
-    rolls = [fit_window(read_drum_roll(path).hits) for path in midi_paths]
+    rolls = read_each(midi_paths, lambda path: read_drum_roll(path, channel=channel).hits, skip)
+    if not midi_paths:
+        rolls = read_each(find_images([folder]),
+                          lambda path: pixels_to_hits(read_png(path), threshold), skip)
     if not rolls:
-        rolls = [fit_window(pixels_to_hits(read_png(path), threshold))
-                 for path in find_images([folder])]
+        raise UserError(f"{folder}: no drum roll could be read (every file was skipped)")
     return np.stack(rolls)
+
+
+def read_each(paths, read, skip):
+    """[fit_window(read(path))] of the paths that can be read; skip(reason) hears of the rest."""
+    rolls = []
+    for path in paths:
+        try:
+            rolls.append(fit_window(read(path)))
+        except UserError as error:
+            skip(f"skipped {error}")
+    return rolls
 
 
 def held_out_like_the_run(dataset, gan, data_path, checkpoint_path):
@@ -157,10 +175,15 @@ def real_song_measures(dataset, songs):
     return mean_measures(rows)
 
 
-def generated_songs(gan, num, rng, bars=SONG_BARS):
-    """num songs of `bars` bars written by a song model, forms drawn from its training songs."""
-    return [write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng)
-            for _ in range(num)]
+def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None):
+    """num songs of `bars` bars written by a song model, forms drawn from its training songs.
+    progress: an optional cli.Progress over the songs."""
+    songs = []
+    for index in range(num):
+        songs.append(write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng))
+        if progress is not None:
+            progress.update(index + 1)
+    return songs
 
 
 def generated_song_measures(songs):
@@ -183,11 +206,15 @@ def windows_played(dataset, mask):
                    dataset.offsets[mask], dataset.song_bpm[dataset.song_index[mask]])
 
 
-def chained_song_measures(gan, num, rng, bars=SONG_BARS):
+def chained_song_measures(gan, num, rng, bars=SONG_BARS, progress=None):
     """Song measures of num tracks of 8-bar samples played one after another (img2midi --bars),
-    the baseline a song has to beat."""
-    return mean_measures([song_measures(as_bars(roll < 0))           # (bars, 25, 32)
-                          for roll, _, _ in sample_tracks(gan, num, bars, rng)])
+    the baseline a song has to beat. progress: an optional cli.Progress over the tracks."""
+    rows = []
+    for index, (roll, _, _) in enumerate(sample_tracks(gan, num, bars, rng)):
+        rows.append(song_measures(as_bars(roll < 0)))                 # (bars, 25, 32)
+        if progress is not None:
+            progress.update(index + 1)
+    return mean_measures(rows)
 
 
 # ------------------------------------------------------------------- going on from a primer

@@ -9,33 +9,31 @@ MIDI file and its WAV, then an index.html to see and hear them all.
 A generation never mixes with another: it goes into a new or empty folder, or, when asked to
 replace, the earlier generation's files are deleted. Everything is first written into a
 staging folder inside the output folder and moved into place only when all of it is written,
-so a failure or Ctrl-C half-way leaves the folder as it was.
+so a failure or Ctrl-C half-way leaves the folder as it was (files.staged_folder).
 """
 import collections
 import dataclasses
 import os
 import re
-import shutil
-import tempfile
 
 import numpy as np
 from scipy.io import wavfile
 
 from drumroll.cli import UserError, plural
 from drumroll.controls import Controls, density_direction
-from drumroll.files import cannot_write, output_folder, writing
+from drumroll.files import staged_folder, writing
 from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, LOWEST_NOTE,
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
 from drumroll.images import write_png
 from drumroll.kit import SAMPLE_RATE
 from drumroll.models.base import SAMPLING_BATCH
-from drumroll.midi_out import performance_to_midi, roll_to_midi, write_midi
+from drumroll.midi_out import MAX_BPM, MIN_BPM, performance_to_midi, roll_to_midi, write_midi
 from drumroll.page import PAGE_NAME, Track, generation_page
 from drumroll.picture import track_picture, write_svg
 from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
-MAX_TRACKS = 1000       # a WAV is about 3 MB: a thousand tracks are already 3 GB
-MAX_BARS = 1000         # 28 minutes at 140 bpm
+MAX_TRACKS = 1000       # an 8-bar track's WAV is about 3 MB: a thousand are already 3 GB
+MAX_BARS = 1000         # the longest track or song: 28 minutes at 140 bpm
 # what a generation writes: <name>-NN.png, .svg, .mid, .wav (tracks, songs, humanized files)
 TRACK, SONG, HUMANIZED = "track", "song", "humanized"
 # the files a generation writes: a file of an earlier generation has one of these names
@@ -44,9 +42,10 @@ GENERATION_FILE = re.compile(rf"({TRACK}|{SONG}|{HUMANIZED})-\d+\.(png|svg|mid|w
 # One track to write: its hits as the PNG has them (25, steps) uint8, 0 = hit; how they are
 # played (velocities uint8, offsets int8, each None when the model learns neither); a note for
 # the page; and, for music played as it was (a humanized file), the DrumRoll to write as it is
-# (its own notes, tempo map and meters) instead of a grid track at the generation's tempo.
-Played = collections.namedtuple("Played", "pixels velocities offsets note performance",
-                                defaults=(None, None, "", None))
+# (its own notes, tempo map and meters) instead of a grid track at the generation's tempo;
+# a song's sections, marked on its picture (picture.track_picture), or None.
+Played = collections.namedtuple("Played", "pixels velocities offsets note performance sections",
+                                defaults=(None, None, "", None, None))
 
 
 def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -136,10 +135,10 @@ class Generation:
     def check(self):
         """UserError for a generation that cannot be written (too many or too long tracks)."""
         if not 1 <= self.num <= MAX_TRACKS:
-            raise UserError(f"--num {self.num}: give 1 to {MAX_TRACKS:,} tracks per generation "
-                            "(each is a PNG, an SVG, a MIDI file and a 3 MB WAV)")
+            raise UserError(f"--num {self.num}: give 1 to {MAX_TRACKS:,} {self.name}s per "
+                            "generation (each is a PNG, an SVG, a MIDI file and a WAV)")
         if not 1 <= self.bars <= MAX_BARS:
-            raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per track")
+            raise UserError(f"--bars {self.bars}: give 1 to {MAX_BARS:,} bars per {self.name}")
         if self.wav and self.bpm is not None and self.seconds() > MAX_SECONDS:
             raise UserError(f"{self.bars} bars at {self.bpm:g} bpm last "
                             f"{self.seconds() / 60:.0f} minutes, longer than the "
@@ -152,13 +151,17 @@ def resolve_tempo(generation, gan, say, primer_bpm=None):
     (primer_bpm, the music goes on from it), else the median tempo of the songs the model was
     trained on (DEFAULT_BPM for a run that does not know it)."""
     if generation.bpm is None:
+        tempo = gan.config.tempo
+        playable = tempo is not None and MIN_BPM <= round(tempo, 1) <= MAX_BPM
         if primer_bpm:
             generation.bpm, origin = round(primer_bpm, 2), "the primer's tempo"
-        elif gan.config.tempo:
-            generation.bpm = round(gan.config.tempo, 1)
+        elif playable:
+            generation.bpm = round(tempo, 1)
             origin = "the median tempo of its training songs"
         else:
-            generation.bpm, origin = DEFAULT_BPM, "the default tempo"
+            generation.bpm = DEFAULT_BPM
+            origin = "the default tempo" + (f" ({tempo:g} bpm, its training songs' median, is "
+                                            "no tempo to write)" if tempo else "")
         say(f"playing at {generation.bpm:g} bpm, {origin} (--bpm to choose)")
     return generation
 
@@ -169,8 +172,8 @@ def earlier_generation(out):
 
 
 def check_output_folder(out, replace):
-    """Create `out` if needed; UserError when it holds files and we may not replace them."""
-    output_folder(out)
+    """UserError when folder `out` holds files and we may not replace them (hidden files, such
+    as the lock and the staging folder, do not count)."""
     visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
     if visible and not replace:
         shown = ", ".join(visible[:3]) + (", ..." if len(visible) > 3 else "")
@@ -199,7 +202,7 @@ def write_track(folder, stem, played, generation, model, warn):
 
     played: a Played; model: the run configuration (its rows, and the note of row 0).
     """
-    pixels, velocities, offsets, note, performance = played
+    pixels, velocities, offsets, note, performance, sections = played
     write_png(os.path.join(folder, stem + ".png"), pixels)
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
     velocities = track_velocities(hits, velocities, generation)
@@ -210,7 +213,7 @@ def write_track(folder, stem, played, generation, model, warn):
               track_picture(hits, velocities, stem, rows=model.rows,
                             lowest_note=model.lowest_note, offsets=offsets,
                             heading=f"{stem}: {note}" if note else None,
-                            names=model.note_names()))
+                            names=model.note_names(), sections=sections))
     midi_path = os.path.join(folder, stem + ".mid")
     if performance is not None:
         midi = performance_to_midi(performance, name=stem)
@@ -230,15 +233,6 @@ def write_track(folder, stem, played, generation, model, warn):
     return Track(stem, count, generation.wav, note)
 
 
-def move_into_place(staging, out, replace):
-    """Delete the earlier generation in `out` (when replacing), then move the new one in."""
-    if replace:
-        for name in earlier_generation(out):
-            os.unlink(os.path.join(out, name))
-    for name in sorted(os.listdir(staging)):
-        os.replace(os.path.join(staging, name), os.path.join(out, name))
-
-
 def write_generation(gan, checkpoint, out, generation, progress=None, warn=print, tracks=None):
     """Write generation.num tracks from `gan` with index.html into `out`.
 
@@ -248,30 +242,21 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
     cli.Progress over the tracks; warn(message) hears of silent tracks. Returns the Tracks.
     """
     generation.check()
-    check_output_folder(out, generation.replace)
     width = max(2, len(str(generation.num)))
     if tracks is None:
         direction = density_direction(gan) if generation.controls.density else None
         tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed),
                                 direction)
-    try:
-        staging = tempfile.mkdtemp(dir=out, prefix=".generation-")
-    except OSError as error:
-        raise cannot_write(out, error) from None
-    try:
+    with staged_folder(out, "wait for it or give another --out") as stage:
+        check_output_folder(out, generation.replace)
         written = []
         for index, played in enumerate(tracks, start=1):
-            written.append(write_track(staging, f"{generation.name}-{index:0{width}d}", played,
-                                       generation, gan.config, warn))
+            written.append(write_track(stage.staging, f"{generation.name}-{index:0{width}d}",
+                                       played, generation, gan.config, warn))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)
-        with writing(os.path.join(staging, PAGE_NAME)) as handle:
+        with writing(stage.path(PAGE_NAME)) as handle:
             handle.write(page.encode("utf-8"))
-        try:
-            move_into_place(staging, out, generation.replace)
-        except OSError as error:
-            raise cannot_write(out, error) from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        stage.commit(delete=earlier_generation(out) if generation.replace else ())
     return written

@@ -11,17 +11,14 @@ which alone would break midi2img's speed goal. The format is simple enough to wr
 """
 import glob
 import os
-import shutil
-import stat
 import struct
-import tempfile
 import zlib
 
 import imageio.v3 as iio
 import numpy as np
 
 from drumroll.cli import UserError
-from drumroll.files import write_target, writing
+from drumroll.files import writing
 from drumroll.format import EMPTY_PIXEL, NUM_ROWS
 
 IMAGE_SUFFIXES = (".png",)
@@ -68,55 +65,33 @@ def same_contents(path, data):
         return False
 
 
-def is_regular_or_missing(path):
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except FileNotFoundError:
-        return True
+def write_pngs(staging, names, images, progress=None, beside=None):
+    """Write images (N, rows, steps) uint8 as <staging>/<name>.png, to be moved into the
+    folder `beside` by files.StagedFolder.commit (which checks and replaces the targets).
 
-
-def write_through_staging(staging, path, data):
-    """Write data into the staging folder, then rename it to path in one step."""
-    staged = os.path.join(staging, os.path.basename(path))
-    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:                     # plain system calls: a Python file object costs 20% more
-        os.write(descriptor, data)
-    finally:
-        os.close(descriptor)
-    os.replace(staged, path)
-
-
-def write_pngs(folder, names, images, progress=None):
-    """Write images (N, rows, steps) uint8 as <folder>/<name>.png, every file appearing whole.
-
-    For thousands of tiny files, one temporary file per image (atomic_write) costs more than
-    the encoding. Instead every PNG is written into one private staging folder beside its
-    destination and renamed into place: the same guarantee (no reader ever sees half a PNG,
-    a failure leaves no partial file) with half the work. A file that already holds the
-    same image is left untouched. progress: optional cli.Progress.
+    The staging folder is private until it is moved in, so each PNG is written straight into
+    it with plain system calls (a Python file object costs 20% more; one temporary file per
+    image, as atomic_write makes, costs more than the encoding). A PNG that `beside` already
+    holds with exactly the same image is not written at all, so moving in leaves it untouched:
+    replacing a file (freeing its blocks) can cost a hundred times more than reading it.
+    progress: optional cli.Progress.
     """
-    folder = os.fspath(folder)
-    try:
-        staging = tempfile.mkdtemp(dir=folder, prefix=".staging-")
-    except OSError as error:
-        raise UserError(f"{folder}: cannot write ({error.strerror or error})") from None
-    path = folder
+    shown = staging                     # the file named when writing fails: its destination
     try:
         for index, (name, pixels) in enumerate(zip(names, images)):
             data = encode_png(pixels)
-            path = os.path.join(folder, name + ".png")
-            if not is_regular_or_missing(path):
-                path = write_target(path)   # a symlink: the file it names; others refused
-            # a re-run leaves unchanged files alone: replacing a file (freeing its blocks) can
-            # cost a hundred times more than reading it
-            if not same_contents(path, data):
-                write_through_staging(staging, path, data)
+            shown = os.path.join(beside or staging, name + ".png")
+            if beside is None or not same_contents(shown, data):
+                descriptor = os.open(os.path.join(staging, name + ".png"),
+                                     os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                try:
+                    os.write(descriptor, data)
+                finally:
+                    os.close(descriptor)
             if progress is not None:
                 progress.update(index + 1)
     except OSError as error:
-        raise UserError(f"{path}: cannot write ({error.strerror or error})") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        raise UserError(f"{shown}: cannot write ({error.strerror or error})") from None
 
 
 def to_grayscale(pixels):

@@ -1,8 +1,8 @@
 """MIDI file -> drum roll: read the drum hits and the bars, quantize to 32nd notes, cut windows.
 
-Percussion is every note on MIDI channel 10 (mido's channel 9), from every track, so type 0
-and type 1 files work alike and several drum tracks merge into one roll. Only a note_on with
-velocity > 0 is a hit.
+Percussion is every note on MIDI channel 10 (mido's channel 9; another with `channel`), from
+every track, so type 0 and type 1 files work alike and several drum tracks merge into one roll.
+Only a note_on with velocity > 0 is a hit.
 
 Bars come from the file's time-signature map: a `time_signature` meta message on any track at
 any tick; none at all means 4/4 (the MIDI default). A signature takes effect at its tick, and
@@ -20,7 +20,8 @@ The song ends where its longest track ends; when that is inside a bar, the last 
 incomplete: it is part of the song's roll and bar sequence, never of a window.
 
 Windows are WINDOW_BARS whole 4/4 bars in a row starting on a bar line: a window never spans a
-bar of another meter or an incomplete bar.
+bar of another meter or an incomplete bar. A bar a whole note long written another way (2/2,
+8/8, 1/1: numerator * 32 / denominator == 32 steps) counts as a 4/4 bar.
 
 Nothing a drummer played is lost on the way in. Beside each hit's cell the roll keeps its
 exact velocity, the note actually played (before the drum map put it on a row: an e-kit's 22
@@ -44,8 +45,9 @@ import os
 import mido
 import numpy as np
 
-from drumroll.cli import UserError
+from drumroll.cli import UserError, check_name
 from drumroll.drum_maps import NOT_MAPPED, gm_map
+from drumroll.files import unreadable_input
 from drumroll.format import (
     DEFAULT_HOP_BARS, DRUM_CHANNEL, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, MIDI_TICKS_PER_BEAT,
     NUM_ROWS, OFFSET_UNITS, STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
@@ -87,8 +89,10 @@ class Bars:
 
     @property
     def whole_four_four(self):
-        """(bars,) bool: the bars windows are cut from."""
-        return self.whole & (self.numerator == 4) & (self.denominator == 4)
+        """(bars,) bool: the bars windows are cut from, whole bars as long as a 4/4 bar (a
+        whole note, 32 steps): 4/4, and 2/2 (cut time), 8/8, 1/1 or 16/16 alike, since the
+        grid of 32nd notes from the bar line is the same."""
+        return self.whole & (self.full_steps == STEPS_PER_BAR)
 
     def meters(self):
         """[(numerator, denominator)] of every bar."""
@@ -201,6 +205,8 @@ class MidiEvents:
     signatures: [(tick, numerator, denominator)] by tick, one per tick (the later in file order)
     tempos:     [(tick, microseconds per beat)] by tick, one per tick (the later in file order)
     ticks_per_beat: the file's resolution
+    channel:    the channel read (0-15)
+    channels:   {channel (0-15): note_on hits} on every channel, for a message naming them
     """
     ticks: np.ndarray
     notes: np.ndarray
@@ -209,6 +215,8 @@ class MidiEvents:
     signatures: list
     tempos: list
     ticks_per_beat: int = MIDI_TICKS_PER_BEAT
+    channel: int = DRUM_CHANNEL
+    channels: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
 
 def steps_per_bar(numerator, denominator):
@@ -247,13 +255,21 @@ def parse_note_range(text):
 def find_midi_files(paths):
     """Every *.mid / *.midi under the given files or folders (recursively), sorted per folder.
 
-    Raises UserError for a path that does not exist or when nothing is found at all.
+    Subfolders that are symbolic links are followed; a folder reached a second time (a link
+    back to a folder above it would loop for ever) is read only once. Raises UserError for a
+    path that does not exist or when nothing is found at all.
     """
     found = []
     for path in paths:
-        path = os.fspath(path)
+        path = os.fspath(check_name(path, "MIDI file or folder"))
         if os.path.isdir(path):
-            for folder, subfolders, names in os.walk(path):
+            seen = set()                # (device, inode) of every folder read
+            for folder, subfolders, names in os.walk(path, followlinks=True):
+                status = os.stat(folder)
+                if (status.st_dev, status.st_ino) in seen:
+                    subfolders.clear()
+                    continue
+                seen.add((status.st_dev, status.st_ino))
                 subfolders.sort()
                 found.extend(os.path.join(folder, name) for name in sorted(names)
                              if name.lower().endswith(MIDI_SUFFIXES))
@@ -268,7 +284,10 @@ def find_midi_files(paths):
 
 def read_midi(path):
     """Parse a MIDI file with mido; any failure becomes a UserError naming the file and why."""
-    path = os.fspath(path)
+    path = os.fspath(check_name(path, "MIDI file"))
+    problem = unreadable_input(path, "MIDI file")
+    if problem:
+        raise UserError(f"{path}: {problem}")
     try:
         with open(path, "rb") as handle:
             header = handle.read(4)
@@ -296,23 +315,25 @@ def read_midi(path):
     return midi
 
 
-def scan_midi(midi):
-    """All drum hits, the time-signature map and the tempo map of a parsed file -> MidiEvents.
+def scan_midi(midi, channel=DRUM_CHANNEL):
+    """All drum hits (the note_ons on `channel`, 0-15), the time-signature map and the tempo
+    map of a parsed file -> MidiEvents.
 
     The only per-message Python work in the whole conversion: one pass over each track,
     accumulating delta times into absolute ticks. Tracks are read in file order and a later
     signature (or tempo) at a tick replaces an earlier one, so the later one in the file wins.
     """
     ticks, notes, velocities = [], [], []
-    signatures, tempos = {}, {}
+    signatures, tempos, channels = {}, {}, collections.Counter()
     end_tick = 0
     for track in midi.tracks:
         tick = 0
         for message in track:
             tick += message.time
             kind = message.type
-            if kind == "note_on":
-                if message.channel == DRUM_CHANNEL and message.velocity > 0:
+            if kind == "note_on" and message.velocity > 0:
+                channels[message.channel] += 1
+                if message.channel == channel:
                     ticks.append(tick)
                     notes.append(message.note)
                     velocities.append(message.velocity)
@@ -325,7 +346,8 @@ def scan_midi(midi):
         ticks=np.array(ticks, dtype=np.int64), notes=np.array(notes, dtype=np.int64),
         velocities=np.array(velocities, dtype=np.int64), end_tick=end_tick,
         signatures=[(tick, *meter) for tick, meter in sorted(signatures.items())],
-        tempos=sorted(tempos.items()), ticks_per_beat=midi.ticks_per_beat)
+        tempos=sorted(tempos.items()), ticks_per_beat=midi.ticks_per_beat, channel=channel,
+        channels=channels)
 
 
 @dataclasses.dataclass
@@ -449,6 +471,13 @@ def loudest_per_cell(cells, velocities, ticks):
     first = np.ones(order.size, dtype=bool)
     first[1:] = cells[order[1:]] != cells[order[:-1]]
     return order[first]
+def check_tempos(tempos, name):
+    """UserError naming the file when a set_tempo holds 0 microseconds per beat: no tempo at
+    all (a beat that takes no time), which no bpm can stand for."""
+    zero = [tick for tick, tempo in tempos if tempo == 0]
+    if zero:
+        raise UserError(f"{name}: a tempo of 0 microseconds per beat at tick {zero[0]} (not a "
+                        "playable tempo; a broken file?)")
 
 
 def onsets_to_roll(ticks, notes, velocities, ticks_per_beat, lowest_note=LOWEST_NOTE,
@@ -523,7 +552,7 @@ def events_to_roll(events, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<mi
     """MidiEvents of one file -> DrumRoll with its tempo map. UserError when the file has no
     drum hits at all or a meter that does not fit the grid."""
     if events.ticks.size == 0:
-        raise UserError(f"{name}: no drum notes on MIDI channel 10")
+        raise no_notes_on_channel(name, events.channel, events.channels)
     try:
         roll = onsets_to_roll(events.ticks, events.notes, events.velocities,
                               events.ticks_per_beat, lowest_note, num_rows, events.end_tick,
@@ -533,21 +562,33 @@ def events_to_roll(events, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<mi
     if roll.num_steps == 0:
         last = lowest_note + num_rows - 1
         raise UserError(f"{name}: no drum notes in the range {lowest_note}..{last}")
+    check_tempos(events.tempos, name)
     roll.bpm = main_tempo(events.tempos, events.end_tick)
     roll.tempos = list(events.tempos)
     return roll
 
 
 def midi_to_roll(midi, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, name="<midi>",
-                 drum_map=None):
-    """Parsed mido.MidiFile -> DrumRoll (see events_to_roll)."""
-    return events_to_roll(scan_midi(midi), lowest_note, num_rows, name, drum_map)
+                 drum_map=None, channel=DRUM_CHANNEL):
+    """Parsed mido.MidiFile -> DrumRoll of the drums on `channel` (0-15; see events_to_roll)."""
+    return events_to_roll(scan_midi(midi, channel), lowest_note, num_rows, name, drum_map)
 
 
-def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, drum_map=None):
+def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, drum_map=None,
+                   channel=DRUM_CHANNEL):
     """MIDI file on disk -> DrumRoll (UserError on a bad file or one without drums)."""
     return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path),
-                        drum_map=drum_map)
+                        drum_map=drum_map, channel=channel)
+
+
+def no_notes_on_channel(name, channel, channels):
+    """The one-line UserError for a file without notes on `channel` (0-15), naming the
+    channels (1-16, as --channel takes them) that do hold notes."""
+    found = [number + 1 for number in sorted(channels)]
+    where = (f"its notes are on channel{'s' if len(found) > 1 else ''} "
+             f"{', '.join(map(str, found))}: --channel {found[0]} reads them"
+             if found else "it holds no notes at all")
+    return UserError(f"{name}: no drum notes on MIDI channel {channel + 1} ({where})")
 
 
 def window_length_in_bars(window):

@@ -11,6 +11,8 @@ song of a dataset): its own ticks per beat, tempo map and meters, every hit at i
 line moved by its offset, with its played note and velocity. Both write their hits through one
 event list (note_events, events_track).
 """
+import math
+import numbers
 
 import mido
 import numpy as np
@@ -23,6 +25,24 @@ from drumroll.format import (
 )
 
 NOTE_OFF, NOTE_ON = 0, 1   # sort order of events sharing a tick: note_off first
+MAX_TEMPO = 0xFFFFFF       # a MIDI tempo is microseconds per beat in 24 bits (set_tempo)
+MIN_BPM = mido.tempo2bpm(MAX_TEMPO)   # 3.5763 bpm: the slowest tempo a MIDI file can hold
+MAX_BPM = 1000             # far past any drummer; faster is a typing mistake
+
+
+def check_bpm(bpm, name="--bpm"):
+    """bpm -> bpm when a MIDI file can hold it (MIN_BPM..MAX_BPM); UserError naming `name`
+    otherwise. The one rule for every tempo accepted: options, Makefile, checkpoints."""
+    try:
+        valid = math.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM
+    except TypeError:           # not a number at all (a hand-edited checkpoint)
+        valid = False
+    if not valid:
+        shown = f"{bpm:g}" if isinstance(bpm, numbers.Real) else bpm
+        raise UserError(f"{name} {shown}: a tempo is {MIN_BPM:.5g} to {MAX_BPM:,} bpm (a MIDI "
+                        f"file holds microseconds per beat in 24 bits: {MIN_BPM:.5g} bpm is "
+                        "the slowest)")
+    return bpm
 
 
 def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
@@ -34,8 +54,7 @@ def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
 def tempo_track(bpm, name, text=None):
     """Track 0 of a grid track: its name, its tempo, 4/4, and `text` (how it was made) as a
     text event when given."""
-    if not 1 <= bpm <= 1000:
-        raise UserError(f"bpm {bpm}: must be between 1 and 1000")
+    check_bpm(bpm, "tempo")
     return mido.MidiTrack([
         mido.MetaMessage("track_name", name=name, time=0),
         *([mido.MetaMessage("text", text=text, time=0)] if text else []),

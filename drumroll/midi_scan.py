@@ -26,6 +26,8 @@ import struct
 
 import numpy as np
 
+from drumroll.files import unreadable_input
+
 DEFAULT_TEMPO = 500000          # microseconds per beat (120 bpm) until a set_tempo says otherwise
 MAX_DATA_LENGTH = 1000000       # mido refuses longer meta or sysex events
 END_OF_TRACK = 0x2F
@@ -50,6 +52,8 @@ def scan_drum_notes(path, channel):
     mido's merged track plays them; end_seconds is the length of the file. Both are the exact
     floats iterating mido.MidiFile(path) gives. Raises Declined when mido must read the file.
     """
+    if unreadable_input(path):              # a FIFO, a device, a huge file: mido's reader says so
+        raise Declined("not a file to read whole")
     try:
         with open(path, "rb") as handle:
             data = handle.read()

@@ -34,6 +34,11 @@ body { font-family: sans-serif; margin: 1.5em; color: #222; }
 """
 
 
+def open_page_hint(out, wav):
+    """'open OUT/index.html to see and hear them' (to see them, when there are no WAVs)."""
+    return f"open {os.path.join(out, PAGE_NAME)} to see{' and hear' if wav else ''} them"
+
+
 def link(name):
     """A relative address for a file beside the page."""
     return html.escape(urllib.parse.quote(name), quote=True)

@@ -147,6 +147,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 HOLD = 4                    # bars a new groove holds for its change to start a section
 PHRASE_GRID = 8             # bars of the phrase grid sections start on (4- and 8-bar lines)
 OPENING, INSIDE, CLOSING = 0, 1, 2   # where a section is in its song
+PLACES = ("opening", "inside", "closing")
 
 
 def representative(bars, roles, start, stop):

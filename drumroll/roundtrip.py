@@ -25,7 +25,7 @@ import numpy as np
 from drumroll.cli import UserError, plural
 from drumroll.dataset import DATASET_NAME, build_dataset, load_dataset, save_dataset
 from drumroll.drum_maps import AUTO
-from drumroll.files import output_folder, staged_folder
+from drumroll.files import staged_folder
 from drumroll.midi_out import performance_to_midi, write_midi
 from drumroll.synth import drum_note_ons
 
@@ -121,9 +121,9 @@ def earlier_songs(out):
 
 
 def check_output_folder(out, replace):
-    """Create `out` if needed -> the files to delete first (with replace: its MIDI files);
-    UserError when it holds files and we may not replace them."""
-    output_folder(out)
+    """The files to delete from folder `out` first (with replace: its MIDI files); UserError
+    when it holds files and we may not replace them (hidden ones, such as the lock and the
+    staging folder, do not count)."""
     visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
     if visible and not replace:
         shown = ", ".join(visible[:3]) + (", ..." if len(visible) > 3 else "")
@@ -137,17 +137,18 @@ def write_songs(dataset, out, replace=False, progress=None):
     the paths written, in song order.
 
     `out` must be new or empty; with replace, the MIDI files already in it are deleted (others
-    are kept). Everything is staged and moved in at the end, so an error half-way leaves `out`
-    as it was. progress: optional cli.Progress over the songs.
+    are kept). Everything is staged and moved in at the end (files.staged_folder), so an error
+    half-way leaves `out` as it was. progress: optional cli.Progress over the songs.
     """
-    earlier = check_output_folder(out, replace)
     names = dataset.song_names.tolist()
-    with staged_folder(out, earlier, prefix=".songs-") as staging:
+    with staged_folder(out, "wait for it or give another --out") as stage:
+        earlier = check_output_folder(out, replace)
         for index, name in enumerate(names):
             midi = performance_to_midi(dataset.song_performance(index), name=name)
-            write_midi(midi, os.path.join(staging, name + MIDI_SUFFIX))
+            write_midi(midi, stage.path(name + MIDI_SUFFIX))
             if progress is not None:
                 progress.update(index + 1, extra=name)
+        stage.commit(delete=earlier)
     return [os.path.join(out, name + MIDI_SUFFIX) for name in names]
 
 

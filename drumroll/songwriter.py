@@ -26,12 +26,12 @@ import numpy as np
 
 from drumroll.controls import MAX_MARKS, Controls, fill_habits, loudness, steer
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
+from drumroll.generate import MAX_BARS
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
                               bar_roles, jaccard)
 
 Section = collections.namedtuple("Section", "letter bars intensity", defaults=(0,))
 PHRASE = 4                  # bars after which a section's bar noise repeats
-MAX_BARS = 2048             # a song longer than this is a mistake (about an hour at 140 bpm)
 FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)(\+*|-*)$")   # a letter, bars, + or - marks
 
 
@@ -61,7 +61,8 @@ def parse_form(text):
         sections.append(Section(match.group(1).upper(), bars, intensity))
     total = sum(section.bars for section in sections)
     if total > MAX_BARS:
-        raise FormError(f"the form has {total} bars, more than {MAX_BARS}")
+        raise FormError(f"the form has {total:,} bars, more than the {MAX_BARS:,} a song may "
+                        "have")
     return sections
 
 
@@ -341,16 +342,17 @@ def primer_bars(roll, name):
     """A primer's DrumRoll -> Primer: its bars (B, 25, 32) bool, velocities (B, 25, 32) uint8
     and offsets (B, 25, 32) int8, as played.
 
-    The primer must be in 4/4 throughout (its last bar may end early: it is filled with
-    silence) and at least MIN_PRIMER_BARS long; PrimerError naming the file otherwise.
+    The primer must be in 4/4 throughout, or in bars as long (2/2, 8/8; its last bar may end
+    early: it is filled with silence) and at least MIN_PRIMER_BARS long; PrimerError naming
+    the file otherwise.
     """
-    odd = [index for index, (meter, whole) in enumerate(zip(roll.bars.meters(),
+    odd = [index for index, (steps, whole) in enumerate(zip(roll.bars.full_steps.tolist(),
                                                             roll.bars.whole.tolist()))
-           if meter != (4, 4) or (not whole and index < len(roll.bars) - 1)]
+           if steps != STEPS_PER_BAR or (not whole and index < len(roll.bars) - 1)]
     if odd:
         numerator, denominator = roll.bars.meters()[odd[0]]
         raise PrimerError(f"{name}: bar {odd[0] + 1} is in {numerator}/{denominator}; a primer "
-                          "must be in 4/4 throughout")
+                          "must be in 4/4 throughout (or in bars as long, as 2/2)")
     bars = len(roll.bars)
     if bars < MIN_PRIMER_BARS:
         raise PrimerError(f"{name}: {bars} bar(s) of drums; a primer needs at least "

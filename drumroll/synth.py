@@ -198,21 +198,22 @@ def write_wav(handle, audio, gain=1.0):
             wav.writeframesraw(block)
 
 
-def drum_note_ons(midi_path):
-    """(onsets, seconds): the channel-10 note-ons of a MIDI file as (seconds, note, velocity),
-    in playing order, and the length of the file in seconds. UserError for a bad file.
+def drum_note_ons(midi_path, channel=DRUM_CHANNEL):
+    """(onsets, seconds): the note-ons on `channel` (0-15; drums: 10, counted from 1) of a MIDI
+    file as (seconds, note, velocity), in playing order, and the length of the file in seconds.
+    UserError for a bad file.
 
     The fast reader (midi_scan) handles ordinary files; anything it declines, from a broken
     file to a type 2 one, is read by mido as before, which gives the same onsets or the same
     error message.
     """
     try:
-        return scan_drum_notes(midi_path, DRUM_CHANNEL)
+        return scan_drum_notes(midi_path, channel)
     except Declined:
-        return drum_note_ons_with_mido(midi_path)
+        return drum_note_ons_with_mido(midi_path, channel)
 
 
-def drum_note_ons_with_mido(midi_path):
+def drum_note_ons_with_mido(midi_path, channel=DRUM_CHANNEL):
     """drum_note_ons the plain way: mido merges the tracks and times every message."""
     from drumroll.midi_in import read_midi      # imports mido (0.1 s): only when needed
     midi = read_midi(midi_path)                 # refuses type 2 files (independent songs)
@@ -220,20 +221,23 @@ def drum_note_ons_with_mido(midi_path):
     for message in midi:        # merges the tracks; message.time becomes seconds since the last
         now += message.time
         if message.type == "note_on" and message.velocity > 0 \
-                and message.channel == DRUM_CHANNEL:
+                and message.channel == channel:
             onsets.append((now, message.note, message.velocity))
     return onsets, now
 
 
-def read_drum_hits(midi_path):
-    """All drum hits of a MIDI file, every track, channel 10, tempo changes honoured.
+def read_drum_hits(midi_path, channel=DRUM_CHANNEL):
+    """All drum hits of a MIDI file, every track, on `channel` (0-15; General MIDI's drums by
+    default), tempo changes honoured.
 
     Returns (hits, seconds, ignored): the Hits in time order, the length of the file in
-    seconds, and how many channel-10 notes the kit has no voice for. Raises UserError when
+    seconds, and how many of its notes the kit has no voice for. Raises UserError when
     the file is missing, is not a MIDI file, holds no drum note the kit can play, or lasts
     longer than MAX_SECONDS.
     """
-    onsets, seconds = drum_note_ons(midi_path)
+    onsets, seconds = drum_note_ons(midi_path, channel)
+    if not onsets:
+        no_notes_on(midi_path, channel)
     hits, ignored = [], 0
     for time, note, velocity in onsets:
         note = FOLDED_NOTES.get(note, note)
@@ -242,15 +246,22 @@ def read_drum_hits(midi_path):
         else:
             ignored += 1
     if not hits:
-        found = f" ({ignored} notes outside the kit)" if ignored else ""
-        raise UserError(f"{midi_path}: no drum notes on channel 10{found}")
+        raise UserError(f"{midi_path}: no drum notes the kit can play on channel {channel + 1} "
+                        f"({ignored} notes outside the kit)")
     if seconds > MAX_SECONDS:
         raise UserError(f"{midi_path}: lasts {seconds / 60:.0f} minutes, longer than the "
                         f"{MAX_SECONDS // 60} minutes the renderer accepts")
     return hits, seconds, ignored
 
 
-def render_midi_file(midi_path, wav_path, stereo=True):
+def no_notes_on(midi_path, channel):
+    """Raise the UserError of a file without notes on `channel`, naming the channels that have
+    some (read with mido: only on this path, where the time does not matter)."""
+    from drumroll.midi_in import no_notes_on_channel, read_midi, scan_midi
+    raise no_notes_on_channel(midi_path, channel, scan_midi(read_midi(midi_path)).channels)
+
+
+def render_midi_file(midi_path, wav_path, stereo=True, channel=DRUM_CHANNEL):
     """Render a drum MIDI file to a 44.1 kHz 16-bit WAV (stereo, or mono), written atomically.
 
     Returns RenderInfo(hits, seconds of audio, ignored notes). Raises UserError naming the
@@ -259,7 +270,7 @@ def render_midi_file(midi_path, wav_path, stereo=True):
     if os.path.exists(wav_path) and os.path.exists(midi_path) \
             and os.path.samefile(midi_path, wav_path):
         raise UserError(f"{wav_path}: is the input MIDI file; choose another output")
-    hits, seconds, ignored = read_drum_hits(midi_path)
+    hits, seconds, ignored = read_drum_hits(midi_path, channel)
     audio = mix_hits(hits, audio_length(hits, seconds), stereo)
     try:
         with atomic_write(wav_path) as handle:

@@ -23,11 +23,12 @@ import time
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError, plural
-from drumroll.files import cannot_write, output_folder, writing
+from drumroll.cli import Progress, UserError, check_name, plural
+from drumroll.files import hold_lock, lock_owner, output_folder, process_is_running, writing
 from drumroll.format import LOWEST_NOTE, pixels_to_hits, unit_to_pixels
 from drumroll.images import write_png
 from drumroll.models import ModelTooLarge, architecture_of, as_windows, load_gan
+from drumroll.models.base import STEP_DIGITS
 from drumroll.picture import roll_picture, write_svg
 from gan_numpy.checkpoint import CheckpointError
 from gan_numpy.network import count_params
@@ -46,7 +47,8 @@ GRID_GAP = 4            # grey rows between rolls
 
 
 class TrainingDiverged(UserError):
-    """A loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss, a weight or a statistic became NaN or infinite; the last good checkpoint is
+    kept."""
 
 
 def sample_grid(rolls):
@@ -79,7 +81,7 @@ def write_samples(gan, run_dir):
 
 def step_name(step):
     """The stem of a step's checkpoint and sample grid: 'step_0003000'."""
-    return f"{STEP_PREFIX}{step:07d}"
+    return f"{STEP_PREFIX}{step:0{STEP_DIGITS}d}"
 
 
 def run_folder(checkpoint):
@@ -129,12 +131,16 @@ def latest_checkpoint(run_dir):
 
     `run_dir` may also be a checkpoint file, or the run's checkpoints folder itself.
     """
-    path = pathlib.Path(run_dir)
+    path = pathlib.Path(check_name(run_dir, "run folder"))
     if path.is_file():
         return path
     if not path.exists():
         raise UserError(f"{path}: no such run folder or checkpoint file")
     found = checkpoint_paths(path) or sorted(path.glob(CHECKPOINT_GLOB))
+    training = lock_owner(path / LOCK_NAME)
+    if not found and training is not None and process_is_running(training):
+        raise UserError(f"{path}: a training (pid {training}) is running in this run folder and "
+                        "has written no checkpoint yet; wait for its first one")
     if not found:
         raise UserError(f"{path}: no checkpoint found: give a run folder (with checkpoints/"
                         f"{CHECKPOINT_GLOB} inside) or a checkpoint file; train a run first with "
@@ -186,6 +192,35 @@ def last_checkpoint_note(run_dir):
     return f"last good checkpoint: {kept[-1]}" if kept else "no checkpoint was written"
 
 
+def first_non_finite(arrays):
+    """The name of the first float array of (name, array) pairs holding NaN or inf, or None."""
+    return next((name for name, array in arrays
+                 if array.dtype.kind == "f" and not np.isfinite(array).all()), None)
+
+
+def stop_if_diverged(gan, run_dir, everything=False):
+    """TrainingDiverged (exit 1) when the step just taken left a weight or a statistic (batch
+    norm's running mean and variance, spectral norm's vector) of G or D NaN or infinite: the
+    run blew up. The last good checkpoint is kept, and none is written after it.
+
+    Every step checks the networks (a third of a millisecond on the song model);
+    `everything` checks all a checkpoint holds (optimizer moments, the EMA), as loading it
+    would, before one is written.
+    """
+    if everything:
+        arrays = ((f"{prefix}/{name}", array) for prefix, part in gan.parts().items()
+                  for name, array in part.state_dict().items())
+    else:
+        arrays = ((f"{prefix}/{name}", array) for prefix, net in (("G", gan.G), ("D", gan.D))
+                  for name, array in [*((n, p) for n, p, _ in net.parameters()),
+                                      *net.named_state()])
+    broken = first_non_finite(arrays)
+    if broken is not None:
+        raise TrainingDiverged(f"{run_dir}: {broken} became NaN or infinite at iteration "
+                               f"{gan.step}: the run blew up; stopped "
+                               f"({last_checkpoint_note(run_dir)}); try a lower --lr")
+
+
 def save_run_state(gan, run_dir, history):
     """Checkpoint, sample grid and history for the GAN's current step.
 
@@ -193,6 +228,7 @@ def save_run_state(gan, run_dir, history):
     last good one (and says so in a one-line error).
     """
     run_dir = pathlib.Path(run_dir)
+    stop_if_diverged(gan, run_dir, everything=True)
     path = run_dir / CHECKPOINTS / (step_name(gan.step) + ".npz")
     try:
         gan.save(path)
@@ -217,62 +253,14 @@ def prepare_run_dir(gan, run_dir, resume):
     return run_dir
 
 
-def process_is_running(pid):
-    try:
-        os.kill(pid, 0)                     # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:                 # it exists, run by another user
-        return True
-    return True
-
-
-def lock_owner(path):
-    """The process id written in a lock file, or None when it holds none (yet)."""
-    try:
-        text = path.read_text().strip()
-    except FileNotFoundError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 @contextlib.contextmanager
 def run_lock(run_dir, log):
-    """Hold <run_dir>/lock, a file holding our process id, for as long as the block runs.
-
-    The file is created exclusively (O_EXCL): of two trainings started into one folder only
-    one gets it and the other is refused in one line naming the first one's process id. A
-    lock left by a process that no longer runs (killed, machine restarted) is taken over,
-    with a note.
-    """
-    path = pathlib.Path(run_dir, LOCK_NAME)
+    """Hold <run_dir>/lock, a file holding our process id, for as long as the block runs: of
+    two trainings started into one folder only one gets it (files.hold_lock)."""
     output_folder(run_dir)
-    while True:
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            break
-        except FileExistsError:
-            pid = lock_owner(path)
-            if pid is None:
-                raise UserError(f"{run_dir}: another training is starting in this run folder "
-                                f"(its lock holds no process id yet); if none is, delete "
-                                f"{path}") from None
-            if process_is_running(pid):
-                raise UserError(f"{run_dir}: another training (pid {pid}) is using this run "
-                                f"folder; wait for it or train into another folder (if pid "
-                                f"{pid} is not a training, delete {path})") from None
-            log(f"{run_dir}: taking over the lock of pid {pid}, which is no longer running")
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        except OSError as error:
-            raise cannot_write(path, error) from None
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
+    with hold_lock(pathlib.Path(run_dir, LOCK_NAME), "another training",
+                   "wait for it or train into another folder", log):
         yield
-    finally:
-        if lock_owner(path) == os.getpid():
-            path.unlink()
 
 
 def resume_run(run_dir, config, log):
@@ -311,7 +299,9 @@ def train(config, windows, run_dir, resume=False, log=print, stop_after=None):
     with run_lock(run_dir, log):
         gan = start_or_resume(config, windows, run_dir, resume, log)
         try:
-            train_loop(gan, windows, run_dir, log, stop_after)
+            # a run that blows up is stopped by stop_if_diverged, with a message of its own
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                train_loop(gan, windows, run_dir, log, stop_after)
         except KeyboardInterrupt:
             log(f"{run_dir}: stopped at iteration {gan.step:,} of "
                 f"{gan.config.iterations:,}; {last_checkpoint_note(run_dir)} "
@@ -356,6 +346,7 @@ def train_loop(gan, windows, run_dir, log, stop_after):
         if not np.all(np.isfinite(losses)):
             raise TrainingDiverged(f"{run_dir}: loss became {losses} at iteration {gan.step}; "
                                    f"stopped ({last_checkpoint_note(run_dir)}); try a lower --lr")
+        stop_if_diverged(gan, run_dir)
         history.append({"iteration": gan.step, **stats,
                         "seconds": time.perf_counter() - started})
         progress.update(gan.step, extra=(

@@ -27,6 +27,10 @@ class NotARegularFile(OSError):
     """The path to write names a folder, a device, a FIFO or a socket: it is never replaced."""
 
 
+class ReadOnlyFile(OSError):
+    """The path to write names a read-only file: it is never replaced."""
+
+
 FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
               (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
               (stat.S_ISSOCK, "a socket"))
@@ -36,7 +40,9 @@ def write_target(path):
     """The file that writing `path` should replace: symlinks followed to the file they name.
 
     Raises NotARegularFile when that file exists and is not a regular file, since renaming a
-    new file over a device or a FIFO would replace the device itself, not write to it.
+    new file over a device or a FIFO would replace the device itself, not write to it, and
+    ReadOnlyFile when it is read-only: an existing file keeps its permissions, so one nobody
+    may write to is never replaced (renaming over it would make it writable again).
     """
     target = os.path.realpath(os.fspath(path))
     try:
@@ -48,7 +54,26 @@ def write_target(path):
             code = errno.EISDIR if kind == "a folder" else errno.EINVAL
             raise NotARegularFile(code, f"is {kind}, not a regular file; not replaced",
                                   os.fspath(path))
+    if not mode & 0o222 or not os.access(target, os.W_OK):   # root may write anything
+        raise ReadOnlyFile(errno.EACCES, "is read-only; not replaced", os.fspath(path))
     return target
+
+
+def new_file_mode(target):
+    """The permissions a file written to `target` gets: those of the file it replaces, or
+    those a plain open() would give a new one (0o666 less the umask)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def temporary_prefix(name, limit=100):
+    """'.<name>.' for a temporary file beside `name`, the name cut to `limit` bytes of UTF-8:
+    a name may already be as long as a file name can be (255 bytes)."""
+    return "." + name.encode("utf-8", "surrogateescape")[:limit].decode("utf-8", "ignore") + "."
 
 
 @contextlib.contextmanager
@@ -57,18 +82,16 @@ def atomic_write(path, mode="wb"):
 
     The rename is atomic on POSIX, so readers see either the old file or the whole new one.
     A symlink is followed: the file it points to is replaced, in its own folder, and the link
-    stays. A path naming a folder, device, FIFO or socket raises NotARegularFile (an OSError)
+    stays. The new file keeps the permissions of the one it replaces. A path naming a folder,
+    device, FIFO, socket or read-only file raises NotARegularFile or ReadOnlyFile (OSErrors)
     and is left alone. (The drum side writes every output file through this function too.)
     """
     target = write_target(path)
     directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".",
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(os.path.basename(target)),
                                suffix=".tmp")
     try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, new_file_mode(target))    # mkstemp creates the file 0600
         with os.fdopen(fd, mode) as handle:
             yield handle
         write_target(path)                  # still a regular file (or none) after writing

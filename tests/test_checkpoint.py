@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from gan_numpy import layers as L
-from gan_numpy.checkpoint import (CheckpointError, NotARegularFile, atomic_write, load_checkpoint,
-                                  restore, rng_state, save_checkpoint, set_rng_state)
+from gan_numpy.checkpoint import (CheckpointError, NotARegularFile, ReadOnlyFile, atomic_write,
+                                  load_checkpoint, restore, rng_state, save_checkpoint,
+                                  set_rng_state)
 from gan_numpy.layers import Sequential
 from gan_numpy.optim import Adam
 
@@ -222,3 +223,32 @@ def test_atomic_write_through_a_link_to_a_device_refuses_and_replaces_neither(tm
         with atomic_write(link) as handle:
             handle.write(b"data")
     assert link.is_symlink() and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "private.bin"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o600)
+    with atomic_write(path) as handle:
+        handle.write(b"new")
+    assert path.read_bytes() == b"new" and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_atomic_write_refuses_a_read_only_file_and_leaves_it_and_its_links_alone(tmp_path):
+    path = tmp_path / "ro.wav"
+    path.write_bytes(b"keep")
+    os.chmod(path, 0o444)
+    os.link(path, tmp_path / "hard link.wav")
+    with pytest.raises(ReadOnlyFile, match="is read-only; not replaced"):
+        with atomic_write(path) as handle:
+            handle.write(b"new")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444 and path.read_bytes() == b"keep"
+    assert os.path.samefile(path, tmp_path / "hard link.wav")
+    assert sorted(os.listdir(tmp_path)) == ["hard link.wav", "ro.wav"]
+
+
+def test_atomic_write_writes_a_file_whose_name_is_as_long_as_a_name_can_be(tmp_path):
+    path = tmp_path / ("é" * 125 + ".wav")               # 254 bytes of UTF-8
+    with atomic_write(path) as handle:
+        handle.write(b"x")
+    assert os.listdir(tmp_path) == [path.name]

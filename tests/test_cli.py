@@ -1,9 +1,13 @@
 """What the scripts share: one-line errors with exit codes, and progress lines with an ETA."""
 import io
+import os
+import signal
+import time
 
 import pytest
 
-from drumroll.cli import Progress, UserError, argument_type, format_seconds, plural, run
+from drumroll.cli import (Progress, UserError, argument_type, format_seconds, plural, run,
+                          some_names)
 from drumroll.format import hits_to_pixels, pixels_to_hits, pixels_to_unit, unit_to_pixels
 
 import numpy as np
@@ -89,3 +93,25 @@ def test_the_command_of_a_generation_leaves_out_where_it_was_written():
     assert command_line("song.py", ["--seed", "7", "--out", "my songs", "--replace",
                                     "--form=A8 B8", "--out=x", "--no-wav"]) == \
         "python song.py --seed 7 '--form=A8 B8'"
+
+
+def test_some_names_keeps_a_long_list_to_a_few_and_a_count():
+    assert some_names(["a", "b"]) == "a, b"
+    assert some_names([f"song{i}" for i in range(97)]) == "song0, song1, song2, song3 and 93 more"
+
+
+def test_a_kill_stops_like_ctrl_c_through_every_finally_and_exits_143(capsys):
+    cleaned = []
+
+    def main(argv):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)                        # never reached: the signal stops it at once
+        finally:
+            cleaned.append(True)
+
+    with pytest.raises(SystemExit) as exit_info:
+        run(main, [])
+    assert exit_info.value.code == 143 and cleaned == [True]
+    assert capsys.readouterr().err == "terminated\n"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL     # given back after the run

@@ -42,6 +42,23 @@ def test_another_seed_gives_other_songs(corpus, tmp_path):
         [pathlib.Path(p).read_bytes() for p in corpus[:3]]
 
 
+def test_a_corpus_stopped_half_way_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    (tmp_path / "mine.mid").write_bytes(b"mine")
+    real_write = compose.write_midi
+
+    def write_two_then_ctrl_c(midi, path):
+        if len(write_two_then_ctrl_c.written) == 2:
+            raise KeyboardInterrupt
+        write_two_then_ctrl_c.written.append(path)
+        real_write(midi, path)
+
+    write_two_then_ctrl_c.written = []
+    monkeypatch.setattr(compose, "write_midi", write_two_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        compose.compose_corpus(tmp_path, seed=0, count=12)
+    assert [path.name for path in tmp_path.iterdir()] == ["mine.mid"]
+
+
 def test_the_committed_corpus_is_what_the_composer_writes(corpus):
     committed = sorted((ROOT / "data" / "midi").glob("*.mid"))
     assert [p.name for p in committed] == [pathlib.Path(p).name for p in corpus]

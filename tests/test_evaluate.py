@@ -3,6 +3,7 @@ import dataclasses
 import os
 import stat
 
+import mido
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ from drumroll.cli import UserError
 from drumroll.dataset import load_dataset, save_dataset
 from drumroll.format import hits_to_pixels
 from drumroll.images import write_png
+from drumroll.midi_out import roll_to_midi
 from drumroll.training import train
 
 
@@ -44,6 +46,43 @@ def test_evaluate_scores_held_out_songs_the_model_and_a_folder_of_pngs(trained_r
     assert low <= float(hits[2]) <= high            # the training windows lie in their range
     assert any(line.startswith("| style error vs training |") for line in lines)
     assert (trained_run / "table.md").read_text().splitlines() == lines
+
+
+def test_a_bad_file_among_the_originals_is_skipped_in_one_line_as_midi2img_skips_it(
+        trained_run, tmp_path, capsys):
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    hits = np.zeros((25, 256), dtype=bool)
+    hits[0, ::8] = True
+    for name in ("a", "b"):
+        roll_to_midi(hits).save(originals / f"{name}.mid")
+    zero = roll_to_midi(hits)
+    zero.tracks[0] = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=0)])
+    zero.save(originals / "zero.mid")
+    (originals / "text.mid").write_text("not midi")
+    assert evaluate_run(trained_run, "--original", str(originals), "--songs", "0") == 0
+    captured = capsys.readouterr()
+    assert "| windows | 4 | 12 | - | 2 | 8 |" in captured.out
+    skipped = [line for line in captured.err.splitlines() if "skipped" in line]
+    assert len(skipped) == 2 and "zero.mid: a tempo of 0" in skipped[1]
+    assert "text.mid: not a MIDI file" in skipped[0]
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--num", "100000"], "--num 100000: give 2 to 5,000 samples"),
+    (["--songs", "100000"], "--songs 100000: give 0 to 1,000 songs"),
+    (["--threshold", "999"], "--threshold 999: must be between 0 and 256")])
+def test_counts_past_their_limits_are_refused_before_any_work(tmp_path, capsys, option,
+                                                              message):
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main(["--data", str(tmp_path / "none.npz"), *option])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_songs_show_their_progress(trained_run, capsys):
+    assert evaluate_run(trained_run, "--songs", "3") == 0
+    err = capsys.readouterr().err
+    assert "chained 8-bar songs 3/3" in err
 
 
 def test_a_run_without_held_out_songs_cannot_be_evaluated(tmp_path, write_tiny_dataset,

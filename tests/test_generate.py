@@ -1,5 +1,8 @@
 """New tracks from a trained model (img2midi.py --checkpoint) and images written as MIDI."""
+import os
 import pathlib
+import subprocess
+import sys
 
 import mido
 import numpy as np
@@ -18,6 +21,9 @@ from drumroll.windows import Windows
 from drumroll.training import checkpoint_paths
 from drumroll.training import train
 from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +155,59 @@ def test_a_generation_that_fails_half_way_leaves_the_earlier_one_untouched(
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before   # no staging left
 
 
+def test_two_generations_into_one_folder_at_the_same_time_never_both_succeed(run_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "img2midi.py"), "--checkpoint", str(run_dir), "--out",
+               str(out), "--num", "3", "--no-wav", "--bpm", "140"]
+    both = [subprocess.Popen(command + ["--seed", seed], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for seed in ("1", "2")]
+    results = [(process.wait(timeout=120), process.stderr.read()) for process in both]
+    assert sorted(code for code, _ in results) == [0, 1], results
+    [refused] = [err for code, err in results if code == 1]
+    assert refused.count("\n") == 1          # refused while the first writes, or after it
+    assert "another drumgan command" in refused or "not empty" in refused
+    assert file_names(out) == ["index.html"] + [f"track-0{i}.{ext}" for i in (1, 2, 3)
+                                                for ext in ("mid", "png", "svg")]
+    [winner] = [seed for seed, (code, _) in zip(("1", "2"), results) if code == 0]
+    generate(run_dir, tmp_path / "alone", "--num", "3", "--no-wav", "--bpm", "140", "--seed",
+             winner)
+    for name in file_names(out):
+        if not name.endswith(".html"):
+            assert (out / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+
+
+def test_a_generation_started_while_another_writes_the_folder_is_refused(run_dir, tmp_path):
+    refusals = []
+
+    def tracks_while_another_generation_starts(gan, generation, rng, direction):
+        try:
+            generate(run_dir, tmp_path, "--num", "1", "--no-wav")
+        except UserError as error:
+            refusals.append(str(error))
+        yield from real_tracks(gan, generation, rng, direction)
+
+    real_tracks = generate_module.pattern_tracks
+    generate_module.pattern_tracks = tracks_while_another_generation_starts
+    try:
+        generate(run_dir, tmp_path, "--num", "2", "--no-wav")
+    finally:
+        generate_module.pattern_tracks = real_tracks
+    assert refusals == [f"{tmp_path}: another drumgan command (pid {os.getpid()}) is using this "
+                        f"folder; wait for it or give another --out (if pid {os.getpid()} is not "
+                        f"one, delete {tmp_path / '.lock'})"]
+    assert len(file_names(tmp_path)) == 7
+
+
+def test_a_failed_generation_into_a_new_folder_leaves_no_folder(run_dir, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_module, "write_track", fail)
+    with pytest.raises(KeyboardInterrupt):
+        generate(run_dir, tmp_path / "new" / "tracks", "--num", "2")
+    assert file_names(tmp_path) == []
+
+
 # ------------------------------------------------------------------------ silent tracks
 
 def test_a_track_with_no_hits_gets_a_silent_wav_and_a_warning_the_others_are_rendered(
@@ -232,6 +291,17 @@ def test_tracks_carry_the_models_velocities_unless_one_is_forced(run_dir, tmp_pa
     forced = midi_to_roll(mido.MidiFile(tmp_path / "forced" / "track-01.mid")).velocities
     assert np.array_equal(own, loud)
     assert set(forced[forced > 0].tolist()) == {100}
+
+
+def test_a_training_tempo_no_midi_file_should_hold_gives_the_default_tempo_and_says_so(
+        tmp_path, tiny_config, tiny_images, quiet, capsys):
+    train(tiny_config(iterations=1), Windows(tiny_images(), tempo=5000.0), tmp_path / "run",
+          log=quiet)
+    generate(tmp_path / "run", tmp_path / "out", "--num", "1", "--no-wav")
+    assert mido.MidiFile(tmp_path / "out" / "track-01.mid").length == pytest.approx(
+        8 * 4 * 60 / 140)
+    assert ("note: playing at 140 bpm, the default tempo (5000 bpm, its training songs' median, "
+            "is no tempo to write)") in capsys.readouterr().err
 
 
 def test_without_a_tempo_tracks_play_at_the_training_songs_median_tempo(run_dir, tmp_path,

@@ -13,7 +13,7 @@ from drumroll.cli import run
 from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
 from drumroll.generate import images_to_midi
-from drumroll.images import write_png
+from drumroll.images import read_png, write_png
 from drumroll.midi_in import find_midi_files, midi_to_roll, scan_midi
 from tests.midifiles import performance
 
@@ -132,7 +132,7 @@ def test_an_image_of_the_wrong_height_is_refused(tmp_path, capsys):
     code, _, stderr = run_main([tmp_path / "short.png", "--out", tmp_path / "o"], capsys)
     assert code == 1
     assert "short.png: image is 24 pixels high, a drum roll is 25" in stderr
-    assert list((tmp_path / "o").iterdir()) == []
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_colour_image_is_converted(tmp_path, capsys):
@@ -154,6 +154,30 @@ def test_an_unwritable_output_folder_fails_with_one_line(tmp_path, capsys):
     assert stderr.startswith(f"error: {tmp_path / 'blocker'}: cannot create output folder")
 
 
+def test_a_folder_of_images_none_of_which_converts_leaves_no_folder_and_a_short_report(
+        tmp_path, capsys):
+    for index in range(30):
+        write_png(tmp_path / f"roll_{index:02d}.png", drum_roll_image(index))
+    code, _, stderr = run_main([tmp_path, "--out", tmp_path / "out", "--notes", "36-37"], capsys)
+    lines = stderr.splitlines()
+    assert code == 1 and not (tmp_path / "out").exists()
+    assert lines[0] == "failed 30 files: image is 25 pixels high, a drum roll is 2; e.g."
+    assert lines[-1] == "error: no image could be converted (30 images failed)"
+    assert len(lines) == 5
+
+
+def test_two_images_of_one_name_in_two_folders_never_write_over_each_other(tmp_path, capsys):
+    for folder, seed in (("a", 1), ("b", 2)):
+        (tmp_path / folder).mkdir()
+        write_png(tmp_path / folder / "x.png", drum_roll_image(seed))
+    code, stdout, stderr = run_main([tmp_path / "a", tmp_path / "b", "--out", tmp_path / "out"],
+                                    capsys)
+    assert code == 1 and "wrote 1 MIDI file" in stdout
+    assert f"error: {tmp_path / 'b' / 'x.png'}: x.mid is already written from " in stderr
+    first = midi_to_roll(mido.MidiFile(tmp_path / "out" / "x.mid")).velocities > 0
+    assert np.array_equal(first, read_png(tmp_path / "a" / "x.png") < 128)
+
+
 def test_no_images_given_fails_with_usage(capsys):
     code, _, stderr = run_main([], capsys)
     assert code == 1 and "no images given" in stderr
@@ -166,9 +190,20 @@ def test_a_missing_image_fails_with_its_name(tmp_path, capsys):
 
 def test_out_of_range_options_are_refused(tmp_path, capsys):
     write_png(tmp_path / "a.png", drum_roll_image())
-    for option in (["--velocity", "0"], ["--bpm", "0"], ["--threshold", "999"]):
-        code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path, *option], capsys)
-        assert code == 1 and option[0] in stderr
+    for option in (["--velocity", "0"], ["--bpm", "0"], ["--bpm", "3"], ["--threshold", "999"]):
+        code, _, stderr = run_main([tmp_path / "a.png", "--out", tmp_path / "out", *option],
+                                   capsys)
+        assert code == 1 and option[0] in stderr and stderr.count("\n") == 1
+        assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("blank", ["200", "40-37", "-1", "x"])
+def test_blank_notes_outside_midi_or_a_range_going_down_are_refused(tmp_path, capsys, blank):
+    write_png(tmp_path / "a.png", drum_roll_image())
+    with pytest.raises(SystemExit) as exit_info:
+        img2midi.main([str(tmp_path / "a.png"), "--out", str(tmp_path / "out"), "--blank", blank])
+    assert exit_info.value.code == 2 and "--blank" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_describes_the_options(capsys):

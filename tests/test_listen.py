@@ -1,4 +1,5 @@
 """listen.py: the command line over drumroll.synth. Default paths, messages, exit codes."""
+import os
 import pathlib
 import subprocess
 import sys
@@ -104,3 +105,42 @@ def test_notes_outside_the_kit_are_reported(tmp_path, capsys):
 @pytest.mark.parametrize("name", ["song", "song.midi"])
 def test_default_wav_path_replaces_the_extension(name):
     assert listen.default_wav_path(f"dir/{name}") == "dir/song.wav"
+
+
+def test_channel_renders_drums_on_another_channel(tmp_path):
+    midi = mido.MidiFile(write_drums(tmp_path / "daw.mid"))
+    for message in midi.tracks[0]:
+        if not message.is_meta:
+            message.channel = 0
+    midi.save(tmp_path / "daw.mid")
+    assert "--channel 1 reads them" in run_listen(tmp_path / "daw.mid").stderr
+    assert run_listen(tmp_path / "daw.mid", "--channel", "1").returncode == 0
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda path: os.mkfifo(path), "a FIFO (named pipe)"),            # reading it waited for ever
+    (lambda path: path.symlink_to("/dev/zero"), "a character device")])   # or never ended
+def test_a_fifo_or_a_device_is_refused_at_once(tmp_path, make, kind):
+    make(tmp_path / "odd.mid")
+    result = subprocess.run([sys.executable, str(ROOT / "listen.py"), str(tmp_path / "odd.mid")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {tmp_path / 'odd.mid'}: is {kind}, not a MIDI file\n"
+
+
+def test_a_read_only_wav_is_refused_in_one_line_and_keeps_its_permissions(tmp_path):
+    midi = write_drums(tmp_path / "groove.mid")
+    wav = tmp_path / "ro.wav"
+    wav.write_bytes(b"my take")
+    wav.chmod(0o444)
+    result = run_listen(midi, "--out", wav)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"error: {wav}: cannot write (is read-only; not "
+                                          "replaced)"]
+    assert wav.read_bytes() == b"my take" and wav.stat().st_mode & 0o777 == 0o444
+
+
+def test_a_midi_file_whose_name_is_as_long_as_a_name_can_be_is_rendered(tmp_path):
+    midi = write_drums(tmp_path / ("x" * 251 + ".mid"))
+    assert run_listen(midi).returncode == 0
+    assert (tmp_path / ("x" * 251 + ".wav")).exists()

@@ -1,4 +1,6 @@
-"""The Makefile: any folder name works, RUN follows ARCH and SEED, `make help` lists variables."""
+"""The Makefile: any folder name works, RUN follows ARCH and TRAIN_SEED, SEED picks other samples
+of the same run, `make help` lists variables."""
+import os
 import pathlib
 import shutil
 import subprocess
@@ -11,11 +13,12 @@ from drumroll.dataset import load_dataset
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-def make(*args):
+def make(*args, env=None, code=0):
     done = subprocess.run(["make", "--no-print-directory", *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+                          capture_output=True, text=True, timeout=300,
+                          env=None if env is None else {**os.environ, **env})
+    assert done.returncode == code, done.stderr
+    return done.stdout if code == 0 else done.stderr
 
 
 def command_of(script, output):
@@ -27,24 +30,43 @@ def command_of(script, output):
 def test_help_lists_every_variable_with_its_default():
     lines = make("-s", "help").splitlines()
     for name, default in [("MIDI_DIR", "data/midi"), ("DATASET_DIR", "build/dataset"),
-                          ("ARCH", "song"), ("ITER", "(empty)"), ("SEED", "0"),
+                          ("ARCH", "song"), ("ITER", "(empty)"), ("TRAIN_SEED", "0"),
+                          ("SEED", "0"),
                           ("RUN", "runs/song"), ("NUM", "8"), ("BARS", "(empty)"),
                           ("FORM", "(empty)"), ("BPM", "(empty)"), ("OUT", "(empty)"),
                           ("PRIMER", "(empty)"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
-                          ("ORIGINAL", "(empty)")]:
+                          ("ORIGINAL", "(empty)"), ("CHANNEL", "(empty)")]:
         assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
 
 
-@pytest.mark.parametrize("settings, run", [([], "runs/song"), (["SEED=1"], "runs/song-seed1"),
-                                           (["ARCH=original"], "runs/original"),
-                                           (["ARCH=original", "SEED=2"], "runs/original-seed2"),
-                                           (["SEED=1", "RUN=runs/mine"], "runs/mine")])
-def test_train_generate_and_evaluate_use_the_run_folder_of_the_arch_and_seed(settings, run):
-    seed = next((s.split("=")[1] for s in settings if s.startswith("SEED=")), "0")
+@pytest.mark.parametrize("settings, run", [
+    ([], "runs/song"), (["TRAIN_SEED=1"], "runs/song-seed1"), (["ARCH=original"], "runs/original"),
+    (["ARCH=original", "TRAIN_SEED=2"], "runs/original-seed2"),
+    (["TRAIN_SEED=1", "RUN=runs/mine"], "runs/mine")])
+def test_train_generate_song_and_evaluate_use_the_run_folder_of_the_arch_and_training_seed(
+        settings, run):
+    seed = next((s.split("=")[1] for s in settings if s.startswith("TRAIN_SEED=")), "0")
     assert f"--seed '{seed}' --out '{run}' --resume" in command_of(
         "train_gan.py", make("-n", "train", *settings))
     assert f"--checkpoint '{run}'" in command_of("img2midi.py", make("-n", "generate", *settings))
+    assert f"--run '{run}'" in command_of("song.py", make("-n", "song", *settings))
     assert f"--run '{run}'" in command_of("evaluate.py", make("-n", "evaluate", *settings))
+
+
+@pytest.mark.parametrize("target, script", [("generate", "img2midi.py"), ("song", "song.py"),
+                                            ("evaluate", "evaluate.py")])
+def test_seed_samples_other_tracks_from_the_same_run(target, script):
+    # the README's `make song NUM=2 BARS=128 SEED=3`: other songs of runs/song
+    line = command_of(script, make("-n", target, "SEED=3"))
+    assert "'runs/song'" in line and "--seed '3'" in line
+
+
+def test_train_with_seed_alone_says_seed_is_the_sampling_seed(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".runtime").touch()
+    err = make("train", "SEED=1", f"VENV={venv}", "PY=false", code=2)
+    assert "SEED is the sampling seed (generate, song, evaluate); train with TRAIN_SEED=1" in err
 
 
 def test_song_passes_the_form_primer_bars_and_tempo_only_when_given(tmp_path):
@@ -72,6 +94,21 @@ def test_train_makes_a_missing_dataset_first_whatever_its_folders_are_called(tmp
 
 def test_a_value_with_a_quote_stays_one_argument():
     assert "--original 'it'\\''s mine'" in make("-n", "evaluate", "ORIGINAL=it's mine")
+
+
+def test_a_dollar_in_a_value_is_a_dollar_on_the_command_line_and_in_the_environment():
+    assert "midi2img.py 'my söngs $HOME' --out" in make("-n", "dataset",
+                                                        "MIDI_DIR=my söngs $HOME")
+    assert "--out 'runs/$x'" in make("-n", "train", "TRAIN_SEED=1", env={"RUN": "runs/$x"})
+
+
+def test_channel_reaches_every_script_that_reads_drum_midi():
+    assert "--channel '1'" in command_of("midi2img.py", make("-n", "dataset", "CHANNEL=1"))
+    assert "--channel '1'" in command_of("listen.py", make("-n", "listen", "MIDI=a.mid",
+                                                           "CHANNEL=1"))
+    assert "--channel '1'" in command_of("song.py", make("-n", "song", "CHANNEL=1"))
+    assert "--channel '1'" in command_of("evaluate.py", make("-n", "evaluate", "CHANNEL=1"))
+    assert "--channel" not in command_of("midi2img.py", make("-n", "dataset"))
 
 
 def test_dataset_reads_a_folder_whose_name_has_spaces_and_non_ascii_letters(tmp_path):

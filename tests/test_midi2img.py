@@ -1,4 +1,6 @@
 """midi2img.py: PNGs and dataset.npz from a folder of MIDI files, reports, bad input."""
+import errno
+import os
 import pathlib
 import subprocess
 import sys
@@ -76,6 +78,16 @@ def test_a_window_that_is_not_whole_4_4_bars_fails_with_one_line(corpus, tmp_pat
     assert stderr == ("error: --window 100: a window of 100 steps is not a whole number of "
                       "4/4 bars (a multiple of 32 steps)\n")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--hop", "10" * 12], "--hop 101,010,101,010,101,010,101,010: at most 8,192 bars"),
+    (["--window", "32" * 9], "--window 323,232,323,232,323,232: at most 262,144 steps")])
+def test_a_hop_or_window_longer_than_a_song_may_last_is_refused(corpus, tmp_path, capsys,
+                                                                option, message):
+    folder, _ = corpus
+    code, _, stderr = run_main([folder, "--out", tmp_path / "out", *option], capsys)
+    assert code == 1 and stderr.startswith(f"error: {message}") and stderr.count("\n") == 1
 
 
 def test_the_report_names_songs_with_other_meters_and_what_they_cost(corpus, tmp_path, capsys):
@@ -198,8 +210,24 @@ def test_bad_files_are_reported_and_skipped_and_the_run_succeeds(corpus, tmp_pat
     assert "files read: 2, skipped: 3" in stdout
     assert "text.mid: not a MIDI file (no MThd header)" in stdout
     assert "cut.mid: truncated MIDI file" in stdout
-    assert "guitar.mid: no drum notes on MIDI channel 10" in stdout
+    assert "guitar.mid: no drum notes on MIDI channel 10 (its notes are on channel 1" in stdout
     assert "Traceback" not in stderr
+
+
+def test_channel_reads_the_drums_of_a_daw_export_on_another_channel(corpus, tmp_path, capsys):
+    folder, songs = corpus
+    for path in folder.rglob("*.mid*"):
+        midi = mido.MidiFile(path)
+        for message in midi.tracks[1]:
+            if not message.is_meta:
+                message.channel = 0
+        midi.save(path)
+    code, _, _ = run_main([folder, "--out", tmp_path / "o", "--no-png", "--channel", "1"], capsys)
+    assert code == 0 and sorted(load_dataset(tmp_path / "o").song_names) == ["alpha", "beta"]
+    for bad in ("0", "17", "ten"):
+        with pytest.raises(SystemExit):
+            midi2img.main([str(folder), "--channel", bad])
+        assert "a MIDI channel is 1 to 16" in capsys.readouterr().err
 
 
 def test_nothing_usable_fails_with_one_line_and_keeps_the_old_dataset(tmp_path, capsys):
@@ -214,6 +242,11 @@ def test_nothing_usable_fails_with_one_line_and_keeps_the_old_dataset(tmp_path, 
     assert stderr.strip().splitlines()[-1].startswith(f"error: {folder}: no usable drum track")
     assert (out / "dataset.npz").read_bytes() == b"previous dataset"
     assert sorted(path.name for path in out.iterdir()) == ["dataset.npz"]
+
+
+def test_an_empty_name_for_the_midi_folder_says_so(tmp_path, capsys):
+    code, _, stderr = run_main(["", "--out", tmp_path / "o"], capsys)       # make MIDI_DIR=
+    assert code == 1 and stderr == "error: an empty name was given as the MIDI file or folder\n"
 
 
 def test_an_empty_folder_fails_with_one_line(tmp_path, capsys):
@@ -240,6 +273,66 @@ def test_a_failed_run_leaves_no_output_folder(tmp_path, capsys):
     assert code == 1 and not (tmp_path / "new").exists()
 
 
+def folder_contents(folder):
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def stop_after_writing_pngs(monkeypatch, count, error):
+    """Make the PNG writer raise `error` once `count` PNGs are written (Ctrl-C, a full disk)."""
+    real_write = os.write
+
+    def write_then_fail(descriptor, data):
+        if data.startswith(b"\x89PNG"):
+            if write_then_fail.pngs == count:
+                raise error
+            write_then_fail.pngs += 1
+        return real_write(descriptor, data)
+
+    write_then_fail.pngs = 0
+    monkeypatch.setattr(os, "write", write_then_fail)
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(),
+                                   OSError(errno.ENOSPC, "No space left on device")])
+def test_a_run_stopped_half_way_leaves_no_folder(corpus, tmp_path, capsys, monkeypatch, error):
+    folder, _ = corpus
+    stop_after_writing_pngs(monkeypatch, 3, error)
+    code, _, stderr = run_main([folder, "--out", tmp_path / "new" / "out"], capsys)
+    assert code == (130 if isinstance(error, KeyboardInterrupt) else 1)
+    assert not (tmp_path / "new").exists()
+    if code == 1:
+        assert stderr.splitlines()[-1].endswith("cannot write (No space left on device)")
+
+
+def test_a_second_run_into_a_folder_another_is_writing_is_refused_before_reading(corpus,
+                                                                                 tmp_path, capsys):
+    folder, _ = corpus
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / ".lock").write_text(f"{other.pid}\n")
+        code, stdout, stderr = run_main([folder, "--out", tmp_path / "out"], capsys)
+    finally:
+        other.kill()
+        other.wait()
+    assert code == 1 and stdout == "" and stderr == (
+        f"error: {tmp_path / 'out'}: another drumgan command (pid {other.pid}) is using this "
+        f"folder; wait for it or write into another folder (if pid {other.pid} is not one, "
+        f"delete {tmp_path / 'out' / '.lock'})\n")
+    assert [path.name for path in (tmp_path / "out").iterdir()] == [".lock"]
+
+
+def test_a_run_stopped_half_way_leaves_the_earlier_dataset_as_it_was(corpus, tmp_path, capsys,
+                                                                     monkeypatch):
+    folder, _ = corpus
+    out = tmp_path / "out"
+    run_main([folder, "--out", out], capsys)
+    before = folder_contents(out)
+    stop_after_writing_pngs(monkeypatch, 3, KeyboardInterrupt())
+    code, _, _ = run_main([folder, "--out", out, "--notes", "35-59"], capsys)   # rows shifted
+    assert code == 130 and folder_contents(out) == before
+
+
 def test_a_song_lasting_more_bars_than_a_song_may_is_skipped_and_the_batch_goes_on(
         corpus, tmp_path, capsys):
     folder, _ = corpus
@@ -250,6 +343,60 @@ def test_a_song_lasting_more_bars_than_a_song_may_is_skipped_and_the_batch_goes_
     code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
     assert code == 0 and "files read: 2, skipped: 1" in stdout
     assert "huge.mid: it lasts 67,108,863 bars of 4/4, more than the 8,192" in stdout
+
+
+def test_a_file_with_a_tempo_of_zero_is_skipped_and_the_batch_goes_on(corpus, tmp_path, capsys):
+    folder, _ = corpus
+    midi = mido.MidiFile(folder / "alpha.mid")
+    for message in midi.tracks[0]:
+        if message.type == "set_tempo":
+            message.tempo = 0
+    midi.save(folder / "zero.mid")
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    assert code == 0 and "files read: 2, skipped: 1" in stdout
+    assert "zero.mid: a tempo of 0 microseconds per beat at tick 0" in stdout
+
+
+def test_a_file_named_as_long_as_a_name_can_be_gives_a_shorter_song_name_and_its_pngs(
+        corpus, tmp_path, capsys):
+    folder, _ = corpus
+    (folder / "alpha.mid").rename(folder / ("é" * 125 + ".mid"))       # 254 bytes of UTF-8
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out"], capsys)
+    assert code == 0
+    [song] = [name for name in load_dataset(tmp_path / "out").song_names if name != "beta"]
+    assert song == "é" * 100 and "(its stem is too long for the names of its PNGs)" in stdout
+    assert (tmp_path / "out" / f"{song}_0.png").exists()
+
+
+def test_a_file_name_that_is_not_utf8_keeps_its_bytes_and_prints_on_a_strict_terminal(
+        corpus, tmp_path):
+    folder, _ = corpus
+    os.rename(folder / "alpha.mid", os.fsdecode(bytes(folder / "caf") + b"\xe9.mid"))
+    (folder / "more" / "beta.midi").write_bytes(b"not midi")         # a skipped file, named
+    os.rename(folder / "more" / "beta.midi", os.fsdecode(bytes(folder) + b"/bad\xe9.mid"))
+    done = subprocess.run([sys.executable, str(ROOT / "midi2img.py"), str(folder), "--out",
+                           str(tmp_path / "out")], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    assert done.returncode == 0, done.stderr
+    assert b"skipped " + bytes(folder) + b"/bad\xe9.mid: not a MIDI file" in done.stdout
+    assert os.path.exists(os.fsdecode(bytes(tmp_path / "out" / "caf") + b"\xe9_0.png"))
+    assert load_dataset(tmp_path / "out").song_names.tolist() == [os.fsdecode(b"caf\xe9")]
+
+
+def test_a_folder_of_many_bad_files_is_reported_by_reason_with_a_few_examples(
+        corpus, tmp_path, capsys):
+    folder, _ = corpus
+    for index in range(30):
+        (folder / f"text{index:02d}.mid").write_text("not midi")
+    for index in range(20):
+        write_song(folder / f"short{index:02d}.mid", [0], steps=64)
+    code, stdout, _ = run_main([folder, "--out", tmp_path / "out", "--no-png"], capsys)
+    lines = stdout.splitlines()
+    assert code == 0 and lines[0] == "files read: 2, skipped: 50"
+    assert lines[1] == "  skipped 30 files: not a MIDI file; e.g."
+    assert lines[2] == f"    skipped {folder / 'text00.mid'}: not a MIDI file (no MThd header)"
+    assert lines[5].startswith("  skipped 20 files: no 8 whole 4/4 bars")
+    assert len(lines) < 30
 
 
 def test_a_type_2_file_is_refused_as_listen_refuses_it(corpus, tmp_path, capsys):

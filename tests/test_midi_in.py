@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from drumroll import files
 from drumroll.cli import UserError
 from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, OFFSET_UNITS
@@ -279,6 +280,13 @@ def test_the_tempo_of_a_file_is_read_into_its_roll():
     assert midi_to_roll(midi_file(tempo, drum_track([(0, 36, 90)]))).bpm == 150.0
 
 
+def test_a_tempo_of_zero_microseconds_per_beat_is_refused_naming_the_file():
+    tempo = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=0, time=0)])
+    with pytest.raises(UserError, match=r"^zero\.mid: a tempo of 0 microseconds per beat at "
+                                        r"tick 0 \(not a playable tempo"):
+        midi_to_roll(midi_file(tempo, drum_track([(0, 36, 90)])), name="zero.mid")
+
+
 def test_the_roll_spans_up_to_the_last_onset():
     roll = onsets_to_roll(np.array([0, 600]), np.array([36, 38]), np.array([90, 90]), 480)
     assert roll.velocities.shape == (NUM_ROWS, 11)
@@ -297,8 +305,27 @@ def test_the_roll_lasts_as_long_as_the_song_when_it_ends_in_silence():
 def test_a_file_without_drum_channel_is_refused_with_its_name(tmp_path):
     path = tmp_path / "guitar.mid"
     midi_file(drum_track([(0, 40, 90)], channel=0)).save(path)
-    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10"):
+    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10 \(its "
+                                        r"notes are on channel 1: --channel 1 reads them\)$"):
         read_drum_roll(path)
+
+
+def test_the_error_names_every_channel_holding_notes_or_says_there_are_none(tmp_path):
+    path = tmp_path / "band.mid"
+    midi_file(drum_track([(0, 40, 90)], channel=0), drum_track([(0, 36, 90)], channel=3)).save(
+        path)
+    with pytest.raises(UserError, match=r"its notes are on channels 1, 4: --channel 1 reads"):
+        read_drum_roll(path)
+    midi_file(mido.MidiTrack()).save(path)
+    with pytest.raises(UserError, match=r"channel 10 \(it holds no notes at all\)$"):
+        read_drum_roll(path)
+
+
+def test_drums_on_another_channel_are_read_when_asked_for(tmp_path):
+    path = tmp_path / "daw.mid"
+    midi_file(drum_track([(0, 36, 90), (240, 38, 80)], channel=0),
+              drum_track([(0, 42, 70)])).save(path)
+    assert cells(read_drum_roll(path, channel=0)) == {(36, 0), (38, 4)}
 
 
 def test_a_drum_track_with_only_out_of_range_notes_is_refused(tmp_path):
@@ -344,6 +371,27 @@ def test_find_midi_files_searches_folders_recursively_for_both_suffixes(tmp_path
         (tmp_path / name).write_bytes(b"")
     found = find_midi_files([tmp_path])
     assert [p.replace(str(tmp_path), "") for p in found] == ["/a.mid", "/b/c.MIDI", "/b/d.midi"]
+
+
+def test_find_midi_files_follows_linked_subfolders_and_reads_a_loop_once(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.mid").write_bytes(b"")
+    (tmp_path / "songs").mkdir()
+    (tmp_path / "songs" / "a.mid").write_bytes(b"")
+    (tmp_path / "songs" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "songs" / "loop").symlink_to(tmp_path / "songs")
+    found = find_midi_files([tmp_path / "songs"])
+    assert [p.replace(str(tmp_path), "") for p in found] == ["/songs/a.mid",
+                                                             "/songs/linked/b.mid"]
+
+
+def test_a_midi_file_larger_than_an_input_may_be_is_refused_before_it_is_read(tmp_path,
+                                                                           monkeypatch):
+    path = tmp_path / "huge.mid"
+    path.write_bytes(b"MThd" + bytes(2 * 2 ** 20))
+    monkeypatch.setattr(files, "MAX_INPUT_BYTES", 2 ** 20)
+    with pytest.raises(UserError, match=r"huge\.mid: is 2 MB, more than the 1 MB an input file"):
+        read_drum_roll(path)
 
 
 def test_find_midi_files_refuses_an_empty_folder(tmp_path):

@@ -11,7 +11,8 @@ from drumroll.cli import UserError
 from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, WINDOW_STEPS
 from drumroll.midi_in import midi_to_roll, scan_midi
-from drumroll.midi_out import performance_to_midi, roll_to_midi, write_midi
+from drumroll.midi_out import (MAX_BPM, MIN_BPM, MAX_TEMPO, check_bpm, performance_to_midi,
+                               roll_to_midi, write_midi)
 from tests.midifiles import ROLAND_KIT, drum_track, midi_file, performance
 
 
@@ -222,3 +223,18 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
         write_midi(Broken(), path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.mid"]
+
+
+def test_the_slowest_tempo_a_midi_file_holds_is_written_and_anything_slower_refused():
+    midi = reparse(roll_to_midi(some_hits(), bpm=MIN_BPM))
+    [tempo] = [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"]
+    assert tempo == MAX_TEMPO == 0xFFFFFF                  # 24 bits of microseconds per beat
+    for bpm in (3.5, 1, 0, -5, MAX_BPM + 1, float("nan"), float("inf")):
+        with pytest.raises(UserError, match=r"a tempo is 3\.5763 to 1,000 bpm"):
+            roll_to_midi(some_hits(), bpm=bpm)
+
+
+def test_check_bpm_names_the_option_or_field_it_checks():
+    assert check_bpm(MAX_BPM) == MAX_BPM
+    with pytest.raises(UserError, match=r"^train\.tempo fast: a tempo is"):
+        check_bpm("fast", "train.tempo")

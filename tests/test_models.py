@@ -1,6 +1,7 @@
 """The drum GANs' shared base and registry: configurations, checkpoints, loading old ones."""
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -128,6 +129,29 @@ def test_a_checkpoint_whose_configuration_is_unusable_says_to_retrain(tmp_path, 
     meta["config"]["wings"] = 2
     save_checkpoint(tmp_path / "ck.npz", arrays, meta)
     with pytest.raises(CheckpointError, match="ck.npz: unusable configuration.*retrain"):
+        load_gan(tmp_path / "ck.npz")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("width", 0, "config.width is 0; must be at least 1"),
+    ("lowest_note", 120, "config.lowest_note is 120; it must be a MIDI note from 0 to 103"),
+    ("rows", [0, 30], "config.rows is [0, 30]; it must be a list of different rows"),
+    ("form", {"section_lengths": [0, 0]},
+     'config.form is {"section_lengths": [0, 0]}; it must be form statistics'),
+    ("form", {"sections": [[9, 8, 1]]}, 'config.form is {"sections": [[9, 8, 1]]}; it must be'),
+    ("tempo", "fast", 'config.tempo is "fast"; it must be a tempo in bpm'),
+    ("usual_levels", [0], "config.usual_levels is [0]; it must be a list of MIDI velocities"),
+    ("lr", -1, "config.lr is -1; must be more than 0"),
+    ("seed", 1.5, "config.seed is 1.5; must be a whole number"),
+    ("holdout_from", 3, "config.holdout_from is 3; must be text")])
+def test_a_hand_edited_configuration_is_refused_naming_the_file_and_the_field(
+        tmp_path, tiny_config, field, value, message):
+    gan = build_gan(tiny_config("song"))
+    gan.save(tmp_path / "ck.npz")
+    arrays, meta = load_checkpoint(tmp_path / "ck.npz")
+    meta["config"][field] = value
+    save_checkpoint(tmp_path / "ck.npz", arrays, meta)
+    with pytest.raises(CheckpointError, match=re.escape(f"{tmp_path / 'ck.npz'}: {message}")):
         load_gan(tmp_path / "ck.npz")
 
 

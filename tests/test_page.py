@@ -1,4 +1,5 @@
-"""index.html of a generation: its links and text, and the page as a real browser renders it.
+"""index.html of a generation: its links and text, and the page as a real browser renders it
+(every picture at full size, a song's sections drawn on it).
 
 The browser test runs Debian's `chromium` headless (.ci/run installs it, so CI always runs
 it). Without a browser it fails and says how to get one; DRUMGAN_NO_BROWSER=1 lets a machine
@@ -14,7 +15,10 @@ import numpy as np
 import pytest
 
 import img2midi
-from drumroll.picture import HIT_COLOUR
+import song
+from drumroll.cli import run
+from drumroll.dataset import load_dataset
+from drumroll.picture import HIT_COLOUR, ROW_HEIGHT, SECTION_COLOUR
 from drumroll.training import train
 
 BROWSER = "chromium"
@@ -132,3 +136,39 @@ def test_a_headless_browser_renders_every_tracks_picture_and_player(generation, 
     assert hit_red(*(int(HIT_COLOUR[i:i + 2], 16) for i in (1, 3, 5)))
     assert hit_pixels.sum() > 1000
     assert colour_bands(hit_pixels) == 3
+
+
+def vertical_runs(mask):
+    """Lengths of the runs of True down every column of a (rows, columns) mask."""
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1]), dtype=np.int8)
+    padded[1:-1] = mask
+    edges = np.diff(padded, axis=0)                       # +1 where a run starts, -1 after it
+    starts, ends = np.nonzero(edges.T == 1), np.nonzero(edges.T == -1)
+    return ends[1] - starts[1]
+
+
+@pytest.fixture(scope="module")
+def songs_page(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
+    """A page of one 24-bar song of the form A12 B4 A8, from a tiny song model."""
+    folder = tmp_path_factory.mktemp("songs")
+    write_tiny_dataset(folder / "data.npz")
+    dataset = load_dataset(folder / "data.npz")
+    train(tiny_config("song", iterations=2),
+          dataset.training_windows(np.ones(len(dataset), dtype=bool)), folder / "run", log=quiet)
+    with pytest.raises(SystemExit) as exit_info:
+        run(song.main, ["--run", str(folder / "run"), "--num", "1", "--form", "A12 B4 A8",
+                        "--no-wav", "--out", str(folder / "songs")])
+    assert exit_info.value.code == 0
+    return folder / "songs" / "index.html"
+
+
+def test_a_songs_page_shows_its_pictures_at_full_size_with_their_sections(songs_page, tmp_path):
+    run_browser(songs_page, tmp_path / "profile", f"--screenshot={tmp_path / 'page.png'}")
+    pixels = iio.imread(tmp_path / "page.png")[..., :3].astype(int)
+    hits = hit_red(pixels[..., 0], pixels[..., 1], pixels[..., 2])
+    # a hit is drawn ROW_HEIGHT - 4 = 10 pixels tall: shrunk to the page's width it was 5
+    assert np.median(vertical_runs(hits)) == ROW_HEIGHT - 4
+    blue = [int(SECTION_COLOUR[i:i + 2], 16) for i in (1, 3, 5)]
+    section_lines = (np.abs(pixels - blue).sum(axis=2) < 30)
+    # the starts of A, B and A again: lines across the roll, taller than its 4 rows
+    assert (vertical_runs(section_lines) > 4 * ROW_HEIGHT).sum() >= 3

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from drumroll.format import LOWEST_NOTE, NOTE_NAMES, NUM_ROWS
-from drumroll.picture import LINE_BARS, SOFTEST, roll_picture, track_picture, write_svg
+from drumroll.picture import (LABEL_WIDTH, LINE_BARS, SECTION_COLOUR, SOFTEST, STEP_WIDTH,
+                              roll_picture, track_picture, write_svg)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -94,14 +95,31 @@ def test_several_rolls_stack_with_their_titles_and_the_same_rows():
 
 
 def test_a_long_track_is_drawn_in_lines_of_bars_numbered_on_from_line_to_line():
-    assert LINE_BARS == 16
-    hits = groove(40)
+    assert LINE_BARS == 8
+    hits = groove(20)
     root = parse(track_picture(hits, None, "song-01"))
     assert [e.text for e in of_class(root, "text", "title")] == [
-        "song-01, bars 1-16", "song-01, bars 17-32", "song-01, bars 33-40"]
+        "song-01, bars 1-8", "song-01, bars 9-16", "song-01, bars 17-20"]
     numbers = [int(e.text) for e in of_class(root, "text", "bar-number")]
-    assert numbers == list(range(1, 41))
+    assert numbers == list(range(1, 21))
     assert len(of_class(root, "rect", "hit")) == hits.sum()
+
+
+def test_a_line_is_narrow_enough_to_show_at_full_size_on_a_page_1200_pixels_wide():
+    root = parse(track_picture(groove(64), None, "song-01"))
+    assert int(root.get("width")) <= 1200 - 2 * 24          # the page's margins: 1.5em each
+    assert root.get("font-size") == "12"
+
+
+def test_a_songs_sections_are_lettered_where_they_start_and_carried_into_each_line():
+    sections = [("A", 0, 6), ("B", 6, 4), ("A", 10, 2)]
+    root = parse(track_picture(groove(12), None, "song-01", sections=sections))
+    letters = [(e.text, e.get("fill")) for e in of_class(root, "text", "section")]
+    assert letters == [("A", SECTION_COLOUR), ("B", SECTION_COLOUR), ("B", "#888"),
+                       ("A", SECTION_COLOUR)]
+    starts = [float(e.get("x1")) for e in of_class(root, "line", "section-start")]
+    bar = 32 * STEP_WIDTH
+    assert starts == [LABEL_WIDTH, LABEL_WIDTH + 6 * bar, LABEL_WIDTH + 2 * bar]  # bar 11: line 2
 
 
 def test_a_tracks_heading_goes_above_all_its_lines():

@@ -1,4 +1,6 @@
 """song.py (make song): whole songs as MIDI, WAV and picture; forms, primers and bad input."""
+import re
+
 import mido
 import numpy as np
 import pytest
@@ -39,13 +41,24 @@ def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp
     assert f"{tmp_path}/song-01.mid: form " in out
 
 
-def test_a_songs_picture_is_headed_by_its_form_and_drawn_in_lines_of_16_bars(song_run, tmp_path,
-                                                                          capsys):
-    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A16 B8", "--no-wav",
+def test_a_songs_picture_is_headed_by_its_form_and_drawn_in_lines_of_8_bars(song_run, tmp_path,
+                                                                         capsys):
+    write_songs(capsys, "--run", song_run, "--num", "1", "--form", "A12 B4 A8", "--no-wav",
                 "--out", tmp_path)
     svg = (tmp_path / "song-01.svg").read_text()
-    assert "song-01: form A16 B8" in svg
-    assert "song-01, bars 1-16" in svg and "song-01, bars 17-24" in svg
+    assert "song-01: form A12 B4 A8" in svg
+    assert "song-01, bars 1-8" in svg and "song-01, bars 17-24" in svg
+    # the section letters above the bars: A starts, goes on into line 2, B and A start there
+    assert re.findall(r'class="section"[^>]*>(\w+)<', svg) == ["A", "A", "B", "A"]
+    assert svg.count('class="section-start"') == 3
+
+
+def test_a_primers_bars_are_marked_on_the_songs_picture(song_run, tmp_path, capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3)
+    write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1", "--form", "A5",
+                "--no-wav", "--out", tmp_path / "out")
+    svg = (tmp_path / "out" / "song-01.svg").read_text()
+    assert re.findall(r'class="section"[^>]*>(\w+)<', svg) == ["primer", "A"]
 
 
 def test_a_songs_midi_lasts_exactly_its_bars(song_run, tmp_path, capsys):
@@ -80,6 +93,14 @@ def test_the_same_seed_writes_the_same_song(song_run, tmp_path, capsys):
 def test_a_bad_form_is_a_one_line_error(song_run, tmp_path, capsys, form, message):
     code, _, err = write_songs(capsys, "--run", song_run, "--form", form, "--out", tmp_path)
     assert code == 1 and err.startswith(message) and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("bpm", ["1", "3.5", "1001", "nan"])
+def test_a_tempo_a_midi_file_cannot_hold_is_refused_before_anything_is_written(
+        song_run, tmp_path, capsys, bpm):
+    code, _, err = write_songs(capsys, "--run", song_run, "--bpm", bpm, "--out", tmp_path / "out")
+    assert code == 1 and err.startswith(f"error: --bpm {bpm}: a tempo is 3.5763 to 1,000")
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
 def test_a_form_and_bars_that_disagree_are_refused(song_run, tmp_path, capsys):
@@ -118,10 +139,19 @@ def test_a_song_after_a_primer_plays_at_the_primers_tempo(song_run, tmp_path, ca
     assert mido.MidiFile(tmp_path / "o" / "song-01.mid").length == pytest.approx(11 * 4 * 60 / 152)
 
 
+def test_a_primer_in_cut_time_is_continued_as_4_4(song_run, tmp_path, capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3, [signature(0, 2, 2)])
+    code, out, _ = write_songs(capsys, "--run", song_run, "--primer", primer, "--num", "1",
+                               "--bars", "8", "--no-wav", "--out", tmp_path / "out")
+    assert code == 0 and "after the primer's 3 bars" in out
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: p.write_bytes(b"not midi at all"), "not a MIDI file"),
     (lambda p: midi_file(meta_track()).save(p), "no drum notes"),
     (lambda p: write_primer(p, 1), "1 bar(s) of drums; a primer needs at least 2"),
+    (lambda p: write_primer(p, 4, [(0, mido.MetaMessage("set_tempo", tempo=0))]),
+     "a tempo of 0 microseconds per beat"),
     (lambda p: write_primer(p, 4, [signature(0, 4, 4), signature(1920, 2, 4),
                                    signature(2880, 4, 4)]), "bar 2 is in 2/4")])
 def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_path, capsys,
@@ -134,11 +164,42 @@ def test_a_primer_that_cannot_be_continued_is_a_one_line_error(song_run, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("arch, article", [("bars", "a"), ("original", "an")])
 def test_a_model_that_writes_only_patterns_is_refused(tmp_path, capsys, tiny_config,
-                                                      tiny_images, quiet):
-    train(tiny_config(iterations=1), tiny_images(), tmp_path / "bars", log=quiet)
-    code, _, err = write_songs(capsys, "--run", tmp_path / "bars", "--out", tmp_path / "out")
-    assert code == 1 and "a bars model writes 8-bar patterns, not songs" in err
+                                                      tiny_images, quiet, arch, article):
+    train(tiny_config(arch, iterations=1, batch=2), tiny_images(2), tmp_path / arch, log=quiet)
+    code, _, err = write_songs(capsys, "--run", tmp_path / arch, "--out", tmp_path / "out")
+    assert code == 1 and f"{article} {arch} model writes 8-bar patterns, not songs" in err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--form", "A1500"], "--form: the form has 1,500 bars, more than the 1,000 a song may have"),
+    (["--form", "Z999999"], "--form: the form has 999,999 bars, more than the 1,000 a song may "
+                            "have"),
+    (["--bars", "1500"], "--bars 1500: give 1 to 1,000 bars per song"),
+    (["--num", "100000"], "--num 100000: give 1 to 1,000 songs per generation (each is a PNG, an "
+                          "SVG, a MIDI file and a WAV)")])
+def test_one_limit_on_songs_one_message_before_the_model_is_loaded(tmp_path, capsys, options,
+                                                                   message):
+    code, _, err = write_songs(capsys, "--run", tmp_path / "no run", *options, "--out",
+                               tmp_path / "out")
+    assert code == 1 and err == f"error: {message}\n"
+
+
+def test_a_primer_and_a_form_together_longer_than_a_song_may_be_are_refused(song_run, tmp_path,
+                                                                           capsys):
+    primer = write_primer(tmp_path / "primer.mid", 3)
+    code, _, err = write_songs(capsys, "--run", song_run, "--primer", primer, "--form", "A999",
+                               "--out", tmp_path / "out")
+    assert code == 1 and err == ("error: the songs would have 1,002 bars (999 and the primer's "
+                                 "3), more than the 1,000 a song may have\n")
+
+
+def test_without_wavs_the_page_is_to_see_them_and_the_tempo_is_a_note(song_run, tmp_path, capsys):
+    code, out, err = write_songs(capsys, "--run", song_run, "--num", "1", "--bars", "4",
+                                 "--no-wav", "--out", tmp_path)
+    assert code == 0 and out.endswith(f"open {tmp_path / 'index.html'} to see them\n")
+    assert err.startswith("note: playing at ") and "warning" not in err
 
 
 @pytest.mark.parametrize("option, message", [

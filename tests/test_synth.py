@@ -453,9 +453,16 @@ def test_a_missing_midi_file_is_named(tmp_path):
 
 def test_midi_without_drum_notes_gives_an_error_and_no_wav(tmp_path):
     path = write_midi(tmp_path / "guitar.mid", [drum_note(0, 40, channel=0)])
-    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on channel 10"):
+    with pytest.raises(UserError, match=r"guitar\.mid: no drum notes on MIDI channel 10 \(its "
+                                        r"notes are on channel 1: --channel 1 reads them\)$"):
         render_midi_file(path, tmp_path / "guitar.wav")
     assert_no_wav_left(tmp_path)
+
+
+def test_drums_on_another_channel_are_rendered_when_asked_for(tmp_path):
+    path = write_midi(tmp_path / "daw.mid", [drum_note(0, 36, channel=0)
+                                             + drum_note(480, 38, channel=0)])
+    assert render_midi_file(path, tmp_path / "daw.wav", channel=0).hits == 2
 
 
 def test_a_file_lasting_hours_is_refused_before_anything_is_mixed(tmp_path):

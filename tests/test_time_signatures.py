@@ -221,8 +221,31 @@ def test_a_song_without_8_bars_of_4_4_in_a_row_is_skipped_with_the_reason(
     dataset, report = build(tmp_path, waltz=midi)
     assert len(dataset) == 0 and report.read == []
     [(path, reason)] = report.skipped
-    assert reason == (f"{path}: no 8 whole 4/4 bars in a row to cut a window from "
-                      f"(20 bars in {numerator}/{denominator})")
+    assert reason == (f"{path}: no 8 whole 4/4 bars (or bars as long, as 2/2) in a row to cut "
+                      f"a window from (20 bars in {numerator}/{denominator})")
+
+
+@pytest.mark.parametrize("numerator, denominator", [(2, 2), (8, 8), (1, 1), (16, 16)])
+def test_bars_as_long_as_4_4_written_another_way_give_the_windows_of_4_4(tmp_path, numerator,
+                                                                        denominator):
+    same, _ = song_with_meters([(10, numerator, denominator)])
+    four_four, _ = song_with_meters([(10, 4, 4)])
+    dataset, report = build(tmp_path, same=same)
+    expected, _ = build(tmp_path, four=four_four)
+    assert report.skipped == [] and dataset.start.tolist() == expected.start.tolist() == \
+        [0, 32, 64]
+    assert np.array_equal(dataset.images, expected.images)
+    assert report.meter_lines() == [f"bars as long as a 4/4 bar written in another meter, cut "
+                                    f"into windows as 4/4: 10 bars in {numerator}/{denominator} "
+                                    f"(1 song)"]
+
+
+def test_a_song_mixing_4_4_and_cut_time_keeps_windows_across_the_change(tmp_path):
+    midi, _ = song_with_meters([(4, 4, 4), (6, 2, 2), (2, 3, 4)])
+    dataset, report = build(tmp_path, mixed=midi)
+    assert dataset.first_bar.tolist() == [0, 1, 2]
+    assert report.songs[0].line() == ("mixed: 4 bars in 4/4, 6 bars in 2/2 (as 4/4), 2 bars in "
+                                      "3/4 (not cut into windows), 3 windows")
 
 
 @pytest.mark.parametrize("numerator, denominator", [(3, 4), (6, 8)])

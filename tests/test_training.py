@@ -97,20 +97,65 @@ def test_starting_over_a_finished_run_without_resume_is_refused(tmp_path, tiny_c
         train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
 
 
-def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
-        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
+def damage_the_third_iteration(monkeypatch, damage):
+    """Let damage(gan, stats) break what the third training iteration leaves behind."""
     real_step = BarGAN.train_step
 
-    def step_that_diverges(self, data):
+    def step_then_damage(self, data):
         stats = real_step(self, data)
         if self.step == 3:       # the third iteration
-            stats["d_loss"] = float("nan")
+            damage(self, stats)
         return stats
 
-    monkeypatch.setattr(BarGAN, "train_step", step_that_diverges)
+    monkeypatch.setattr(BarGAN, "train_step", step_then_damage)
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
+    damage_the_third_iteration(monkeypatch, lambda gan, stats: stats.update(d_loss=np.nan))
     with pytest.raises(TrainingDiverged, match="iteration 3.*step_0000002.npz"):
         train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet)
     assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
+
+
+def test_a_batch_norm_statistic_gone_infinite_stops_training_though_the_loss_is_finite(
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
+    def infinite_variance(gan, stats):
+        dict(gan.G.named_state())["bar_codes.2.running_var"][...] = np.inf
+
+    damage_the_third_iteration(monkeypatch, infinite_variance)
+    with pytest.raises(TrainingDiverged, match=r"G/bar_codes\.2\.running_var became NaN or "
+                                               r"infinite at iteration 3: the run blew up; "
+                                               r"stopped \(last good checkpoint: .*"
+                                               r"step_0000002\.npz\); try a lower --lr"):
+        train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet)
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
+    load_gan(checkpoint_paths(tmp_path)[-1])          # the kept one loads: no NaN, no inf
+
+
+def test_an_optimizer_moment_gone_infinite_is_never_written_into_a_checkpoint(
+        tmp_path, monkeypatch, tiny_config, tiny_images, quiet):
+    def infinite_moment(gan, stats):
+        next(iter(gan.opt_G.v.values()))[...] = np.inf
+
+    damage_the_third_iteration(monkeypatch, infinite_moment)
+    with pytest.raises(TrainingDiverged, match=r"opt_G/v\..* became NaN or infinite at "
+                                               r"iteration 4"):
+        train(tiny_config(iterations=6), tiny_images(), tmp_path, log=quiet)
+    assert [p.name for p in checkpoint_paths(tmp_path)] == ["step_0000002.npz"]
+
+
+def test_a_run_that_blows_up_exits_1_with_one_line_and_no_raw_numpy_warnings(tmp_path, capfd,
+                                                                           write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--iterations", "4", "--batch", "4", "--latent", "6", "--lr", "1e9",
+                      "--checkpoint-every", "1") == 1
+    err = capfd.readouterr().err
+    assert "Warning" not in err and err.count("error: ") == 1
+    assert "the run blew up" in err.splitlines()[-1]
+    for path in checkpoint_paths(tmp_path / "run"):
+        load_gan(path)
 
 
 def test_resuming_on_other_training_data_is_refused(tmp_path, tiny_config, tiny_images, quiet):
@@ -187,6 +232,30 @@ def test_train_gan_script_refuses_a_setting_outside_its_limits(tmp_path, capsys,
     assert code == 2 and capsys.readouterr().err.strip().endswith(f"error: {problem}")
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--batch", "100000"], "--batch 100000: must be at most 1,024"),
+    (["--iterations", "10000000"], "--iterations 10000000: must be at most 9,999,999"),
+    (["--checkpoint-every", "10000000"], "--checkpoint-every 10000000: must be at most 9,999,999"),
+    (["--lr", "inf"], "--lr inf: must be a finite number"),
+    (["--instance-noise", "2"], "--instance-noise 2.0: must be at most 1"),
+    (["--instance-noise", "-1"], "--instance-noise -1.0: must be at least 0")])
+def test_train_gan_refuses_counts_and_sizes_past_their_limits_before_any_work(
+        tmp_path, capsys, option, message):
+    assert run_script("--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "run"),
+                      *option) == 2                           # before the dataset is even read
+    assert message in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
+def test_train_gan_refuses_a_batch_larger_than_its_training_windows(tmp_path, capsys,
+                                                                    write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")          # 16 windows, 12 kept for training
+    assert run_script("--data", str(tmp_path / "data.npz"), "--out", str(tmp_path / "run"),
+                      "--batch", "13") == 1
+    assert capsys.readouterr().err == ("error: --batch 13: at most the 12 training windows (a "
+                                       "larger batch only repeats windows)\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_gan_script_reports_a_missing_dataset_in_one_line(tmp_path, capsys):
     code = run_script("--data", str(tmp_path / "none.npz"), "--out", str(tmp_path / "run"))
     assert code == 1
@@ -203,6 +272,14 @@ def test_the_newest_checkpoint_is_found_from_the_run_its_checkpoints_folder_or_t
     assert latest_checkpoint(tmp_path) == newest
     assert latest_checkpoint(tmp_path / "checkpoints") == newest
     assert latest_checkpoint(newest) == newest
+
+
+def test_a_run_folder_whose_training_has_written_no_checkpoint_yet_says_so(tmp_path,
+                                                                          other_process):
+    (tmp_path / "lock").write_text(f"{other_process}\n")
+    with pytest.raises(UserError, match=rf"a training \(pid {other_process}\) is running in this "
+                                        "run folder and has written no checkpoint yet"):
+        latest_checkpoint(tmp_path)
 
 
 def test_a_folder_without_checkpoints_says_what_to_give(tmp_path):
@@ -243,7 +320,7 @@ def test_a_running_trainings_lock_refuses_a_second_training_naming_its_pid(
         tmp_path, other_process, tiny_config, tiny_images, quiet):
     (tmp_path / "lock").write_text(f"{other_process}\n")
     with pytest.raises(UserError, match=f"another training \\(pid {other_process}\\) is using "
-                                        "this run folder"):
+                                        "this folder"):
         train(tiny_config(iterations=2), tiny_images(), tmp_path, log=quiet)
     assert checkpoint_paths(tmp_path) == []
     assert (tmp_path / "lock").read_text() == f"{other_process}\n"      # not taken over

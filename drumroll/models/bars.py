@@ -69,8 +69,8 @@ class BarConfig(RunConfig):
     ema_decay: float = setting(0.999, "decay of the moving average of G's weights that "
                                       "sampling uses", low=0, high=0.99999)
     rotate_bars: bool = setting(True, "augment real windows by rotating them by whole bars")
-    instance_noise: float = setting(0.0, "std of noise added to D's inputs, fading to 0 over "
-                                         "the run", low=0, high=10)
+    instance_noise: float = setting(0.0, "std of noise added to D's inputs (which span -1 "
+                                         "to 1), fading to 0 over the run", low=0, high=1)
 
 
 def bars_into_batch(joined):

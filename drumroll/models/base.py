@@ -31,6 +31,12 @@ MAX_PARAMETERS = 50_000_000   # 200 MB of weights, about 1 GB with gradients, Ad
                               # the default networks have 1 to 2.5 million
 
 
+STEP_DIGITS = 7                 # checkpoints and sample grids are named by their step in 7 digits
+MAX_ITERATIONS = 10 ** STEP_DIGITS - 1
+MAX_BATCH = 1024                # windows in one batch: 16 times the default; memory grows with
+                                # it, about 0.7 MB a window for the song model
+
+
 class ModelTooLarge(ValueError):
     """A configuration whose networks would be too large to build."""
 
@@ -59,8 +65,8 @@ class RunConfig:
     networks' settings and override the defaults they need (a plain `batch: int = 128` keeps
     the help text and limits given here)."""
     # how the run trains
-    iterations: int = setting(3000, "total training iterations", low=1)
-    batch: int = setting(64, "batch size", low=1)
+    iterations: int = setting(3000, "total training iterations", low=1, high=MAX_ITERATIONS)
+    batch: int = setting(64, "batch size", low=1, high=MAX_BATCH)
     lr: float = setting(2e-4, "Adam learning rate", above=0)
     beta1: float = setting(0.0, "Adam's beta1 (momentum)", low=0, high=0.999)
     beta2: float = setting(0.9, "Adam's beta2", low=0, high=0.9999)
@@ -69,8 +75,10 @@ class RunConfig:
                                    "(0 trains on every song)", low=0, high=0.99)
     holdout_from: str = setting("", "keep out the songs whose file path holds this text "
                                     "instead, e.g. eval_session (a session of a drummer)")
-    sample_every: int = setting(100, "iterations between sample grids", low=1)
-    checkpoint_every: int = setting(250, "iterations between checkpoints", low=1)
+    sample_every: int = setting(100, "iterations between sample grids", low=1,
+                                high=MAX_ITERATIONS)
+    checkpoint_every: int = setting(250, "iterations between checkpoints", low=1,
+                                    high=MAX_ITERATIONS)
     # the networks
     latent: int = setting(64, "size of the latent vector G starts from (the song and bar "
                               "models: the global latent, beside the bar noise)", low=1)
@@ -133,6 +141,8 @@ def setting_problem(config_class, name, value):
     kind = typing.get_type_hints(config_class)[name]
     if kind is bool:
         return None if isinstance(value, bool) else "must be true or false"
+    if kind is str and not isinstance(value, str):
+        return "must be text"
     if kind in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 kind is int and not float(value).is_integer()):
@@ -142,12 +152,17 @@ def setting_problem(config_class, name, value):
     if "choices" in meta and value not in meta["choices"]:
         return f"must be one of {', '.join(map(str, meta['choices']))}"
     if "low" in meta and value < meta["low"]:
-        return f"must be at least {meta['low']:g}"
+        return f"must be at least {shown(meta['low'])}"
     if "high" in meta and value > meta["high"]:
-        return f"must be at most {meta['high']:g}"
+        return f"must be at most {shown(meta['high'])}"
     if "above" in meta and not value > meta["above"]:
-        return f"must be more than {meta['above']:g}"
+        return f"must be more than {shown(meta['above'])}"
     return None
+
+
+def shown(limit):
+    """A limit as a person reads it: 9,999,999 or 0.999."""
+    return f"{limit:,}" if float(limit).is_integer() and abs(limit) >= 1000 else f"{limit:g}"
 
 
 def check_settings(config):
