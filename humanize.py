@@ -22,7 +22,7 @@ from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import hits_to_pixels
 from drumroll.generate import HUMANIZED, Generation, Played, write_generation
 from drumroll.humanize import humanize
-from drumroll.midi_in import events_to_roll, find_midi_files, read_midi, scan_midi
+from drumroll.midi_in import find_midi_files, read_drum_file
 from drumroll.models.song import SongGAN
 from drumroll.page import PAGE_NAME
 from drumroll.training import default_run_dir, load_run
@@ -49,14 +49,6 @@ def parse_args(argv):
                              "(default: auto)")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     return parser.parse_args(argv)
-
-
-def read_file(path, choice):
-    """A drum MIDI file -> its DrumRoll, read with the drum map `choice` (auto looks at the
-    file's own notes). UserError naming the file."""
-    events = scan_midi(read_midi(path))
-    drum_map, _ = choose_drum_map(choice, np.unique(events.notes).tolist())
-    return events_to_roll(events, name=os.fspath(path), drum_map=drum_map)
 
 
 def humanized_tracks(gan, rolls, rng):
@@ -86,7 +78,7 @@ def main(argv=None):
     rolls, failed = [], 0
     for midi_path in files:
         try:
-            rolls.append((midi_path, read_file(midi_path, args.drum_map)))
+            rolls.append((midi_path, read_drum_file(midi_path, args.drum_map)))
         except UserError as error:             # say so, and go on with the others
             print(f"error: {error}", file=sys.stderr)
             failed += 1

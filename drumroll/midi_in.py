@@ -45,7 +45,7 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError
-from drumroll.drum_maps import NOT_MAPPED, gm_map
+from drumroll.drum_maps import AUTO, NOT_MAPPED, choose_drum_map, gm_map
 from drumroll.format import (
     DEFAULT_HOP_BARS, DRUM_CHANNEL, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, MIDI_TICKS_PER_BEAT,
     NUM_ROWS, OFFSET_UNITS, STEPS_PER_BAR, STEPS_PER_BEAT, STEPS_PER_WHOLE_NOTE, WINDOW_STEPS,
@@ -548,6 +548,14 @@ def read_drum_roll(path, lowest_note=LOWEST_NOTE, num_rows=NUM_ROWS, drum_map=No
     """MIDI file on disk -> DrumRoll (UserError on a bad file or one without drums)."""
     return midi_to_roll(read_midi(path), lowest_note, num_rows, name=os.fspath(path),
                         drum_map=drum_map)
+
+
+def read_drum_file(path, choice=AUTO):
+    """A drum MIDI file on disk -> its DrumRoll, read with the drum map `choice` (auto, gm,
+    roland or a map file; auto looks at the file's own notes). UserError naming the file."""
+    events = scan_midi(read_midi(path))
+    drum_map, _ = choose_drum_map(choice, np.unique(events.notes).tolist())
+    return events_to_roll(events, name=os.fspath(path), drum_map=drum_map)
 
 
 def window_length_in_bars(window):

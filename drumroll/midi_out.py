@@ -31,11 +31,25 @@ def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
     return ticks_per_beat // STEPS_PER_BEAT
 
 
-def tempo_track(bpm, name):
+def text_event(text):
+    """A text meta event holding `text` as UTF-8 (mido writes a text as Latin-1 bytes, so the
+    UTF-8 bytes are handed to it as Latin-1 characters; read it back with text_of)."""
+    return mido.MetaMessage("text", text=text.encode("utf-8").decode("latin-1"), time=0)
+
+
+def text_of(message):
+    """The text of a text meta event written by text_event."""
+    return message.text.encode("latin-1").decode("utf-8")
+
+
+def tempo_track(bpm, name, text=None):
+    """Track 0 of a grid track: its name, tempo and 4/4, and a text event when `text` is
+    given (what made the track, to make it again)."""
     if not 1 <= bpm <= 1000:
         raise UserError(f"bpm {bpm}: must be between 1 and 1000")
     return mido.MidiTrack([
         mido.MetaMessage("track_name", name=name, time=0),
+        *([text_event(text)] if text else []),
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
         mido.MetaMessage("time_signature", numerator=4, denominator=4,
                          clocks_per_click=24, notated_32nd_notes_per_beat=8, time=0),
@@ -89,7 +103,7 @@ def events_track(events, end_tick, name="drums"):
 
 
 def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE,
-                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan", offsets=None):
+                 ticks_per_beat=MIDI_TICKS_PER_BEAT, name="drumgan", offsets=None, text=None):
     """Boolean drum roll -> mido.MidiFile.
 
     hits:       (rows, steps) bool; row r is note lowest_note + r.
@@ -98,6 +112,7 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     offsets:    None (every hit on its grid line), or (rows, steps) offsets from it in
                 1/OFFSET_UNITS of a step (a hit half a step early at the first step is
                 written at tick 0).
+    text:       None, or a text event for the tempo track (see tempo_track).
     """
     hits = np.asarray(hits, dtype=bool)
     if hits.ndim != 2:
@@ -113,7 +128,7 @@ def roll_to_midi(hits, velocities=None, bpm=DEFAULT_BPM, lowest_note=LOWEST_NOTE
     drums = events_track(drum_events(hits, velocities, step_ticks, lowest_note, offsets),
                          hits.shape[1] * step_ticks)
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
-    midi.tracks.append(tempo_track(bpm, name))
+    midi.tracks.append(tempo_track(bpm, name, text))
     midi.tracks.append(drums)
     return midi
 

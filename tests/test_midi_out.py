@@ -11,7 +11,7 @@ from drumroll.cli import UserError
 from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, WINDOW_STEPS
 from drumroll.midi_in import midi_to_roll, scan_midi
-from drumroll.midi_out import performance_to_midi, roll_to_midi, write_midi
+from drumroll.midi_out import performance_to_midi, roll_to_midi, text_of, write_midi
 from tests.midifiles import ROLAND_KIT, drum_track, midi_file, performance
 
 
@@ -222,3 +222,11 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
         write_midi(Broken(), path)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.mid"]
+
+
+def test_a_text_given_is_written_as_a_text_event_and_read_back_in_any_script():
+    midi = reparse(roll_to_midi(some_hits(), text="interpolate.py 'MGŁA.mid' seed:3"))
+    [event] = [message for message in midi.tracks[0] if message.type == "text"]
+    assert text_of(event) == "interpolate.py 'MGŁA.mid' seed:3"
+    assert not any(message.type == "text" for message in reparse(roll_to_midi(some_hits()))
+                   .tracks[0])
