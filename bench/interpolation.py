@@ -8,8 +8,8 @@ first), or seed:N) is interpolated as `make interpolate` does it, for every --st
 measured with drumroll.interpolate.path_measures against the run's training windows (those of
 DATASET outside the songs the run held out). For a file end, the table gives beside it what the
 primer's search reaches on the same bars (songwriter.fit_windows with the candidates' own
-batch, as fit_primer calls it), as it reports it and as a song then plays it (decoded with
-random latents beside it, as write_song decodes its windows).
+batch, as fit_primer calls it), as it reports it and as its window then plays them (decoded
+beside random latents, as songs and samples are).
 """
 import argparse
 import pathlib

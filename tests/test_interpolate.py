@@ -151,6 +151,7 @@ def test_a_step_outside_the_drummers_windows_is_counted_out():
     measures = path_measures(np.stack([window, window, np.zeros_like(window)]), end, end,
                              training)
     assert measures["steps within his windows' range"] == pytest.approx(2 / 3)
+    assert measures["his own windows within it"] == 1.0
     assert measures["hits per bar, steps"] == (0.0, 24.0)
     assert measures["neighbours alike, lowest"] == 0.0
 
