@@ -6,7 +6,6 @@ import pytest
 
 import humanize as script
 from drumroll.cli import run
-from drumroll.dataset import load_dataset
 from drumroll.humanize import humanize
 from drumroll.midi_in import read_drum_roll
 from drumroll.models import load_gan
@@ -17,17 +16,12 @@ TPB = 480
 
 
 @pytest.fixture(scope="module")
-def song_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
-    folder = tmp_path_factory.mktemp("humanize")
-    write_tiny_dataset(folder / "data.npz")
-    dataset = load_dataset(folder / "data.npz")
-    windows = dataset.training_windows(np.ones(len(dataset), dtype=bool))
-    # a drummer who plays the hi-hat late and every hit at 70 or 110
-    windows.offsets = np.where(windows.images == 0, 60, 0).astype(np.int8)
-    windows.velocities = np.where(windows.images == 0, np.where(
-        np.arange(256) % 8 == 0, 110, 70), 0).astype(np.uint8)
-    train(tiny_config("song", iterations=2), windows, folder / "run", log=quiet)
-    return folder / "run"
+def song_run(tmp_path_factory, tiny_song_run):
+    def drummer(windows):          # a drummer who plays late and every hit at 70 or 110
+        windows.offsets = np.where(windows.images == 0, 60, 0).astype(np.int8)
+        windows.velocities = np.where(windows.images == 0, np.where(
+            np.arange(256) % 8 == 0, 110, 70), 0).astype(np.uint8)
+    return tiny_song_run(tmp_path_factory.mktemp("humanize"), drummer)
 
 
 def beat(path, bars=9, meters=None):

@@ -9,7 +9,6 @@ import pytest
 
 import interpolate as script
 from drumroll.cli import run
-from drumroll.dataset import load_dataset
 from drumroll.format import WINDOW_STEPS
 from drumroll.interpolate import (End, decode_path, file_end, groove_bars, path_measures,
                                   plan_path, sample_context, seed_end, slerp)
@@ -24,13 +23,8 @@ TPB = 480
 
 
 @pytest.fixture(scope="module")
-def song_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
-    folder = tmp_path_factory.mktemp("interpolate")
-    write_tiny_dataset(folder / "data.npz")
-    dataset = load_dataset(folder / "data.npz")
-    train(tiny_config("song", iterations=2),
-          dataset.training_windows(np.ones(len(dataset), dtype=bool)), folder / "run", log=quiet)
-    return folder / "run"
+def song_run(tmp_path_factory, tiny_song_run):
+    return tiny_song_run(tmp_path_factory.mktemp("interpolate"))
 
 
 @pytest.fixture(scope="module")
