@@ -31,6 +31,9 @@ MIDI        ?=
 WAV         ?=
 ORIGINAL    ?=
 CHANNEL     ?=
+A           ?=
+B           ?=
+STEPS       ?= 8
 
 # what `make help` says of each variable
 HELP_MIDI_DIR    := folder of .mid/.midi files, searched recursively (dataset)
@@ -43,21 +46,24 @@ HELP_RUN         := run folder (train, generate, song, evaluate)
 HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 B8+ A8 C16++ A8-" (+/-: a step more/less intense); empty = drawn per song (song)
-HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song)
+HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song; interpolate: a file end's)
 HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song)
 HELP_DENSITY     := -1 (sparser) to 1 (busier), in the drummer's vocabulary (generate, song)
 HELP_FILLS       := how often he fills, times his rate: 0 to 2 (song)
 HELP_VARIATION   := 0 (bars repeat) to 2 (vary more than he does) (generate, song)
 HELP_REDO        := draw the N-th section of the songs anew, from REDO_SEED (song)
 HELP_REDO_SEED   := the seed of the REDO section; empty = SEED + 1 (song)
-HELP_OUT         := folder of the generation, its earlier files replaced (generate, song, humanize), or of the toy's picture (toy)
+HELP_OUT         := folder of the generation, its earlier files replaced (generate, song, humanize, interpolate), or of the toy's picture (toy)
 HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen), or file or folder to humanize (humanize)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
-HELP_CHANNEL     := MIDI channel of the drums, 1-16; empty = 10 (dataset, listen, PRIMER, ORIGINAL)
+HELP_CHANNEL     := MIDI channel of the drums, 1-16; empty = 10 (dataset, listen, humanize, interpolate, PRIMER, ORIGINAL)
+HELP_A           := where the path starts: a drum MIDI file, or seed:N for the run's sampled groove of seed N (interpolate)
+HELP_B           := where the path ends, as A (interpolate)
+HELP_STEPS       := windows of 8 bars on the path, both ends counted, 2 to 64 (interpolate)
 VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER TRAIN_SEED SEED RUN NUM BARS FORM BPM FEEL DENSITY \
-             FILLS VARIATION REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL CHANNEL
+             FILLS VARIATION REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL CHANNEL A B STEPS
 
 # the variables given on the command line
 GIVEN := $(foreach name,$(VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(name)))
@@ -76,7 +82,7 @@ QUANTIZE = $(if $(filter 0,$(FEEL)),--quantize,)
 # $(call opt,--flag,VALUE): the option only when VALUE is not empty
 opt = $(if $(2),$(1) $(call q,$(2)),)
 
-.PHONY: help setup toy dataset train generate song humanize evaluate demo test bench listen corpus clean
+.PHONY: help setup toy dataset train generate song humanize interpolate evaluate demo test bench listen corpus clean
 
 help:  ## list the targets and the variables
 	@echo "targets:"
@@ -120,6 +126,10 @@ humanize: $(VENV)/.runtime  ## play MIDI (a file or folder) with RUN's drummer's
 	@test -n "$(MIDI)" || { echo "usage: make humanize MIDI=my-beat.mid [OUT=folder] [RUN=runs/song]" >&2; exit 2; }
 	$(PY) humanize.py $(call q,$(MIDI)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) --out $(call q,$(or $(OUT),humanized)) --replace $(call opt,--channel,$(CHANNEL))
 
+interpolate: $(VENV)/.runtime  ## the path from groove A to groove B in STEPS windows (files or seed:N), one track and a file per step, into OUT
+	@test -n $(call q,$(A)) -a -n $(call q,$(B)) || { echo "usage: make interpolate A=groove-a.mid B=groove-b.mid [STEPS=8] [OUT=folder] [RUN=runs/song] (an end may be seed:N)" >&2; exit 2; }
+	$(PY) interpolate.py $(call q,$(A)) $(call q,$(B)) --steps $(call q,$(STEPS)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(call opt,--bpm,$(BPM)) --out $(call q,$(or $(OUT),interpolated)) --replace $(call opt,--channel,$(CHANNEL))
+
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),) $(call opt,--channel,$(CHANNEL))
 
@@ -147,5 +157,5 @@ corpus: $(VENV)/.runtime  ## re-compose the default corpus in data/midi
 	$(PY) -m drumroll.compose --out data/midi --seed 0
 
 clean:  ## remove the environment and everything generated
-	rm -rf $(VENV) build runs generated songs humanized toy .pytest_cache .hypothesis
+	rm -rf $(VENV) build runs generated songs humanized interpolated toy .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

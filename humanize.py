@@ -17,12 +17,13 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import Progress, UserError, argument_type, parse_seed, plural, run, warn
+from drumroll.cli import (Progress, UserError, argument_type, parse_channel, parse_seed, plural,
+                          run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
-from drumroll.format import hits_to_pixels
+from drumroll.format import DRUM_CHANNEL, hits_to_pixels
 from drumroll.generate import HUMANIZED, Generation, Played, write_generation
 from drumroll.humanize import humanize
-from drumroll.midi_in import events_to_roll, find_midi_files, read_midi, scan_midi
+from drumroll.midi_in import find_midi_files, read_drum_file
 from drumroll.models.song import SongGAN
 from drumroll.page import PAGE_NAME
 from drumroll.training import default_run_dir, load_run
@@ -47,16 +48,11 @@ def parse_args(argv):
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
                         help="which row of the roll each note lands on, as midi2img.py "
                              "(default: auto)")
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help="MIDI channel of the drums in the files (default: %(default)s)")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     return parser.parse_args(argv)
-
-
-def read_file(path, choice):
-    """A drum MIDI file -> its DrumRoll, read with the drum map `choice` (auto looks at the
-    file's own notes). UserError naming the file."""
-    events = scan_midi(read_midi(path))
-    drum_map, _ = choose_drum_map(choice, np.unique(events.notes).tolist())
-    return events_to_roll(events, name=os.fspath(path), drum_map=drum_map)
 
 
 def humanized_tracks(gan, rolls, rng):
@@ -86,7 +82,7 @@ def main(argv=None):
     rolls, failed = [], 0
     for midi_path in files:
         try:
-            rolls.append((midi_path, read_file(midi_path, args.drum_map)))
+            rolls.append((midi_path, read_drum_file(midi_path, args.drum_map, args.channel)))
         except UserError as error:             # say so, and go on with the others
             print(f"error: {error}", file=sys.stderr)
             failed += 1

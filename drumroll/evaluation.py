@@ -115,9 +115,7 @@ def score_sets(sets, reference, training=None):
     if training is not None:
         rolls, songs = training
         trained = metrics.style_statistics(rolls)
-        per_song = [metrics.style_statistics(rolls[songs == song]) for song in np.unique(songs)]
-        spread = {name: (min(row[name] for row in per_song), max(row[name] for row in per_song))
-                  for name in trained if name != "windows"}
+        spread = metrics.per_song_range(rolls, songs)
         names = list(columns)
         columns = {names[0]: columns[names[0]], "real, training": trained,
                    "training songs, range": spread, **{name: columns[name] for name in names[1:]}}

@@ -34,18 +34,22 @@ from drumroll.synth import MAX_SECONDS, render_hits, render_midi_file, to_int16
 
 MAX_TRACKS = 1000       # an 8-bar track's WAV is about 3 MB: a thousand are already 3 GB
 MAX_BARS = 1000         # the longest track or song: 28 minutes at 140 bpm
-# what a generation writes: <name>-NN.png, .svg, .mid, .wav (tracks, songs, humanized files)
-TRACK, SONG, HUMANIZED = "track", "song", "humanized"
+# what a generation writes: <name>-NN.png, .svg, .mid, .wav (tracks, songs, humanized files,
+# the steps of an interpolation), and the one PATH.* of an interpolation
+TRACK, SONG, HUMANIZED, STEP = "track", "song", "humanized", "step"
+PATH = "path"
 # the files a generation writes: a file of an earlier generation has one of these names
-GENERATION_FILE = re.compile(rf"({TRACK}|{SONG}|{HUMANIZED})-\d+\.(png|svg|mid|wav)|"
-                             + re.escape(PAGE_NAME))
+GENERATION_FILE = re.compile(rf"(({TRACK}|{SONG}|{HUMANIZED}|{STEP})-\d+|{PATH})"
+                             r"\.(png|svg|mid|wav)|" + re.escape(PAGE_NAME))
 # One track to write: its hits as the PNG has them (25, steps) uint8, 0 = hit; how they are
 # played (velocities uint8, offsets int8, each None when the model learns neither); a note for
-# the page; and, for music played as it was (a humanized file), the DrumRoll to write as it is
+# the page; for music played as it was (a humanized file), the DrumRoll to write as it is
 # (its own notes, tempo map and meters) instead of a grid track at the generation's tempo;
-# a song's sections, marked on its picture (picture.track_picture), or None.
-Played = collections.namedtuple("Played", "pixels velocities offsets note performance sections",
-                                defaults=(None, None, "", None, None))
+# a song's sections, marked on its picture (picture.track_picture), or None; and the name of
+# its files, when not the generation's <name>-NN.
+Played = collections.namedtuple("Played",
+                                "pixels velocities offsets note performance sections name",
+                                defaults=(None, None, "", None, None, None))
 
 
 def track_hits(pixels, threshold=DEFAULT_THRESHOLD, blank_notes=(), lowest_note=LOWEST_NOTE):
@@ -126,7 +130,9 @@ class Generation:
     name: str = TRACK           # what is generated: the files are <name>-NN.*
     quantize: bool = False      # every hit on its grid line, whatever timing the model learned
     controls: Controls = Controls()   # density, fills and variation (controls.py)
-    command: str = ""           # the command that made the generation, written in every file
+    heading: str = None         # the page's heading (None: "<num> <name>s from <run>")
+    command: str = ""           # how to make it again (a command line): on the page and in a
+                                # text event of every MIDI file
 
     def seconds(self):
         """Length of one track's music in seconds (4 beats a bar)."""
@@ -146,15 +152,15 @@ class Generation:
                             "faster tempo or --no-wav")
 
 
-def resolve_tempo(generation, gan, say, primer_bpm=None):
+def resolve_tempo(generation, gan, say, primer_bpm=None, whose="the primer's"):
     """Fill in the generation's tempo when none was given, and say so: a primer's own tempo
-    (primer_bpm, the music goes on from it), else the median tempo of the songs the model was
-    trained on (DEFAULT_BPM for a run that does not know it)."""
+    (primer_bpm, the music goes on from it; `whose` names it), else the median tempo of the
+    songs the model was trained on (DEFAULT_BPM for a run that does not know it)."""
     if generation.bpm is None:
         tempo = gan.config.tempo
         playable = tempo is not None and MIN_BPM <= round(tempo, 1) <= MAX_BPM
         if primer_bpm:
-            generation.bpm, origin = round(primer_bpm, 2), "the primer's tempo"
+            generation.bpm, origin = round(primer_bpm, 2), f"{whose} tempo"
         elif playable:
             generation.bpm = round(tempo, 1)
             origin = "the median tempo of its training songs"
@@ -173,7 +179,9 @@ def earlier_generation(out):
 
 def check_output_folder(out, replace):
     """UserError when folder `out` holds files and we may not replace them (hidden files, such
-    as the lock and the staging folder, do not count)."""
+    as the lock and the staging folder, do not count; a folder yet to be made holds none)."""
+    if not os.path.isdir(out):
+        return
     visible = sorted(name for name in os.listdir(out) if not name.startswith("."))
     if visible and not replace:
         shown = ", ".join(visible[:3]) + (", ..." if len(visible) > 3 else "")
@@ -202,7 +210,7 @@ def write_track(folder, stem, played, generation, model, warn):
 
     played: a Played; model: the run configuration (its rows, and the note of row 0).
     """
-    pixels, velocities, offsets, note, performance, sections = played
+    pixels, velocities, offsets, note, performance, sections, _ = played
     write_png(os.path.join(folder, stem + ".png"), pixels)
     hits = track_hits(pixels, generation.threshold, generation.blank_notes, model.lowest_note)
     velocities = track_velocities(hits, velocities, generation)
@@ -251,8 +259,9 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
         check_output_folder(out, generation.replace)
         written = []
         for index, played in enumerate(tracks, start=1):
-            written.append(write_track(stage.staging, f"{generation.name}-{index:0{width}d}",
-                                       played, generation, gan.config, warn))
+            stem = played.name or f"{generation.name}-{index:0{width}d}"
+            written.append(write_track(stage.staging, stem, played, generation, gan.config,
+                                       warn))
             if progress is not None:
                 progress.update(index)
         page = generation_page(written, gan, checkpoint, generation)

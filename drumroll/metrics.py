@@ -246,6 +246,15 @@ def style_statistics(rolls):
     return row
 
 
+def per_song_range(rolls, songs):
+    """The style statistics of each song's rolls, lowest to highest: {name: (low, high)} (the
+    spread of a drummer's own songs). songs (N,) names the song of each roll."""
+    rolls, songs = as_rolls(rolls), np.asarray(songs)
+    per_song = [style_statistics(rolls[songs == song]) for song in np.unique(songs)]
+    return {name: (min(row[name] for row in per_song), max(row[name] for row in per_song))
+            for name in per_song[0] if name != "windows"}
+
+
 def evaluate_set(rolls, train_rolls, reference, groups=None):
     """Every measure for one set of rolls, as an ordered {name: value} dict.
 

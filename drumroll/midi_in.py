@@ -46,7 +46,7 @@ import mido
 import numpy as np
 
 from drumroll.cli import UserError, check_name
-from drumroll.drum_maps import NOT_MAPPED, gm_map
+from drumroll.drum_maps import AUTO, NOT_MAPPED, choose_drum_map, gm_map
 from drumroll.files import unreadable_input
 from drumroll.format import (
     DEFAULT_HOP_BARS, DRUM_CHANNEL, LOWEST_NOTE, MIDI_DEFAULT_TEMPO, MIDI_TICKS_PER_BEAT,
@@ -589,6 +589,15 @@ def no_notes_on_channel(name, channel, channels):
              f"{', '.join(map(str, found))}: --channel {found[0]} reads them"
              if found else "it holds no notes at all")
     return UserError(f"{name}: no drum notes on MIDI channel {channel + 1} ({where})")
+
+
+def read_drum_file(path, choice=AUTO, channel=DRUM_CHANNEL):
+    """A drum MIDI file on disk -> its DrumRoll, read with the drum map `choice` (auto, gm,
+    roland or a map file; auto looks at the file's own notes) from MIDI channel `channel`
+    (0-15). UserError naming the file."""
+    events = scan_midi(read_midi(path), channel)
+    drum_map, _ = choose_drum_map(choice, np.unique(events.notes).tolist())
+    return events_to_roll(events, name=os.fspath(path), drum_map=drum_map)
 
 
 def window_length_in_bars(window):

@@ -51,13 +51,24 @@ def ticks_per_step(ticks_per_beat=MIDI_TICKS_PER_BEAT):
     return ticks_per_beat // STEPS_PER_BEAT
 
 
+def text_event(text):
+    """A text meta event holding `text` as UTF-8 (mido writes a text as Latin-1 bytes, so the
+    UTF-8 bytes are handed to it as Latin-1 characters; read it back with text_of)."""
+    return mido.MetaMessage("text", text=text.encode("utf-8").decode("latin-1"), time=0)
+
+
+def text_of(message):
+    """The text of a text meta event written by text_event."""
+    return message.text.encode("latin-1").decode("utf-8")
+
+
 def tempo_track(bpm, name, text=None):
-    """Track 0 of a grid track: its name, its tempo, 4/4, and `text` (how it was made) as a
-    text event when given."""
+    """Track 0 of a grid track: its name, tempo and 4/4, and `text` (how it was made, to make
+    it again) as a text event when given."""
     check_bpm(bpm, "tempo")
     return mido.MidiTrack([
         mido.MetaMessage("track_name", name=name, time=0),
-        *([mido.MetaMessage("text", text=text, time=0)] if text else []),
+        *([text_event(text)] if text else []),
         mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
         mido.MetaMessage("time_signature", numerator=4, denominator=4,
                          clocks_per_click=24, notated_32nd_notes_per_beat=8, time=0),

@@ -272,7 +272,8 @@ class PrimerError(ValueError):
 PrimerFit = collections.namedtuple("PrimerFit", "groove phrase alike")
 
 
-def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDIDATES):
+def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDIDATES,
+                statistics=None):
     """The latent vectors whose 8-bar windows best play the target bars -> (latents
     (W, latent_size), how alike each window's bars are to its target's: the Jaccard similarity
     of their hits, ALIKE and above is one groove (W,)).
@@ -281,6 +282,9 @@ def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDID
     bars; roles: (W, 8) the windows' roles. Gradient descent on `candidates` latents per window,
     all windows in one batch (Adam, through the generator, which stays fixed), moves the global
     latent and the bar noise; each window keeps the candidate that replays its bars best.
+    statistics: batch norm statistics to hold (SongGAN.batch_statistics): the latents found
+    then play their windows as alike as said when decoded with the same statistics, alone or
+    in any batch (without them, the search's own batch of candidates sets them).
     """
     rows = gan.config.rows
     count = len(targets)
@@ -292,7 +296,7 @@ def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDID
         goal[index, :, :cells] = np.where(hits, -1.0, 1.0)
         mask[index, :, :cells] = True
     goal, mask = np.repeat(goal, candidates, axis=0), np.repeat(mask, candidates, axis=0)
-    generator = gan.sampling_generator()
+    generator = gan.sampling_generator(statistics)
     free = gan.config.latent + gan.config.bar_noise * WINDOW_BARS      # what the search moves
     z = gan.latents(count * candidates, rng, roles=np.repeat(roles, candidates, axis=0))
     moment, square = np.zeros((len(z), free)), np.zeros((len(z), free))
@@ -330,9 +334,8 @@ def fit_primer(gan, bars, rng, steps=FIT_STEPS):
     roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
     roles[:used] = bar_roles(bars)[-used:]
     latents, alike = fit_windows(gan, [bars[-used:]], roles[None], rng, steps)
-    z, size, noise = latents[0], gan.config.latent, gan.config.bar_noise
-    phrase = z[size:size + noise * WINDOW_BARS].reshape(noise, WINDOW_BARS).T     # (8, B)
-    return PrimerFit(z[:size].copy(), phrase[:used].copy(), float(alike[0]))
+    groove, phrase, _ = gan.latent_parts(latents[0])                  # phrase: (8, B)
+    return PrimerFit(groove, phrase[:used].copy(), float(alike[0]))
 
 
 Primer = collections.namedtuple("Primer", "bars velocities offsets")

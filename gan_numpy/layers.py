@@ -438,6 +438,11 @@ class BatchNorm(Layer):
     Training: normalise with the batch mean and (biased) variance and update the running
     statistics, running = (1 - momentum) * running + momentum * batch (PyTorch's convention,
     unbiased variance). Evaluation: normalise with the running statistics.
+
+    A training forward keeps the statistics it normalised with (batch_mean, batch_var): loaded
+    as the running statistics of a layer in evaluation mode, they normalise any later batch
+    exactly as that batch was (a generator then plays one window the same whatever else is
+    in its batch).
     """
 
     def __init__(self, num_features, momentum=0.1, eps=1e-5):
@@ -475,6 +480,7 @@ class BatchNorm(Layer):
             mean = rows.mean(axis=0)
             centred = rows - mean
             var = np.mean(centred * centred, axis=0)              # biased, as np.var
+            self.batch_mean, self.batch_var = mean, var
             count = len(rows)
             m = self.momentum
             self.state["running_mean"] *= 1 - m

@@ -10,9 +10,10 @@ import os
 import numpy as np
 import pytest
 
-from drumroll.dataset import dataset_from_rolls, save_dataset
+from drumroll.dataset import dataset_from_rolls, load_dataset, save_dataset
 from drumroll.midi_in import DrumRoll
 from drumroll.models import ARCHITECTURES
+from drumroll.training import train
 
 ROWS = [0, 2, 6, 13]    # the drum rows tiny_images hits (bass drum, snare, hi-hat, crash)
 SMALL = dict(latent=6, bar_noise=3, width=4)   # network sizes for fast tests
@@ -81,3 +82,19 @@ def write_tiny_dataset():
             list(velocities[4 * i:4 * i + 4]), axis=1))) for i in range(songs)]
         save_dataset(path, dataset_from_rolls(rolls, hop=8))
     return write
+
+
+@pytest.fixture(scope="session")
+def tiny_song_run(write_tiny_dataset, quiet):
+    """Train a small song model (2 iterations) on a tiny dataset in a folder -> its run folder:
+    tiny_song_run(folder), or tiny_song_run(folder, played) where played(windows) first
+    changes how the training windows are played (their velocities, offsets)."""
+    def make(folder, played=None):
+        write_tiny_dataset(folder / "data.npz")
+        dataset = load_dataset(folder / "data.npz")
+        windows = dataset.training_windows(np.ones(len(dataset), dtype=bool))
+        if played is not None:
+            played(windows)
+        train(make_tiny_config("song", iterations=2), windows, folder / "run", log=quiet)
+        return folder / "run"
+    return make

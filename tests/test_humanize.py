@@ -6,7 +6,6 @@ import pytest
 
 import humanize as script
 from drumroll.cli import run
-from drumroll.dataset import load_dataset
 from drumroll.humanize import humanize
 from drumroll.midi_in import read_drum_roll
 from drumroll.models import load_gan
@@ -17,25 +16,21 @@ TPB = 480
 
 
 @pytest.fixture(scope="module")
-def song_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
-    folder = tmp_path_factory.mktemp("humanize")
-    write_tiny_dataset(folder / "data.npz")
-    dataset = load_dataset(folder / "data.npz")
-    windows = dataset.training_windows(np.ones(len(dataset), dtype=bool))
-    # a drummer who plays the hi-hat late and every hit at 70 or 110
-    windows.offsets = np.where(windows.images == 0, 60, 0).astype(np.int8)
-    windows.velocities = np.where(windows.images == 0, np.where(
-        np.arange(256) % 8 == 0, 110, 70), 0).astype(np.uint8)
-    train(tiny_config("song", iterations=2), windows, folder / "run", log=quiet)
-    return folder / "run"
+def song_run(tmp_path_factory, tiny_song_run):
+    def drummer(windows):          # a drummer who plays late and every hit at 70 or 110
+        windows.offsets = np.where(windows.images == 0, 60, 0).astype(np.int8)
+        windows.velocities = np.where(windows.images == 0, np.where(
+            np.arange(256) % 8 == 0, 110, 70), 0).astype(np.uint8)
+    return tiny_song_run(tmp_path_factory.mktemp("humanize"), drummer)
 
 
-def beat(path, bars=9, meters=None):
-    """A beat on the grid: kick on the beats, hi-hat (42) and its edge (22) on 8ths, at 100."""
+def beat(path, bars=9, meters=None, channel=9):
+    """A beat on the grid: kick on the beats, hi-hat (42) and its edge (22) on 8ths, at 100,
+    on MIDI channel `channel` (0-15)."""
     hits = [(tick, 36, 100) for tick in range(0, bars * 4 * TPB, TPB)]
     hits += [(tick, 42 if tick % TPB else 22, 100) for tick in range(0, bars * 4 * TPB, TPB // 2)]
     hits += [(TPB, 81, 100)]                                       # a triangle: row 53
-    midi = midi_file(*([meta_track(*meters)] if meters else []), drum_track(hits))
+    midi = midi_file(*([meta_track(*meters)] if meters else []), drum_track(hits, channel))
     midi.save(path)
     return path
 
@@ -67,6 +62,18 @@ def test_every_note_is_kept_and_plays_with_the_drummers_feel(song_run, tmp_path,
     assert sorted((tmp_path / "out").iterdir()) == sorted(
         tmp_path / "out" / name for name in ("humanized-01.mid", "humanized-01.png",
                                              "humanized-01.svg", "index.html"))
+
+
+def test_drums_on_another_channel_are_humanized_when_it_is_given(song_run, tmp_path, capsys):
+    path = beat(tmp_path / "ch2.mid", channel=1)
+    code, _, err = humanize_files(capsys, path, "--run", song_run, "--out", tmp_path / "a",
+                                  "--no-wav")
+    assert code == 1 and "no drum notes on MIDI channel 10" in err and "channel 2" in err
+    code, _, _ = humanize_files(capsys, path, "--run", song_run, "--channel", "2",
+                                "--out", tmp_path / "b", "--no-wav")
+    assert code == 0
+    assert sorted(n for n, _, _ in note_ons(path)) == sorted(
+        n for n, _, _ in note_ons(tmp_path / "b" / "humanized-01.mid"))
 
 
 def test_bars_in_another_meter_keep_their_timing_and_velocity(song_run, tmp_path):

@@ -306,3 +306,12 @@ def test_conv_transpose_same_crops_the_full_output_like_keras():
     expected = np.zeros((2, 3, 15, 8))
     expected[:, :, :14] = full[:, :, :, 1:9]
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_batchnorm_in_evaluation_with_a_batchs_statistics_normalises_as_training_did():
+    x = np.random.default_rng(1).normal(3, 2, size=(6, 2, 1, 4)).astype(np.float32)
+    layer = L.BatchNorm(2)
+    trained = layer.forward(x)
+    layer.state["running_mean"][...] = layer.batch_mean
+    layer.state["running_var"][...] = layer.batch_var
+    np.testing.assert_array_equal(layer.eval().forward(x[:1]), trained[:1])

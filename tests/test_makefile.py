@@ -35,7 +35,8 @@ def test_help_lists_every_variable_with_its_default():
                           ("RUN", "runs/song"), ("NUM", "8"), ("BARS", "(empty)"),
                           ("FORM", "(empty)"), ("BPM", "(empty)"), ("OUT", "(empty)"),
                           ("PRIMER", "(empty)"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
-                          ("ORIGINAL", "(empty)"), ("CHANNEL", "(empty)")]:
+                          ("ORIGINAL", "(empty)"), ("CHANNEL", "(empty)"), ("A", "(empty)"),
+                          ("B", "(empty)"), ("STEPS", "8")]:
         assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
 
 
@@ -142,3 +143,16 @@ def test_humanize_without_midi_says_how():
     done = subprocess.run(["make", "--no-print-directory", "humanize"], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "usage: make humanize MIDI=" in done.stderr
+
+
+def test_interpolate_passes_the_ends_steps_run_and_seed():
+    line = command_of("interpolate.py", make("-n", "interpolate", "A=my groove.mid", "B=seed:3",
+                                             "STEPS=12", "SEED=2", "RUN=runs/mine", "OUT=walk"))
+    assert ("interpolate.py 'my groove.mid' 'seed:3' --steps '12' --run 'runs/mine' --seed '2'"
+            in line and "--out 'walk' --replace" in line)
+
+
+def test_interpolate_without_both_ends_says_how():
+    done = subprocess.run(["make", "--no-print-directory", "interpolate", "A=seed:1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "usage: make interpolate A=" in done.stderr

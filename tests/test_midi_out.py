@@ -12,7 +12,7 @@ from drumroll.drum_maps import roland_map
 from drumroll.format import NUM_ROWS, WINDOW_STEPS
 from drumroll.midi_in import midi_to_roll, scan_midi
 from drumroll.midi_out import (MAX_BPM, MIN_BPM, MAX_TEMPO, check_bpm, performance_to_midi,
-                               roll_to_midi, write_midi)
+                               roll_to_midi, text_of, write_midi)
 from tests.midifiles import ROLAND_KIT, drum_track, midi_file, performance
 
 
@@ -238,3 +238,11 @@ def test_check_bpm_names_the_option_or_field_it_checks():
     assert check_bpm(MAX_BPM) == MAX_BPM
     with pytest.raises(UserError, match=r"^train\.tempo fast: a tempo is"):
         check_bpm("fast", "train.tempo")
+
+
+def test_a_text_given_is_written_as_a_text_event_and_read_back_in_any_script():
+    midi = reparse(roll_to_midi(some_hits(), text="interpolate.py 'MGŁA.mid' seed:3"))
+    [event] = [message for message in midi.tracks[0] if message.type == "text"]
+    assert text_of(event) == "interpolate.py 'MGŁA.mid' seed:3"
+    assert not any(message.type == "text" for message in reparse(roll_to_midi(some_hits()))
+                   .tracks[0])

@@ -114,6 +114,14 @@ def test_groove_segments_count_the_changes_after_the_first_bar():
     assert segments.argmax(axis=1).tolist() == [[0, 0, 1, 1, 1, 2, 3, 3]]
 
 
+def test_a_bar_that_is_a_share_of_a_change_starts_the_next_groove_by_that_share():
+    roles = np.eye(3, dtype=np.float32)[[ORDINARY] * 8].T[None].copy()
+    roles[0, :, 3] = [0.75, 0, 0.25]                                  # a quarter of a change
+    segments = groove_segments(roles)[0]
+    np.testing.assert_allclose(segments[:2, :3], [[1, 1, 1], [0, 0, 0]])
+    np.testing.assert_allclose(segments[:2, 3:], [[0.75] * 5, [0.25] * 5])
+
+
 def test_wrapping_bars_gradient_matches_numerical_one():
     x = np.random.default_rng(0).standard_normal((2, 3, 1, 8))
     assert check_layer(WrapBars(), x, np.random.default_rng(1))["x"] < 1e-7
@@ -229,3 +237,30 @@ def test_each_sample_plays_at_one_of_his_songs_usual_levels(tiny_images, tiny_co
     _, velocities, _ = gan.sample_with_feel(64, rng=np.random.default_rng(0))
     levels = {int(np.median(v[v > 0])) for v in velocities if v.any()}
     assert levels == {76, 89}
+
+
+def test_a_latent_with_held_statistics_plays_the_same_alone_or_in_any_batch(tiny_images,
+                                                                            tiny_config):
+    gan = build_gan(tiny_config("song"), tiny_windows(tiny_images))
+    rng = np.random.default_rng(0)
+    batch = gan.latents(64, rng)
+    statistics = gan.batch_statistics(batch)
+    alone = gan.decode(batch[:1], rng, statistics=statistics)
+    beside_others = gan.decode(np.concatenate([batch[:1], gan.latents(9, rng)]), rng,
+                               statistics=statistics)
+    in_its_batch = gan.decode(batch, rng)
+    np.testing.assert_allclose(alone[0], beside_others[0][:1], atol=1e-5)
+    np.testing.assert_allclose(alone[0], in_its_batch[0][:1], atol=1e-5)
+    assert not np.allclose(in_its_batch[0][:1], gan.decode(np.concatenate(
+        [batch[:1], gan.latents(63, rng)]), rng)[0][:1], atol=1e-5)      # without: it moves
+
+
+def test_latent_parts_takes_apart_what_compose_latent_joined(tiny_images, tiny_config):
+    gan = build_gan(tiny_config("song"), tiny_windows(tiny_images))
+    rng = np.random.default_rng(0)
+    groove, noise = rng.standard_normal(6), rng.standard_normal((8, 3))
+    roles = np.array([ORDINARY, FILL, CHANGE, ORDINARY, ORDINARY, FILL, ORDINARY, CHANGE])
+    parts = gan.latent_parts(gan.compose_latent(groove, noise, roles))
+    np.testing.assert_allclose(parts[0], groove, rtol=1e-6)
+    np.testing.assert_allclose(parts[1], noise, rtol=1e-6)
+    np.testing.assert_array_equal(parts[2], roles)

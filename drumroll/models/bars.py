@@ -110,6 +110,11 @@ def bar_code_layers(config, rng):
             BatchNorm(wide), ReLU()]
 
 
+def batch_norms(network):
+    """The BatchNorm layers of a network, always in the same order (named_layers')."""
+    return [layer for _, layer in network.named_layers() if isinstance(layer, BatchNorm)]
+
+
 def across_bar_layers(in_channels, wide, rng, padding="same"):
     """A convolution across neighbouring bar codes (bar-to-bar coherence), batch norm, ReLU."""
     return [Conv2D(in_channels, wide, (1, 3), padding=padding, rng=rng), BatchNorm(wide), ReLU()]
@@ -292,8 +297,29 @@ class BarGAN(DrumGAN):
             roles = np.take_along_axis(roles, bars, axis=1)
         return rotate_windows(windows, shift), roles
 
-    def sampling_generator(self):
-        return self.ema.copy_to(self.ema_generator)
+    def sampling_generator(self, statistics=None):
+        """The generator samples come from, with the averaged weights (EMA).
+
+        Its batch norm layers normalise with the statistics of the batch they are given, as in
+        training, so what a latent plays depends a little on the latents beside it. With
+        `statistics` (batch_statistics of some batch) they normalise with those instead, held
+        fixed: every latent then plays as it would in that batch, alone or beside any others.
+        """
+        generator = self.ema.copy_to(self.ema_generator)
+        norms = batch_norms(generator)
+        for norm, held in zip(norms, statistics or [None] * len(norms)):
+            norm.training = held is None
+            if held is not None:
+                norm.state["running_mean"][...], norm.state["running_var"][...] = held
+        return generator
+
+    def batch_statistics(self, latents):
+        """The statistics the sampling generator's batch norm layers normalise a batch of
+        latents (n, latent_size) with -> [(mean, variance)], one pair per layer, for
+        sampling_generator(statistics)."""
+        generator = self.sampling_generator()
+        generator.forward(latents)
+        return [(norm.batch_mean.copy(), norm.batch_var.copy()) for norm in batch_norms(generator)]
 
     def parts(self):
         return {**super().parts(), "G_ema": self.ema}

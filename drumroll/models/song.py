@@ -139,12 +139,23 @@ def groove_segments(roles):
 
     A window starts in groove 0 and every CHANGE bar after its first bar starts the next
     groove (the last one takes any further changes): bars of one groove share one code.
+    Roles between one-hot ones (a path from one groove to another, make interpolate) count a
+    bar as a change by its share c of CHANGE: each bar's column then holds the chances of each
+    number of changes so far, every bar a change with chance c; for one-hot roles, the one-hot
+    groove of the rule above.
     """
-    changes = roles[:, CHANGE, 1:] > 0.5                                   # (N, 7)
-    index = np.concatenate([np.zeros((len(roles), 1), dtype=np.int64),
-                            np.cumsum(changes, axis=1)], axis=1)           # (N, 8)
-    index = np.minimum(index, SEGMENTS - 1)
-    return (index[:, None, :] == np.arange(SEGMENTS)[None, :, None]).astype(roles.dtype)
+    change = roles[:, CHANGE, 1:]                                          # (N, 7)
+    grooves = np.zeros((len(roles), SEGMENTS), dtype=roles.dtype)
+    grooves[:, 0] = 1
+    columns = [grooves]
+    for bar in range(change.shape[1]):
+        moved = np.zeros_like(grooves)                                     # one change more
+        moved[:, 1:] = grooves[:, :-1]
+        moved[:, -1] += grooves[:, -1]                                     # the last one stays
+        share = change[:, bar:bar + 1]
+        grooves = (1 - share) * grooves + share * moved
+        columns.append(grooves)
+    return np.stack(columns, axis=2)                                       # (N, SEGMENTS, 8)
 
 
 class WrapBars(Layer):
@@ -320,9 +331,20 @@ class SongGAN(BarGAN):
                               axis=1)
 
     def compose_latent(self, global_latent, noise, roles):
-        """One latent vector from its parts: (latent,), (8, bar_noise), (8,) roles."""
-        return np.concatenate([global_latent, noise.T.ravel(),
-                               role_planes(roles[None])[0].ravel()]).astype(np.float32)
+        """One latent vector from its parts: (latent,), (8, bar_noise), and the roles: (8,)
+        int, or (3, 8) how much each bar is of each role (one-hot for the roles of a real
+        window; a path from one groove to another mixes two)."""
+        roles = np.asarray(roles)
+        planes = role_planes(roles[None])[0] if roles.ndim == 1 else roles
+        return np.concatenate([global_latent, noise.T.ravel(), planes.ravel()]).astype(
+            np.float32)
+
+    def latent_parts(self, latent):
+        """One latent vector -> its parts (compose_latent's): the global latent (latent,), the
+        bar noise (8, bar_noise) and the roles (8,) int8."""
+        global_latent, noise, planes = self.G.split(np.asarray(latent)[None])
+        roles = planes[0].argmax(axis=0).astype(np.int8)
+        return global_latent[0].copy(), noise[0].T.copy(), roles
 
     def prepare_data(self, windows):
         """Windows -> TrainingSet: x (N, kR, 1, 256), hits, velocities (and offsets); the roles
@@ -408,20 +430,22 @@ class SongGAN(BarGAN):
             latents = steer(self, latents, controls, direction)
         return self.decode(latents, rng, self.usual_level(rng, n) if base is None else base)
 
-    def decode(self, latents, rng, base=None, hits=None):
+    def decode(self, latents, rng, base=None, hits=None, statistics=None):
         """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
         sample_with_feel. With hits (n, 25, 256) bool, the velocities and offsets are those the
         model gives to these hits instead of its own: its feel channels before its own hits
         gate them, so a cell it would not have hit has a feel too (make humanize).
 
         Batch norm takes its statistics from the batch, as in training, so a batch smaller than
-        MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped.
+        MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped;
+        with `statistics` (batch_statistics) it takes those, and no filler is needed.
         """
-        generator = self.sampling_generator()
+        generator = self.sampling_generator(statistics)
+        smallest = MIN_SAMPLING_BATCH if statistics is None else 0
         rolls, velocities, offsets = [], [], []
         for start in range(0, len(latents), SAMPLING_BATCH):
             chunk = latents[start:start + SAMPLING_BATCH]
-            filler = self.latents(max(0, MIN_SAMPLING_BATCH - len(chunk)), rng)
+            filler = self.latents(max(0, smallest - len(chunk)), rng)
             output = generator.forward(np.concatenate([chunk, filler]))[:len(chunk)]
             rolls.append(self.to_rolls(output))
             if np.ndim(base):                                      # one per latent
