@@ -21,7 +21,7 @@ import numpy as np
 
 from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.phrases import ORDINARY, bar_roles
-from drumroll.songwriter import fit_windows
+from drumroll.songwriter import fit_windows, held_statistics
 
 HUMANIZE_CANDIDATES = 16   # starting points of the search per 8 bars (a song is many windows)
 
@@ -82,9 +82,10 @@ def humanize(gan, roll, rng, steps=None):
         targets = [window[:, :used * STEPS_PER_BAR].reshape(len(window), used, STEPS_PER_BAR)
                    .transpose(1, 0, 2) for window, (_, used) in zip(windows, spans)]
         options = {} if steps is None else {"steps": steps}
-        latents, alike = fit_windows(gan, targets, roles, rng,
-                                     candidates=HUMANIZE_CANDIDATES, **options)
-        _, loud, early = gan.decode(latents, rng, hits=windows)
+        statistics = held_statistics(gan, rng)      # the search's and the decoding's
+        latents, alike = fit_windows(gan, targets, roles, rng, candidates=HUMANIZE_CANDIDATES,
+                                     statistics=statistics, **options)
+        _, loud, early = gan.decode(latents, rng, hits=windows, statistics=statistics)
         for (start, used), window, window_loud, window_early in zip(spans, windows, loud, early):
             cells = slice(start, min(start + used * STEPS_PER_BAR, roll.num_steps))
             width = cells.stop - cells.start

@@ -27,6 +27,7 @@ import numpy as np
 from drumroll.controls import MAX_MARKS, Controls, fill_habits, loudness, steer
 from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.generate import MAX_BARS
+from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
                               bar_roles, jaccard)
 
@@ -132,6 +133,16 @@ def role_habits(stats, fills=1.0):
     return fill_habits(transitions, stats.get("fill_before_change", 0.0), fills)
 
 
+def phrase_played(phrase, bars):
+    """The roles of the first `bars` bars of a section that plays a primer's phrase (its last
+    bars' roles) bar after bar, (bars,) int8: ORDINARY first (the primer's groove goes on),
+    then the phrase's roles round, a CHANGE played as ORDINARY (a new groove inside a section
+    would be a new section)."""
+    roles = np.array([ORDINARY] + [phrase[index % len(phrase)] for index in range(1, bars)],
+                     dtype=np.int8)
+    return np.where(roles == CHANGE, ORDINARY, roles).astype(np.int8)
+
+
 def one_section_roles(section, previous, following, habits, rng, repeats=0.0, phrase=None):
     """The role of every bar of one section, (bars,) int8: a CHANGE first when its letter
     differs from the one before (previous), then his habits, and a FILL last as often as he
@@ -144,10 +155,10 @@ def one_section_roles(section, previous, following, habits, rng, repeats=0.0, ph
     transitions, fill_before_change = habits
     role = CHANGE if section.letter != previous else ORDINARY
     own = [role]
+    played = None if phrase is None else phrase_played(phrase, section.bars)
     for index in range(1, section.bars):
-        if phrase is not None:
-            role = int(phrase[index % len(phrase)])
-            role = ORDINARY if role == CHANGE else role
+        if played is not None:
+            role = int(played[index])
         elif index >= PHRASE_GRID and rng.random() < repeats:
             role = own[index - PHRASE_GRID]
             role = ORDINARY if role == CHANGE else role
@@ -191,7 +202,8 @@ NEUTRAL = Controls()
 
 
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
-               phrases=None, controls=NEUTRAL, direction=None, redo=None, phrase_roles=None):
+               phrases=None, controls=NEUTRAL, direction=None, redo=None, phrase_roles=None,
+               statistics=None):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
@@ -203,7 +215,9 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     song (a primer's), so the song does not open with a change; controls: a
     controls.Controls, with the density direction (controls.density_direction) when it or a
     section's intensity moves the density; redo: (section index, seed): that section drawn
-    anew from the seed, groove and all, every other bar as without it.
+    anew from the seed, groove and all, every other bar as without it; statistics: batch
+    norm statistics every section is decoded with (those a primer's groove was found with,
+    continue_song), or None: each section's batch sets its own.
 
     Each letter's groove and each section's roles, bar noise and batch come from streams of
     their own, drawn from rng in order, so a section's bars depend on nothing but its stream,
@@ -239,7 +253,8 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
             phrase = stream.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
         latents, used = section_latents(gan, section, roles, groove, phrase)
         latents = steer(gan, latents, controls, direction, section.intensity)
-        played = gan.decode(latents, stream, base * loudness(section.intensity))
+        played = gan.decode(latents, stream, base * loudness(section.intensity),
+                            statistics=statistics)
         parts.append((first, used, played, roles))
         first += section.bars
     total = sum(section.bars for section in sections)
@@ -318,22 +333,31 @@ def fit_windows(gan, targets, roles, rng, steps=FIT_STEPS, candidates=FIT_CANDID
             alike[np.arange(count), best])
 
 
-def fit_primer(gan, bars, rng, steps=FIT_STEPS):
+def held_statistics(gan, rng):
+    """Batch norm statistics of a batch of MIN_SAMPLING_BATCH random latents, to hold while a
+    search finds latents and while they are decoded (fit_windows): what a latent plays
+    depends on the batch it is decoded in, so a window found in the search's own batch of
+    candidates played far less alike in a song's batch (on the seed-0 MGŁA run, 0.72
+    alike in the search, 0.17 in the song)."""
+    return gan.batch_statistics(gan.latents(MIN_SAMPLING_BATCH, rng))
+
+
+def fit_primer(gan, bars, rng, steps=FIT_STEPS, statistics=None):
     """The latent whose window best plays the primer's last bars -> PrimerFit: its global
     latent (latent,), its bar noise (used, bar_noise) and how alike its bars are to the
-    primer's.
+    primer's, decoded with `statistics` held (held_statistics; None: the search's own).
 
     bars: (B, 25, 32) bool, the primer's 4/4 bars, B >= MIN_PRIMER_BARS. The last
-    used = min(B, 8) bars, with their roles, are the target of a window's first bars
-    (fit_windows).
+    used = min(B, 8) bars are the target of a window's first bars (fit_windows), its roles
+    those continue_song plays the primer's phrase with (phrase_played).
     """
     if len(bars) < MIN_PRIMER_BARS:
         raise PrimerError(f"it has {len(bars)} bar(s) of drums; a primer needs at least "
                           f"{MIN_PRIMER_BARS}")
     used = min(WINDOW_BARS, len(bars))
-    roles = np.full(WINDOW_BARS, ORDINARY, dtype=np.int8)
-    roles[:used] = bar_roles(bars)[-used:]
-    latents, alike = fit_windows(gan, [bars[-used:]], roles[None], rng, steps)
+    roles = phrase_played(bar_roles(bars)[-used:], WINDOW_BARS)    # as the song plays them
+    latents, alike = fit_windows(gan, [bars[-used:]], roles[None], rng, steps,
+                                 statistics=statistics)
     groove, phrase, _ = gan.latent_parts(latents[0])                  # phrase: (8, B)
     return PrimerFit(groove, phrase[:used].copy(), float(alike[0]))
 
@@ -381,16 +405,21 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
     ends on a fill leads into a new groove instead: the first section then starts with a
     change, as the drummer's do after a fill. steering: write_song's controls, direction and
     redo.
+
+    The search and the whole song hold the same batch norm statistics (held_statistics), so
+    the song plays the window found as alike as the search says.
     """
-    fit = fit_primer(gan, primer.bars, rng)
+    statistics = held_statistics(gan, rng)
+    fit = fit_primer(gan, primer.bars, rng, statistics=statistics)
     first = sections[0].letter
     if bar_roles(primer.bars)[-1] == FILL:
-        song = write_song(gan, sections, rng, base=base, **steering)
+        song = write_song(gan, sections, rng, base=base, statistics=statistics, **steering)
     else:
         used = len(fit.phrase)
         song = write_song(gan, sections, rng, base=base, grooves={first: fit.groove},
                           phrases={first: fit.phrase}, before=first,
-                          phrase_roles={first: bar_roles(primer.bars)[-used:]}, **steering)
+                          phrase_roles={first: bar_roles(primer.bars)[-used:]},
+                          statistics=statistics, **steering)
 
     def joined(old, new):                             # (B, 25, 32) then (25, steps)
         return np.concatenate([old.transpose(1, 0, 2).reshape(old.shape[1], -1), new], axis=1)

@@ -7,8 +7,8 @@ from drumroll import songwriter
 from drumroll.midi_in import DrumRoll
 from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
-from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS
-from drumroll.songwriter import (FormError, PrimerError, Section, continue_song, draw_form,
+from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS, jaccard
+from drumroll.songwriter import (FormError, Primer, PrimerError, Section, continue_song, draw_form,
                                  fit_primer, form_text, one_section_roles, parse_form,
                                  primer_bars, role_habits, section_latents, section_roles,
                                  write_song)
@@ -102,9 +102,9 @@ def decoded_latents(monkeypatch, gan, sections, seed, **options):
     """The latents write_song gives the model, one array per section (its own batch)."""
     batches, decode = [], gan.decode
 
-    def record(latents, rng, base=None, hits=None):
+    def record(latents, rng, base=None, hits=None, statistics=None):
         batches.append(latents.copy())
-        return decode(latents, rng, base, hits)
+        return decode(latents, rng, base, hits, statistics)
 
     monkeypatch.setattr(gan, "decode", record)
     song = write_song(gan, sections, np.random.default_rng(seed), **options)
@@ -211,6 +211,16 @@ def test_the_primer_search_finds_a_latent_that_replays_it_better_than_chance(gan
     assert fit.alike > unsearched.alike
     assert fit.groove.shape == (gan.config.latent,)
     assert fit.phrase.shape == (8, gan.config.bar_noise)           # one noise per primer bar
+
+
+def test_a_song_after_a_primer_plays_its_window_as_alike_as_the_search_said(gan):
+    bars = gan.sample(1, rng=np.random.default_rng(8))[0] < 0          # (25, 256)
+    hits = bars.reshape(25, 8, 32).transpose(1, 0, 2)
+    primer = Primer(hits, np.where(hits, 89, 0).astype(np.uint8), np.zeros(hits.shape, np.int8))
+    song, fit = continue_song(gan, primer, [Section("A", 8)], np.random.default_rng(4))
+    new = song.hits[:, 8 * 32:].reshape(25, 8, 32).transpose(1, 0, 2)
+    played = jaccard(new.reshape(1, -1), hits.reshape(1, -1))[0]
+    assert played == pytest.approx(fit.alike)
 
 
 def test_a_short_primer_gives_a_phrase_as_long_as_it_is(gan):
