@@ -91,12 +91,7 @@ def build_parser():
                                  f"{MAX_BARS:,} (default: %(default)s)")
     generation.add_argument("--seed", type=argument_type(parse_seed), default=0,
                             help="sampling seed: the same seed gives the same tracks (default: 0)")
-    generation.add_argument("--density", type=float, default=0.0,
-                            help="-1 (sparser) to 1 (busier), in the drummer's own vocabulary; "
-                                 "a song model only (default: 0, as trained)")
-    generation.add_argument("--variation", type=float, default=1.0,
-                            help="0 (bars repeat with the fewest changes) to 2 (vary more than "
-                                 "he does); a song model only (default: 1)")
+    Controls.add_options(generation, ("density", "variation"), only="; a song model only")
     generation.add_argument("--quantize", action="store_true",
                             help="play every hit on its grid line (make generate FEEL=0): "
                                  "the model's timing is left out, its velocities kept")

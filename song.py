@@ -75,15 +75,7 @@ def parse_args(argv):
         "steering (drumroll/controls.py; the form's + and - marks too: \"A8 B8+ C16++ A8-\" "
         "plays B a step and C two steps busier and louder, the last A a step sparser and "
         "quieter)")
-    steering.add_argument("--density", type=float, default=0.0,
-                          help="-1 (sparser) to 1 (busier), in the drummer's own vocabulary "
-                               "(default: 0, as trained)")
-    steering.add_argument("--fills", type=float, default=1.0,
-                          help="how often he fills, times his own rate: 0 (none) to 2 "
-                               "(default: 1)")
-    steering.add_argument("--variation", type=float, default=1.0,
-                          help="0 (a groove repeats with the fewest changes) to 2 (varies more "
-                               "than he does) (default: 1)")
+    Controls.add_options(steering)
     steering.add_argument("--redo", type=int, metavar="N",
                           help="write the songs of --seed with their N-th section (1 = the "
                                "first) drawn anew from --redo-seed; every other bar stays")

@@ -33,6 +33,13 @@ MAX_MARKS = 2                # at most "++" or "--"
 DIRECTION_SAMPLES = 512      # samples the density direction is fitted on
 
 
+# what each control does, for the scripts' --help
+CONTROL_HELP = {
+    "density": "-1 (sparser) to 1 (busier), in the drummer's own vocabulary",
+    "fills": "how often he fills, times his own rate: 0 (none) to 2",
+    "variation": "0 (a groove repeats with the fewest changes) to 2 (varies more than he does)"}
+
+
 class ControlError(ValueError):
     """A control outside its range, e.g. --density 5."""
 
@@ -54,6 +61,15 @@ class Controls:
     @property
     def neutral(self):
         return self == Controls()
+
+    @staticmethod
+    def add_options(group, names=("density", "fills", "variation"), only=""):
+        """Add --density, --fills and --variation (those named) to an argparse group, each
+        with its range and its neutral default; `only`: a note on where it acts."""
+        for name in names:
+            group.add_argument(f"--{name}", type=float, default=getattr(Controls(), name),
+                               help=f"{CONTROL_HELP[name]}{only} (default: "
+                                    f"{getattr(Controls(), name):g}, as trained)")
 
     def text(self):
         """'density 0.5, fills 1, variation 1': how a track was steered, for pages and files."""
