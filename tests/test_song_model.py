@@ -3,7 +3,9 @@ numerically."""
 import numpy as np
 import pytest
 
+from drumroll.controls import Controls, steer
 from drumroll.models import build_gan
+from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.models.song import (HitsAndFeel, RoleAwareDiscriminator, SongConfig,
                                   SongGenerator, WrapBars, groove_segments)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
@@ -264,3 +266,19 @@ def test_latent_parts_takes_apart_what_compose_latent_joined(tiny_images, tiny_c
     np.testing.assert_allclose(parts[0], groove, rtol=1e-6)
     np.testing.assert_allclose(parts[1], noise, rtol=1e-6)
     np.testing.assert_array_equal(parts[2], roles)
+
+
+def test_a_steered_batch_plays_with_the_batch_norm_statistics_of_the_batch_as_drawn(
+        tiny_images, tiny_config):
+    gan = build_gan(tiny_config("song"), tiny_windows(tiny_images))
+    direction = np.ones(gan.config.latent, dtype=np.float32) / np.sqrt(gan.config.latent)
+    busier = Controls(density=1)
+    steered = gan.sample_with_feel(MIN_SAMPLING_BATCH, np.random.default_rng(0),
+                                   controls=busier, direction=direction)[0]
+    rng = np.random.default_rng(0)
+    drawn = gan.latents(MIN_SAMPLING_BATCH, rng)
+    moved = steer(gan, drawn, busier, direction)
+    held = gan.decode(moved, rng, statistics=gan.batch_statistics(drawn))[0]
+    own = gan.decode(moved, rng)[0]                 # normalised by its own, moved batch
+    np.testing.assert_allclose(steered, held, atol=1e-6)
+    assert not np.allclose(steered, own, atol=1e-3)
