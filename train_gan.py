@@ -23,7 +23,8 @@ from drumroll.dataset import load_dataset
 from drumroll.format import LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
 from drumroll.models import ARCHITECTURES, DEFAULT_ARCH, options
 from drumroll.models.base import limits, setting_problem
-from drumroll.training import choose_holdout, default_run_dir, songs_from, train
+from drumroll.training import (choose_holdout, default_run_dir, saved_settings, songs_from,
+                               train)
 from gan_numpy.memory import reuse_freed_memory
 
 
@@ -54,12 +55,13 @@ def parse_args(argv):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=DEFAULT_DATASET,
                         help="dataset file from midi2img.py (default: %(default)s)")
-    parser.add_argument("--arch", choices=list(ARCHITECTURES), default=DEFAULT_ARCH,
-                        help="network (default: %(default)s)")
+    parser.add_argument("--arch", choices=list(ARCHITECTURES),
+                        help=f"network (default: {DEFAULT_ARCH}; with --resume, the run's)")
     parser.add_argument("--out", help="run folder (default: runs/<arch>)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint (a new run "
-                        "when there is none; refused if its arch, seed or data differ)")
+                        help="continue the run in --out from its last checkpoint, with the "
+                        "settings it was started with unless given here (a new run when there "
+                        "is none; refused if its arch, seed or data differ)")
     group = parser.add_argument_group("settings of the run (saved in its config.json and "
                                       "every checkpoint)")
     for name, archs in settings().items():
@@ -74,15 +76,24 @@ def parse_args(argv):
                            help=f"{meta['help']} (default: {default_text(name, archs)}{only})",
                            **extra)
     args = parser.parse_args(argv)
-    args.config = run_config(args, parser.error)
+    saved = saved_settings(run_folder(args)) if args.resume else None
+    args.arch = args.arch or (saved[0] if saved else DEFAULT_ARCH)
+    args.config = run_config(args, parser.error, saved[1] if saved else {})
     return args
 
 
-def run_config(args, error):
+def run_folder(args):
+    return default_run_dir(args.arch or DEFAULT_ARCH) if args.out is None else args.out
+
+
+def run_config(args, error, saved):
     """The run configuration of the chosen network with the options given on the command
-    line; error(message) for an option outside its limits or unknown to that network."""
+    line, the others as `saved` ({name: value}: a resumed run's) has them, else their
+    defaults; error(message) for an option outside its limits or unknown to that network."""
     config_class = ARCHITECTURES[args.arch].Config
     given = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
+    given = {**{name: value for name, value in saved.items()
+                if name in options(config_class) and name not in given}, **given}
     for name, value in given.items():
         if name not in options(config_class):
             error(f"{option(name)}: the {args.arch} network has no such option")
@@ -124,7 +135,7 @@ def check_dataset_fits(path, dataset):
 def main(argv=None):
     args = parse_args(argv)
     config = args.config
-    out = default_run_dir(args.arch) if args.out is None else args.out
+    out = run_folder(args)
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
     holdout = (songs_from(dataset, config.holdout_from) if config.holdout_from

@@ -263,6 +263,21 @@ def run_lock(run_dir, log):
         yield
 
 
+def saved_settings(run_dir):
+    """(arch, {setting: value}) of the run in run_dir as its config.json records it, or None
+    when the folder holds no run: what `train_gan.py --resume` continues with by default."""
+    path = pathlib.Path(run_dir, CONFIG)
+    if not path.is_file():
+        return None
+    try:
+        with open(path) as handle:
+            saved = json.load(handle)
+        return str(saved["arch"]), dict(saved["config"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UserError(f"{path}: not a run's configuration ({error}); "
+                        "give the settings on the command line or train afresh") from None
+
+
 def resume_run(run_dir, config, log):
     """The GAN of an existing run, checked to be the same kind of run as the one asked for
     (`config`, its settings read from the data)."""

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 import humanize as script
-from drumroll.cli import run
 from drumroll.humanize import humanize
 from drumroll.midi_in import read_drum_roll
 from drumroll.models import load_gan
 from drumroll.training import latest_checkpoint, train
 from tests.midifiles import drum_track, meta_track, midi_file, signature
+from tests.scripts import run_script
 
 TPB = 480
 
@@ -46,10 +46,7 @@ def note_ons(path):
 
 
 def humanize_files(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        run(script.main, [str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    return run_script(script.main, capsys, *argv)
 
 
 def test_every_note_is_kept_and_plays_with_the_drummers_feel(song_run, tmp_path, capsys):

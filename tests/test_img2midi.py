@@ -9,13 +9,13 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 import img2midi
-from drumroll.cli import run
 from drumroll.dataset import build_dataset, save_dataset
 from drumroll.format import NUM_ROWS, WINDOW_STEPS, hits_to_pixels
 from drumroll.generate import images_to_midi
 from drumroll.images import read_png, write_png
 from drumroll.midi_in import find_midi_files, midi_to_roll, scan_midi
 from tests.midifiles import performance
+from tests.scripts import run_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
@@ -27,10 +27,7 @@ def drum_roll_image(seed=0, steps=WINDOW_STEPS, density=0.05):
 
 
 def run_main(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        run(img2midi.main, [str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    return run_script(img2midi.main, capsys, *argv)
 
 
 def note_events(path):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import interpolate as script
-from drumroll.cli import run
 from drumroll.format import WINDOW_STEPS
 from drumroll.interpolate import (End, decode_path, file_end, groove_bars, path_measures,
                                   plan_path, sample_context, seed_end, slerp)
@@ -18,6 +17,7 @@ from drumroll.models import load_gan
 from drumroll.phrases import jaccard
 from drumroll.training import latest_checkpoint, train
 from tests.midifiles import drum_track, meta_track, midi_file, signature
+from tests.scripts import run_script
 
 TPB = 480
 
@@ -43,10 +43,7 @@ def groove(path, bars=8, every=2, meters=None, channel=9):
 
 
 def interpolate(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        run(script.main, [str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    return run_script(script.main, capsys, *argv)
 
 
 def hits_of(path):

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import midi2img
-from drumroll.cli import run
 from drumroll.dataset import build_dataset, load_dataset, velocities_to_pixels
 from drumroll.format import NUM_ROWS, pixels_to_hits
 from drumroll.images import read_png
 from drumroll.midi_in import find_midi_files
 from drumroll.midi_out import roll_to_midi
 from tests.midifiles import drum_track, midi_file, song_with_meters
+from tests.scripts import run_script
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT.parent / "shared" / "data" / "mgla-midi"
@@ -40,10 +40,7 @@ def corpus(tmp_path):
 
 def run_main(argv, capsys):
     """Run the script as the command line does -> (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        run(midi2img.main, [str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    return run_script(midi2img.main, capsys, *argv)
 
 
 def test_writes_one_png_per_non_empty_window_and_the_dataset(corpus, tmp_path, capsys):

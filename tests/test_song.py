@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import song
-from drumroll.cli import run
 from drumroll.dataset import load_dataset
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import roll_to_midi
 from drumroll.training import train
 from tests.midifiles import meta_track, midi_file, signature
+from tests.scripts import run_script
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,7 @@ def song_run(tmp_path_factory, write_tiny_dataset, tiny_config, quiet):
 
 
 def write_songs(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        run(song.main, [str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    return run_script(song.main, capsys, *argv)
 
 
 def test_songs_are_written_as_midi_wav_and_picture_with_their_form(song_run, tmp_path, capsys):

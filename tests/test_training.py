@@ -417,6 +417,27 @@ def test_ctrl_c_in_train_gan_prints_the_command_that_continues(tmp_path, monkeyp
             "--resume\ninterrupted\n") in err
 
 
+def test_resume_without_settings_continues_with_the_runs_own(tmp_path, capsys,
+                                                            write_tiny_dataset):
+    write_tiny_dataset(tmp_path / "data.npz")
+    data, out = ["--data", str(tmp_path / "data.npz")], ["--out", str(tmp_path / "run")]
+    assert run_script(*data, *out, "--arch", "bars", "--seed", "5", "--iterations", "2",
+                      "--batch", "4", "--latent", "6") == 0
+    assert run_script(*data, *out, "--resume", "--iterations", "4") == 0
+    resumed = load_gan(checkpoint_paths(tmp_path / "run")[-1])
+    assert (resumed.arch, resumed.step, resumed.config.seed) == ("bars", 4, 5)
+    assert (resumed.config.batch, resumed.config.latent) == (4, 6)
+
+
+def test_resume_over_a_damaged_run_configuration_says_which_file_in_one_line(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{not json")
+    assert run_script("--out", str(tmp_path / "run"), "--resume") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'run' / 'config.json'}: not a run's configuration")
+    assert err.count("\n") == 1
+
+
 def test_train_gan_refuses_a_network_too_large_to_build_in_one_line(tmp_path, capsys,
                                                                     write_tiny_dataset):
     write_tiny_dataset(tmp_path / "data.npz")
