@@ -19,7 +19,7 @@ import numpy as np
 
 from drumroll.cli import (Progress, UserError, argument_type, command_line, note, parse_channel,
                           parse_seed, plural, run, warn)
-from drumroll.controls import ControlError, Controls, density_direction
+from drumroll.controls import ControlError, Controls
 from drumroll.format import DRUM_CHANNEL, hits_to_pixels
 from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played, resolve_tempo,
                                write_generation)
@@ -134,11 +134,11 @@ def picture_sections(sections, primer_bars):
     return marks
 
 
-def songs(gan, forms, rng, primer, args, direction):
+def songs(gan, forms, rng, primer, args):
     """Yield every song, Played, for generate.write_generation."""
     redo = None if args.redo is None else (args.redo - 1, args.redo_seed if args.redo_seed
                                             is not None else args.seed + 1)
-    steering = dict(controls=args.controls, direction=direction, redo=redo)
+    steering = dict(controls=args.controls, redo=redo)
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:
@@ -177,8 +177,6 @@ def main(argv=None):
         fewest = min(len(sections) for sections in forms)
         raise UserError(f"--redo {args.redo}: a song has only {plural(fewest, 'section')} "
                         f"({form_text(min(forms, key=len))})")
-    moves_density = args.controls.density or any(s.intensity for f in forms for s in f)
-    direction = density_direction(gan) if moves_density else None
     extra = len(primer.bars) if primer is not None else 0
     bars = max(sum(section.bars for section in sections) for sections in forms)
     if bars + extra > MAX_BARS:
@@ -193,7 +191,7 @@ def main(argv=None):
     resolve_tempo(generation, gan, say=note, primer_bpm=primer_bpm)
     written = write_generation(gan, path, args.out, generation,
                                progress=Progress(args.num, label="song "), warn=warn,
-                               tracks=songs(gan, forms, rng, primer, args, direction))
+                               tracks=songs(gan, forms, rng, primer, args))
     for track in written:
         print(f"{args.out}/{track.name}.mid: {track.note}")
     print(f"{path}: wrote {plural(len(written), 'song')} at {generation.bpm:g} bpm to "

@@ -12,7 +12,7 @@ from drumroll import metrics
 from drumroll.cli import UserError, check_name
 from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
 from drumroll.images import find_images, read_png
-from drumroll.controls import Controls, density_direction
+from drumroll.controls import Controls
 from drumroll.feel import Playing
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
@@ -278,7 +278,6 @@ def control_sweeps(gan, reference, num, songs, seed):
     (a whole form of one section marked so many steps), songs (songs of SONG_BARS bars) for
     fills and variation. Every setting draws from the same seed, so the rows differ by the
     control alone."""
-    direction = density_direction(gan)
     sweeps = {}
     for control, settings in SWEEPS.items():
         rows = {}
@@ -287,7 +286,7 @@ def control_sweeps(gan, reference, num, songs, seed):
             controls = Controls(**{control: value}) if control != "intensity" else Controls()
             row = {}
             if control in ("density", "variation"):
-                rolls = gan.sample_with_feel(num, rng, controls=controls, direction=direction)[0]
+                rolls = gan.sample_with_feel(num, rng, controls=controls)[0]
                 hits = rolls < 0
                 row.update(metrics.style_statistics(hits))
                 row["diversity"] = metrics.diversity_against(hits, reference.mean_distance)
@@ -299,8 +298,7 @@ def control_sweeps(gan, reference, num, songs, seed):
                     sections = draw_form(gan.config.form or {}, SONG_BARS, rng)
                     if control == "intensity":
                         sections = [section._replace(intensity=value) for section in sections]
-                    written.append(write_song(gan, sections, rng, controls=controls,
-                                              direction=direction))
+                    written.append(write_song(gan, sections, rng, controls=controls))
                 measured = generated_song_measures(written)
                 row.update({f"songs: {name}": measured[name] for name in SONG_SWEEP_MEASURES})
                 hits = np.stack([song.hits for song in written])

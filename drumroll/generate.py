@@ -20,7 +20,7 @@ import numpy as np
 from scipy.io import wavfile
 
 from drumroll.cli import UserError, plural
-from drumroll.controls import Controls, density_direction
+from drumroll.controls import Controls
 from drumroll.files import staged_folder, writing
 from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DEFAULT_VELOCITY, LOWEST_NOTE,
                              STEPS_PER_BAR, WINDOW_BARS, pixels_to_hits, unit_to_pixels)
@@ -78,7 +78,7 @@ def images_to_midi(named_images, out, bpm=DEFAULT_BPM, threshold=DEFAULT_THRESHO
     return written
 
 
-def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH, controls=None, direction=None):
+def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH, controls=None):
     """Yield num tracks of `bars` bars from a GAN: (roll (25, bars * 32) floats in [-1, 1],
     velocities (25, bars * 32) uint8 and offsets (25, bars * 32) int8, each None for a model
     that does not learn them).
@@ -86,10 +86,9 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH, controls=None, dire
     Each track is ceil(bars / 8) independent 8-bar samples played one after another. The
     samples are drawn `batch` at a time, as one call to gan.sample would draw them (the same
     seed gives the same tracks), so a thousand tracks take no more memory than one batch.
-    controls and direction steer a song model (controls.steer); None plays it as trained.
+    controls steer a song model (controls.steer); None plays it as trained.
     """
-    steering = {} if controls is None or controls.neutral else dict(controls=controls,
-                                                                    direction=direction)
+    steering = {} if controls is None or controls.neutral else dict(controls=controls)
     windows = -(-bars // WINDOW_BARS)                       # 8-bar samples per track
     steps = bars * STEPS_PER_BAR
     pending, remaining = [], num * windows
@@ -106,12 +105,11 @@ def sample_tracks(gan, num, bars, rng, batch=SAMPLING_BATCH, controls=None, dire
                         for kind in range(3))
 
 
-def pattern_tracks(gan, generation, rng, direction=None):
+def pattern_tracks(gan, generation, rng):
     """The tracks of a generation of patterns, each Played as the model drew it (steered by
-    the generation's controls: density along `direction`, variation)."""
+    the generation's controls: density, variation)."""
     for roll, velocities, offsets in sample_tracks(gan, generation.num, generation.bars, rng,
-                                                   controls=generation.controls,
-                                                   direction=direction):
+                                                   controls=generation.controls):
         yield Played(unit_to_pixels(roll), velocities, offsets)
 
 
@@ -252,9 +250,7 @@ def write_generation(gan, checkpoint, out, generation, progress=None, warn=print
     generation.check()
     width = max(2, len(str(generation.num)))
     if tracks is None:
-        direction = density_direction(gan) if generation.controls.density else None
-        tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed),
-                                direction)
+        tracks = pattern_tracks(gan, generation, np.random.default_rng(generation.seed))
     with staged_folder(out, "wait for it or give another --out") as stage:
         check_output_folder(out, generation.replace)
         written = []

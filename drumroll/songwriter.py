@@ -201,9 +201,15 @@ Song = collections.namedtuple("Song", "hits velocities offsets roles")
 NEUTRAL = Controls()
 
 
+def steering_statistics(gan):
+    """Batch norm statistics of a fixed batch of random latents: what a song's sections walk
+    their density with when the song holds none (controls.densify). Fixed, so a section's
+    bars still depend on nothing but its own stream (REDO)."""
+    return held_statistics(gan, np.random.default_rng(0))
+
+
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
-               phrases=None, controls=NEUTRAL, direction=None, redo=None, phrase_roles=None,
-               statistics=None):
+               phrases=None, controls=NEUTRAL, redo=None, phrase_roles=None, statistics=None):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
@@ -213,11 +219,11 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     played bar after bar); base: the song's usual velocity (default: one of his songs' usual
     levels, as often as his songs have it); before: the letter of the groove playing before the
     song (a primer's), so the song does not open with a change; controls: a
-    controls.Controls, with the density direction (controls.density_direction) when it or a
-    section's intensity moves the density; redo: (section index, seed): that section drawn
+    controls.Controls; redo: (section index, seed): that section drawn
     anew from the seed, groove and all, every other bar as without it; statistics: batch
     norm statistics every section is decoded with (those a primer's groove was found with,
-    continue_song), or None: each section's batch sets its own.
+    continue_song), or None: each section's batch sets its own (and a section whose density
+    moves walks with those of a fixed batch of random latents, steering_statistics).
 
     Each letter's groove and each section's roles, bar noise and batch come from streams of
     their own, drawn from rng in order, so a section's bars depend on nothing but its stream,
@@ -234,6 +240,9 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
         streams[redo[0]] = np.random.default_rng([redo[1], redo[0]])
     base = base or gan.usual_level(rng)
     phrase_roles = dict(phrase_roles or {})
+    walk = statistics                                 # what densities walk with, if they move
+    if walk is None and (controls.density or any(section.intensity for section in sections)):
+        walk = steering_statistics(gan)
     parts, first = [], 0
     for index, (section, stream) in enumerate(zip(sections, streams)):
         previous = sections[index - 1].letter if index else before
@@ -252,7 +261,7 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
         if phrase is None:
             phrase = stream.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
         latents, used = section_latents(gan, section, roles, groove, phrase)
-        latents = steer(gan, latents, controls, direction, section.intensity)
+        latents = steer(gan, latents, controls, walk, section.intensity, tied=True)
         played = gan.decode(latents, stream, base * loudness(section.intensity),
                             statistics=statistics)
         parts.append((first, used, played, roles))
@@ -403,8 +412,7 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
     and its bars' roles played on bar after bar, so the section goes on as the primer's phrase
     did. A primer that
     ends on a fill leads into a new groove instead: the first section then starts with a
-    change, as the drummer's do after a fill. steering: write_song's controls, direction and
-    redo.
+    change, as the drummer's do after a fill. steering: write_song's controls and redo.
 
     The search and the whole song hold the same batch norm statistics (held_statistics), so
     the song plays the window found as alike as the search says.

@@ -1,26 +1,39 @@
-"""The knobs: density along the model's own direction of busyness, fills times his rate, a
+"""The knobs: density as a walk towards more or fewer hits, fills times his rate, a
 temperature for variation, and the intensity of a section; out of range, one line."""
 import types
 
 import numpy as np
 import pytest
 
-from drumroll.controls import (ControlError, Controls, density_direction, fill_habits, loudness,
-                               steer)
+from drumroll.controls import (DENSITY_STEP, DENSITY_STEPS, ControlError, Controls, densify,
+                               fill_habits, loudness, soft_hits_gradient, steer)
+from drumroll.format import WINDOW_BARS
+from drumroll.models import build_gan
+from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.phrases import CHANGE, FILL, ORDINARY
+from tests.gradcheck import numerical_gradient, rel_error, to_float64
+from tests.test_song_model import tiny_windows
 
 
-class Busier:
-    """A stand-in model whose windows hold more hits the larger the first latent value."""
+class Plain:
+    """A stand-in model with a latent of 4, bar noise of 2 per bar and no network."""
     config = types.SimpleNamespace(latent=4, bar_noise=2)
 
-    def latents(self, n, rng):
-        return rng.standard_normal((n, 4 + 16)).astype(np.float32)
 
-    def decode(self, latents, rng):
-        hits = np.arange(256)[None, :] < 100 + 40 * latents[:, :1]     # (n, 256)
-        rolls = np.where(hits[:, None, :], -1.0, 1.0).repeat(25, axis=1)
-        return rolls, None, None
+@pytest.fixture(scope="module")
+def gan(tiny_images, tiny_config):
+    return build_gan(tiny_config("song"), tiny_windows(tiny_images))
+
+
+@pytest.fixture(scope="module")
+def held(gan):
+    return gan.batch_statistics(gan.latents(MIN_SAMPLING_BATCH, np.random.default_rng(0)))
+
+
+def soft_hits(gan, statistics, latents):
+    """Each window's soft hit count: the sum of (1 - output) / 2 over its hit channels."""
+    output = gan.sampling_generator(statistics).forward(latents)
+    return ((1 - output[:, :len(gan.config.rows)]) / 2).sum(axis=(1, 2, 3))
 
 
 @pytest.mark.parametrize("values, message", [
@@ -32,32 +45,56 @@ def test_a_control_outside_its_range_is_refused_in_one_line(values, message):
         Controls(**values)
 
 
-def test_the_density_direction_is_where_the_models_patterns_get_busier():
-    direction = density_direction(Busier())
-    assert direction[0] > 0.99 and np.linalg.norm(direction) == pytest.approx(1)
+def test_the_soft_hit_gradient_is_the_numerical_gradient_of_the_soft_hit_count(gan, held):
+    generator = to_float64(gan.sampling_generator(held))
+    latents = gan.latents(2, np.random.default_rng(1)).astype(np.float64)
+    rows = len(gan.config.rows)
+
+    def count():
+        return float(((1 - generator.forward(latents)[:, :rows]) / 2).sum())
+
+    free = gan.config.latent + gan.config.bar_noise * WINDOW_BARS   # roles: not differentiated
+    expected = numerical_gradient(count, latents)[:, :free]
+    assert rel_error(soft_hits_gradient(generator, latents, rows)[:, :free], expected) < 1e-6
 
 
-def test_density_moves_the_global_latent_along_the_direction_only():
-    gan, direction = Busier(), np.array([1, 0, 0, 0], np.float32)
-    latents = np.zeros((3, 20), np.float32)
-    busy = steer(gan, latents, Controls(density=1), direction)
-    sparse = steer(gan, latents, Controls(density=-0.5), direction)
-    assert busy[0, 0] > 0 > sparse[0, 0] and not busy[:, 1:].any()
+def test_density_walks_towards_more_or_fewer_hits(gan, held):
+    latents = gan.latents(8, np.random.default_rng(2))
+    counts = [soft_hits(gan, held, densify(gan, latents, density, held)).mean()
+              for density in (-1, -0.5, 0, 0.5, 1)]
+    assert np.all(np.diff(counts) > 0)
 
 
-def test_a_sections_intensity_adds_to_the_density_within_its_range():
-    gan, direction = Busier(), np.array([1, 0, 0, 0], np.float32)
-    zero = np.zeros((1, 20), np.float32)
-    up = steer(gan, zero, Controls(), direction, intensity=2)[0, 0]
-    assert up == steer(gan, zero, Controls(density=1), direction)[0, 0]
-    assert steer(gan, zero, Controls(density=1), direction, intensity=2)[0, 0] == up
+def test_density_walks_only_the_global_latent_its_steps_long(gan, held):
+    latents = gan.latents(3, np.random.default_rng(3))
+    walked = densify(gan, latents, 0.5, held)
+    size = gan.config.latent
+    np.testing.assert_array_equal(walked[:, size:], latents[:, size:])
+    distance = np.linalg.norm(walked[:, :size] - latents[:, :size], axis=1)
+    assert np.all(distance <= DENSITY_STEPS / 2 * DENSITY_STEP + 1e-5) and np.all(distance > 0)
+
+
+def test_the_windows_of_one_groove_walk_together(gan, held):
+    groove = gan.latents(1, np.random.default_rng(4))[0, :gan.config.latent]
+    latents = gan.latents(3, np.random.default_rng(5))
+    latents[:, :gan.config.latent] = groove
+    walked = densify(gan, latents, -1, held, tied=True)[:, :gan.config.latent]
+    np.testing.assert_array_equal(walked, np.broadcast_to(walked[0], walked.shape))
+    assert not np.array_equal(walked[0], groove)
+
+
+def test_a_sections_intensity_adds_to_the_density_within_its_range(gan, held):
+    latents = gan.latents(2, np.random.default_rng(6))
+    up = steer(gan, latents, Controls(), held, intensity=2)
+    np.testing.assert_array_equal(up, steer(gan, latents, Controls(density=1), held))
+    np.testing.assert_array_equal(steer(gan, latents, Controls(density=1), held, intensity=2), up)
     assert loudness(2) > loudness(0) == 1 > loudness(-1)
 
 
 def test_variation_is_a_temperature_on_the_bar_noise_and_half_on_the_groove():
     latents = np.ones((2, 20), np.float32)
-    still = steer(Busier(), latents, Controls(variation=0))
-    wild = steer(Busier(), latents, Controls(variation=2))
+    still = steer(Plain(), latents, Controls(variation=0), statistics=None)
+    wild = steer(Plain(), latents, Controls(variation=2), statistics=None)
     assert not still[:, 4:].any() and np.all(still[:, :4] == 0.5)
     assert np.all(wild[:, 4:] == 2) and np.all(wild[:, :4] == 1.5)
 

@@ -179,12 +179,12 @@ def test_two_generations_into_one_folder_at_the_same_time_never_both_succeed(run
 def test_a_generation_started_while_another_writes_the_folder_is_refused(run_dir, tmp_path):
     refusals = []
 
-    def tracks_while_another_generation_starts(gan, generation, rng, direction):
+    def tracks_while_another_generation_starts(gan, generation, rng):
         try:
             generate(run_dir, tmp_path, "--num", "1", "--no-wav")
         except UserError as error:
             refusals.append(str(error))
-        yield from real_tracks(gan, generation, rng, direction)
+        yield from real_tracks(gan, generation, rng)
 
     real_tracks = generate_module.pattern_tracks
     generate_module.pattern_tracks = tracks_while_another_generation_starts

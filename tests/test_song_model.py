@@ -271,14 +271,14 @@ def test_latent_parts_takes_apart_what_compose_latent_joined(tiny_images, tiny_c
 def test_a_steered_batch_plays_with_the_batch_norm_statistics_of_the_batch_as_drawn(
         tiny_images, tiny_config):
     gan = build_gan(tiny_config("song"), tiny_windows(tiny_images))
-    direction = np.ones(gan.config.latent, dtype=np.float32) / np.sqrt(gan.config.latent)
     busier = Controls(density=1)
     steered = gan.sample_with_feel(MIN_SAMPLING_BATCH, np.random.default_rng(0),
-                                   controls=busier, direction=direction)[0]
+                                   controls=busier)[0]
     rng = np.random.default_rng(0)
     drawn = gan.latents(MIN_SAMPLING_BATCH, rng)
-    moved = steer(gan, drawn, busier, direction)
-    held = gan.decode(moved, rng, statistics=gan.batch_statistics(drawn))[0]
+    statistics = gan.batch_statistics(drawn)
+    moved = steer(gan, drawn, busier, statistics)
+    held = gan.decode(moved, rng, statistics=statistics)[0]
     own = gan.decode(moved, rng)[0]                 # normalised by its own, moved batch
     np.testing.assert_allclose(steered, held, atol=1e-6)
     assert not np.allclose(steered, own, atol=1e-3)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from drumroll import songwriter
-
+from drumroll.controls import Controls
 from drumroll.midi_in import DrumRoll
 from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
@@ -152,11 +152,21 @@ def test_a_bad_mark_is_refused_with_its_reason(text, reason):
         parse_form(text)
 
 
-def test_a_louder_section_plays_louder_at_the_same_hits(gan, monkeypatch):
+def test_a_section_marked_up_plays_louder(gan, monkeypatch):
     _, plain = decoded_latents(monkeypatch, gan, parse_form("A8"), 6)
-    _, loud = decoded_latents(monkeypatch, gan, parse_form("A8++"), 6,
-                              direction=np.zeros(gan.config.latent, np.float32))
+    _, loud = decoded_latents(monkeypatch, gan, parse_form("A8++"), 6)
     assert loud.velocities[loud.hits].mean() > plain.velocities[plain.hits].mean()
+
+
+def test_a_denser_section_walks_its_groove_once_for_all_its_windows(gan, monkeypatch):
+    plain, _ = decoded_latents(monkeypatch, gan, parse_form("A16"), 6)
+    busier, _ = decoded_latents(monkeypatch, gan, parse_form("A16"), 6,
+                                controls=Controls(density=1))
+    size = gan.config.latent
+    assert len(busier[0]) == 2                                 # two windows, one groove
+    np.testing.assert_array_equal(busier[0][0, :size], busier[0][1, :size])
+    assert not np.array_equal(busier[0][0, :size], plain[0][0, :size])
+    np.testing.assert_array_equal(busier[0][:, size:], plain[0][:, size:])
 
 
 def test_without_fills_no_bar_is_a_fill():

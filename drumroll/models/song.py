@@ -418,24 +418,23 @@ class SongGAN(BarGAN):
         shares = np.asarray(self.config.usual_shares or [1.0])
         return rng.choice(np.asarray(levels, dtype=np.float64), n, p=shares / shares.sum())
 
-    def sample_with_feel(self, n, rng=None, roles=None, base=None, controls=None,
-                         direction=None):
+    def sample_with_feel(self, n, rng=None, roles=None, base=None, controls=None):
         """n rolls (n, 25, 256) in [-1, 1], their MIDI velocities (n, 25, 256) uint8 and their
         offsets (n, 25, 256) int8; roles (n, 8) or None (drawn from the training windows);
-        base: the usual velocity (default: each sample's drawn, usual_level); controls and
-        direction: how to steer the latents (controls.steer), or None.
+        base: the usual velocity (default: each sample's drawn, usual_level); controls: how to
+        steer the latents (controls.steer), or None.
 
-        Steered latents are decoded with the batch norm statistics of the batch as it was drawn
-        (with its filler): normalised by their own batch, a shift or a scale of every latent
-        alike would be undone (on the seed-0 MGŁA run, density -1 to 1 moved 512 samples from
-        18.3 to 18.6 hits per bar)."""
+        Steered latents are steered and decoded with the batch norm statistics of the batch as
+        it was drawn (with its filler): normalised by their own batch, a shift or a scale of
+        every latent alike would be undone (on the seed-0 MGŁA run, density -1 to 1 moved 512
+        samples from 18.3 to 18.6 hits per bar)."""
         rng = np.random.default_rng(self.config.seed + 1) if rng is None else rng
         latents = self.latents(n, rng, roles=roles)
         statistics = None
         if controls is not None and not controls.neutral:
             drawn = np.concatenate([latents, self.latents(max(0, MIN_SAMPLING_BATCH - n), rng)])
             statistics = self.batch_statistics(drawn)
-            latents = steer(self, latents, controls, direction)
+            latents = steer(self, latents, controls, statistics)
         return self.decode(latents, rng, self.usual_level(rng, n) if base is None else base,
                            statistics=statistics)
 
