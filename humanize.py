@@ -21,7 +21,8 @@ from drumroll.cli import (Progress, UserError, argument_type, parse_channel, par
                           run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import DRUM_CHANNEL, hits_to_pixels
-from drumroll.generate import HUMANIZED, Generation, Played, write_generation
+from drumroll.generate import (HUMANIZED, Generation, Played, add_output_options,
+                               write_generation)
 from drumroll.humanize import humanize
 from drumroll.midi_in import find_midi_files, read_drum_file
 from drumroll.models.song import SongGAN
@@ -37,12 +38,7 @@ def parse_args(argv):
     parser.add_argument("--run", default=default_run_dir(SongGAN.arch),
                         help="run folder (its newest checkpoint) or checkpoint file of a song "
                              "model: whose drummer plays (default: %(default)s)")
-    parser.add_argument("--out", default="humanized",
-                        help="output folder: new or empty, or with --replace (default: "
-                             "%(default)s)")
-    parser.add_argument("--replace", action="store_true",
-                        help=f"--out holds an earlier generation: delete its files and "
-                             f"{PAGE_NAME} and write the new one")
+    add_output_options(parser, "humanized")
     parser.add_argument("--seed", type=argument_type(parse_seed), default=0,
                         help="the same seed gives the same result (default: 0)")
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",

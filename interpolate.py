@@ -26,15 +26,15 @@ from drumroll.cli import (Progress, UserError, argument_type, note, parse_channe
                           plural, run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import DRUM_CHANNEL, WINDOW_BARS, hits_to_pixels
-from drumroll.generate import (PATH, STEP, Generation, Played, check_output_folder,
-                               resolve_tempo, write_generation)
+from drumroll.generate import (PATH, STEP, Generation, Played, add_output_options,
+                               check_output_folder, resolve_tempo, write_generation)
 from drumroll.interpolate import (DEFAULT_STEPS, MAX_STEPS, MIN_STEPS, check_steps, decode_path,
                                   end_seed, file_end, file_level, groove_bars, path_measures,
                                   plan_path, sample_context, seed_end, step_notes)
 from drumroll.midi_in import read_drum_file
 from drumroll.models.song import SongGAN
 from drumroll.midi_out import check_bpm
-from drumroll.page import PAGE_NAME, open_page_hint
+from drumroll.page import open_page_hint
 from drumroll.phrases import ALIKE
 from drumroll.training import default_run_dir, load_run
 
@@ -65,12 +65,7 @@ def parse_args(argv):
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
                         help="which row of the roll each note of a file lands on, as "
                              "midi2img.py (default: auto)")
-    parser.add_argument("--out", default="interpolated",
-                        help="output folder: new or empty, or with --replace (default: "
-                             "%(default)s)")
-    parser.add_argument("--replace", action="store_true",
-                        help=f"--out holds an earlier generation: delete its files and "
-                             f"{PAGE_NAME} and write the new one")
+    add_output_options(parser, "interpolated")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
     if args.bpm is not None:

@@ -21,13 +21,13 @@ from drumroll.cli import (Progress, UserError, argument_type, command_line, note
                           parse_seed, plural, run, warn)
 from drumroll.controls import ControlError, Controls
 from drumroll.format import DRUM_CHANNEL, hits_to_pixels
-from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played, resolve_tempo,
-                               write_generation)
+from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played,
+                               add_output_options, resolve_tempo, write_generation)
 from drumroll.midi_in import read_drum_roll
 from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.phrases import ALIKE
 from drumroll.models.song import SongGAN
-from drumroll.page import PAGE_NAME, open_page_hint
+from drumroll.page import open_page_hint
 from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
                                  parse_form, primer_bars, write_song)
 from drumroll.training import default_run_dir, load_run
@@ -62,12 +62,7 @@ def parse_args(argv):
     parser.add_argument("--velocity", type=int,
                         help="play every hit at this velocity, 1-127 (default: the model's "
                              "own dynamics)")
-    parser.add_argument("--out", default="songs",
-                        help="output folder: new or empty, or with --replace (default: "
-                             "%(default)s)")
-    parser.add_argument("--replace", action="store_true",
-                        help=f"--out holds an earlier generation: delete its song-* and track-* "
-                             f"files and {PAGE_NAME} and write the new one")
+    add_output_options(parser, "songs", "its song-* and track-* files")
     parser.add_argument("--quantize", action="store_true",
                         help="play every hit on its grid line (make song FEEL=0): the "
                              "model's timing is left out, its velocities kept")

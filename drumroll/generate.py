@@ -188,6 +188,17 @@ def check_output_folder(out, replace):
                         "or --replace to delete the earlier generation's tracks first")
 
 
+def add_output_options(parser, default, deleted="its files"):
+    """--out (default `default`) and --replace, as every script that writes a generation has
+    them; `deleted` says what --replace deletes besides the page."""
+    parser.add_argument("--out", default=default,
+                        help="output folder: new or empty, or with --replace (default: "
+                             "%(default)s)")
+    parser.add_argument("--replace", action="store_true",
+                        help=f"--out holds an earlier generation: delete {deleted} and "
+                             f"{PAGE_NAME} and write the new one")
+
+
 def write_silent_wav(path, seconds):
     """A WAV of silence as long as a track with no hits (the renderer refuses empty files)."""
     with writing(path) as handle:
