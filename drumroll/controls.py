@@ -59,7 +59,7 @@ class Controls:
                                   ("variation", VARIATION_RANGE)):
             value = getattr(self, name)
             if not low <= value <= high:         # NaN fails this too
-                raise ControlError(f"--{name} {value:g}: give {low:g} to {high:g}")
+                raise ControlError(f"--{name} {value:.12g}: give {low:g} to {high:g}")
 
     @property
     def neutral(self):

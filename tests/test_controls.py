@@ -39,7 +39,8 @@ def soft_hits(gan, statistics, latents):
 @pytest.mark.parametrize("values, message", [
     (dict(density=5), "--density 5: give -1 to 1"), (dict(fills=-1), "--fills -1: give 0 to 2"),
     (dict(variation=2.5), "--variation 2.5: give 0 to 2"),
-    (dict(density=float("nan")), "--density nan")])
+    (dict(density=float("nan")), "--density nan"),
+    (dict(density=1.0000001), "--density 1.0000001: give -1 to 1")])
 def test_a_control_outside_its_range_is_refused_in_one_line(values, message):
     with pytest.raises(ControlError, match=message):
         Controls(**values)
