@@ -11,6 +11,7 @@ DATASET     := $(DATASET_DIR)/dataset.npz
 ARCH        ?= song
 ITER        ?=
 TRAIN_SEED  ?= 0
+HOLDOUT_FROM ?=
 SEED        ?= 0
 # a run folder per network and training seed: runs/song for seed 0, runs/song-seed1 for 1, ...
 # (SEED, the sampling seed, never changes the run folder: other tracks from the same run)
@@ -30,6 +31,7 @@ PRIMER      ?=
 MIDI        ?=
 WAV         ?=
 ORIGINAL    ?=
+CONTROLS    ?= 0
 CHANNEL     ?=
 A           ?=
 B           ?=
@@ -41,6 +43,7 @@ HELP_DATASET_DIR := where dataset.npz and the PNGs go (dataset, train, evaluate)
 HELP_ARCH        := network: song, bars or original (train; part of RUN)
 HELP_ITER        := total training iterations; empty = the network's default (train)
 HELP_TRAIN_SEED  := training seed (train); part of RUN, so it also picks the run read
+HELP_HOLDOUT_FROM := hold out the songs whose path holds this text, e.g. session1; empty = a quarter of the songs (train)
 HELP_SEED        := sampling seed: other tracks, songs, samples of RUN (generate, song, evaluate)
 HELP_RUN         := run folder (train, generate, song, evaluate)
 HELP_NUM         := tracks or songs to write (generate, song)
@@ -58,12 +61,14 @@ HELP_PRIMER      := a drum MIDI file in 4/4 the songs go on from (song)
 HELP_MIDI        := MIDI file to render (listen), or file or folder to humanize (humanize)
 HELP_WAV         := WAV file to write; empty = beside the MIDI file (listen)
 HELP_ORIGINAL    := folder of the original project's MIDI files, adds a column (evaluate)
+HELP_CONTROLS    := 1 = also sweep every control across its range (evaluate)
 HELP_CHANNEL     := MIDI channel of the drums, 1-16; empty = 10 (dataset, listen, humanize, interpolate, PRIMER, ORIGINAL)
 HELP_A           := where the path starts: a drum MIDI file, or seed:N for the run's sampled groove of seed N (interpolate)
 HELP_B           := where the path ends, as A (interpolate)
 HELP_STEPS       := windows of 8 bars on the path, both ends counted, 2 to 64 (interpolate)
-VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER TRAIN_SEED SEED RUN NUM BARS FORM BPM FEEL DENSITY \
-             FILLS VARIATION REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL CHANNEL A B STEPS
+VARIABLES := MIDI_DIR DATASET_DIR ARCH ITER TRAIN_SEED HOLDOUT_FROM SEED RUN NUM BARS FORM BPM \
+             FEEL DENSITY FILLS VARIATION REDO REDO_SEED OUT PRIMER MIDI WAV ORIGINAL CONTROLS \
+             CHANNEL A B STEPS
 
 # the variables given on the command line
 GIVEN := $(foreach name,$(VARIABLES),$(if $(filter command,$(firstword $(origin $(name)))),$(name)))
@@ -114,7 +119,7 @@ train: $(VENV)/.runtime  ## train the GAN (ARCH, ITER, TRAIN_SEED) into RUN; con
 	@$(if $(and $(filter SEED,$(GIVEN)),$(if $(filter TRAIN_SEED,$(GIVEN)),,given)),\
 	  echo "make train: SEED is the sampling seed (generate, song, evaluate); train with TRAIN_SEED="$(call q,$(SEED)) >&2; exit 2)
 	@test -f $(call q,$(DATASET)) || $(MAKE) dataset
-	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(TRAIN_SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG)
+	$(PY) train_gan.py --data $(call q,$(DATASET)) --arch $(call q,$(ARCH)) --seed $(call q,$(TRAIN_SEED)) --out $(call q,$(RUN)) --resume $(ITER_ARG) $(call opt,--holdout-from,$(HOLDOUT_FROM))
 
 generate: $(VENV)/.runtime  ## write NUM new 8-bar tracks (FEEL) and index.html from RUN into OUT, replacing its earlier tracks
 	$(PY) img2midi.py --checkpoint $(call q,$(RUN)) --num $(call q,$(NUM)) $(call opt,--bars,$(BARS)) $(call opt,--bpm,$(BPM)) --seed $(call q,$(SEED)) $(QUANTIZE) --density $(call q,$(DENSITY)) --variation $(call q,$(VARIATION)) --out $(call q,$(or $(OUT),generated)) --replace
@@ -131,7 +136,7 @@ interpolate: $(VENV)/.runtime  ## the path from groove A to groove B in STEPS wi
 	$(PY) interpolate.py $(call q,$(A)) $(call q,$(B)) --steps $(call q,$(STEPS)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(call opt,--bpm,$(BPM)) --out $(call q,$(or $(OUT),interpolated)) --replace $(call opt,--channel,$(CHANNEL))
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
-	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),) $(call opt,--channel,$(CHANNEL))
+	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),) $(call opt,--channel,$(CHANNEL)) $(if $(filter 1,$(CONTROLS)),--controls,)
 
 # The demo keeps to its own dataset and run folders, so it never mixes with your runs.
 DEMO := DATASET_DIR=build/demo-dataset RUN=runs/demo ARCH=song TRAIN_SEED=$(call q,$(TRAIN_SEED))

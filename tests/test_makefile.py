@@ -36,6 +36,7 @@ def test_help_lists_every_variable_with_its_default():
                           ("FORM", "(empty)"), ("BPM", "(empty)"), ("OUT", "(empty)"),
                           ("PRIMER", "(empty)"), ("MIDI", "(empty)"), ("WAV", "(empty)"),
                           ("ORIGINAL", "(empty)"), ("CHANNEL", "(empty)"), ("A", "(empty)"),
+                          ("HOLDOUT_FROM", "(empty)"), ("CONTROLS", "0"),
                           ("B", "(empty)"), ("STEPS", "8")]:
         assert any(line.split()[:2] == [name, default] for line in lines if line.strip()), name
 
@@ -68,6 +69,17 @@ def test_train_with_seed_alone_says_seed_is_the_sampling_seed(tmp_path):
     (venv / ".runtime").touch()
     err = make("train", "SEED=1", f"VENV={venv}", "PY=false", code=2)
     assert "SEED is the sampling seed (generate, song, evaluate); train with TRAIN_SEED=1" in err
+
+
+def test_train_holds_out_the_named_songs_only_when_asked():
+    assert "--holdout-from" not in command_of("train_gan.py", make("-n", "train"))
+    assert "--holdout-from 'session 1'" in command_of(
+        "train_gan.py", make("-n", "train", "HOLDOUT_FROM=session 1"))
+
+
+def test_evaluate_sweeps_the_controls_only_when_asked():
+    assert "--controls" not in command_of("evaluate.py", make("-n", "evaluate"))
+    assert command_of("evaluate.py", make("-n", "evaluate", "CONTROLS=1")).endswith("--controls")
 
 
 def test_song_passes_the_form_primer_bars_and_tempo_only_when_given(tmp_path):
