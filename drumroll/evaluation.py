@@ -16,7 +16,7 @@ from drumroll.controls import Controls
 from drumroll.feel import Playing
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
-from drumroll.phrases import jaccard, mean_measures, song_measures, song_sections
+from drumroll.phrases import MIN_RUN_BARS, jaccard, mean_measures, song_measures, song_sections
 from drumroll.songwriter import Primer, Section, continue_song, draw_form, write_song
 from drumroll.models.base import data_digest
 
@@ -31,7 +31,6 @@ PERCENT = {"songs: bars with a fill", "songs: changes right after a fill",
            "accented hits", "hits off the grid"}
 COUNTS = {"windows", "bars", "sections"}
 SONG_BARS = 64              # length of the generated songs scored
-MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
 
 SEVERAL_NOTES = ("Per step: hits per 32nd-note step. A kit piece of several notes adds up its "
                  "notes (a ride and a ride bell on one step count 2), so its rate can pass 1.")
@@ -173,12 +172,13 @@ def real_song_measures(dataset, songs):
     return mean_measures(rows)
 
 
-def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None):
+def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None, blend=0.0):
     """num songs of `bars` bars written by a song model, forms drawn from its training songs.
-    progress: an optional cli.Progress over the songs."""
+    progress: an optional cli.Progress over the songs; blend: write_song's."""
     songs = []
     for index in range(num):
-        songs.append(write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng))
+        songs.append(write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng,
+                                blend=blend))
         if progress is not None:
             progress.update(index + 1)
     return songs
@@ -251,16 +251,17 @@ def alike_last_bar(last, bars):
     return float(jaccard(flat, np.repeat(last.reshape(1, -1), len(bars), axis=0)).mean())
 
 
-def primer_continuation(gan, primers, rng):
+def primer_continuation(gan, primers, rng, blend=0.0):
     """How alike the first AFTER_PRIMER bars after each primer are to its last bar: the
-    drummer's own (his bars after it) and the song model's (continue_song) -> (his, ours),
-    means over the primers; ours is None for a model that writes no songs."""
+    drummer's own (his bars after it) and the song model's (continue_song, with write_song's
+    blend) -> (his, ours), means over the primers; ours is None for a model that writes no
+    songs."""
     his = np.mean([alike_last_bar(primer.bars[-1], after) for primer, after in primers])
     if not hasattr(gan, "decode"):
         return float(his), None
     ours = []
     for primer, _ in primers:
-        song, _ = continue_song(gan, primer, [Section("A", AFTER_PRIMER)], rng)
+        song, _ = continue_song(gan, primer, [Section("A", AFTER_PRIMER)], rng, blend=blend)
         new = as_bars(song.hits[:, PRIMER_BARS * STEPS_PER_BAR:])
         ours.append(alike_last_bar(primer.bars[-1], new))
     return float(his), float(np.mean(ours))
@@ -272,12 +273,12 @@ SWEEPS = {"density": (-1.0, -0.5, 0.0, 0.5, 1.0), "fills": (0.0, 0.5, 1.0, 1.5, 
           "variation": (0.0, 0.5, 1.0, 1.5, 2.0), "intensity": (-2, -1, 0, 1, 2)}
 
 
-def control_sweeps(gan, reference, num, songs, seed):
+def control_sweeps(gan, reference, num, songs, seed, blend=0.0):
     """Each control of a song model across its range (SWEEPS), the others neutral -> {control:
     {setting: {measure: value}}}: 8-bar samples (num) for density, variation and intensity
     (a whole form of one section marked so many steps), songs (songs of SONG_BARS bars) for
-    fills and variation. Every setting draws from the same seed, so the rows differ by the
-    control alone."""
+    fills and variation; blend: write_song's. Every setting draws from the same seed, so the
+    rows differ by the control alone."""
     sweeps = {}
     for control, settings in SWEEPS.items():
         rows = {}
@@ -298,7 +299,8 @@ def control_sweeps(gan, reference, num, songs, seed):
                     sections = draw_form(gan.config.form or {}, SONG_BARS, rng)
                     if control == "intensity":
                         sections = [section._replace(intensity=value) for section in sections]
-                    written.append(write_song(gan, sections, rng, controls=controls))
+                    written.append(write_song(gan, sections, rng, controls=controls,
+                                              blend=blend))
                 measured = generated_song_measures(written)
                 row.update({f"songs: {name}": measured[name] for name in SONG_SWEEP_MEASURES})
                 hits = np.stack([song.hits for song in written])

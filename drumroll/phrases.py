@@ -115,6 +115,7 @@ def song_measures(bars, velocities=None):
 
 
 COUNTED = ("bars", "sections")     # measures that add up over songs; the rest are shares
+MIN_RUN_BARS = 8            # shorter runs of 4/4 bars in a real song are not scored as songs
 PER_SECTION = ("sections starting on a 4-bar line", "sections starting on an 8-bar line")
 
 
@@ -223,13 +224,19 @@ def form_statistics(songs):
                           FILL: how often he leads into a new section with a fill
       phrase_repeats   share of the bars of a section (from its PHRASE_GRID-th on) that
                        repeat the bar PHRASE_GRID before: how often his phrases return
+      bar_repeats      share of the bars of a song equal to the bar PHRASE_GRID before, over
+                       his runs of MIN_RUN_BARS or more bars weighted by their bars, as
+                       song_measures and mean_measures count it: what the song writer's bars
+                       are matched to (songwriter.phrase_blend)
     """
-    sections, returns, fills_before, repeats = [], [], [], []
+    sections, returns, fills_before, repeats, whole_songs = [], [], [], [], []
     counts = np.ones((NUM_ROLES, NUM_ROLES))           # every transition seen once: none is 0
     for bars in songs:
         if len(bars) == 0:
             continue
         roles = bar_roles(bars)
+        if len(bars) >= MIN_RUN_BARS:
+            whole_songs.append((repeating(bars.reshape(len(bars), -1), PHRASE_GRID), len(bars)))
         seen = set()
         form = song_sections(bars, roles)
         for index, (letter, start, length) in enumerate(form):
@@ -249,4 +256,7 @@ def form_statistics(songs):
             "returns": float(np.mean(returns)) if returns else 0.0,
             "role_transitions": (counts / counts.sum(axis=1, keepdims=True)).round(4).tolist(),
             "fill_before_change": float(np.mean(fills_before)) if fills_before else 0.0,
-            "phrase_repeats": float(np.mean(repeats)) if repeats else 0.0}
+            "phrase_repeats": float(np.mean(repeats)) if repeats else 0.0,
+            "bar_repeats": (float(np.average([share for share, _ in whole_songs],
+                                             weights=[bars for _, bars in whole_songs]))
+                            if whole_songs else 0.0)}

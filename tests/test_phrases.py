@@ -148,3 +148,13 @@ def test_form_statistics_learn_how_often_his_phrases_return():
     # one section of 20 bars: bars 8-15 repeat bars 0-7, of bars 16-19 two do
     assert song_sections(song) == [("A", 0, 20)]
     assert form_statistics([song])["phrase_repeats"] == pytest.approx(10 / 12)
+
+
+def test_form_statistics_learn_how_often_his_bars_repeat_as_song_measures_count_it():
+    song = np.stack([BLAST, BLAST, BLAST, TOM_FILL] * 4 + [BLAST, BLAST, TOM_FILL, BLAST])
+    other = np.stack([BLAST, BEAT] * 6)
+    learned = form_statistics([song, other])["bar_repeats"]
+    expected = (10 / 12 * 20 + 4 / 4 * 12) / 32           # weighted by the songs' bars
+    assert learned == pytest.approx(expected)
+    assert learned == pytest.approx(mean_measures(
+        [song_measures(song), song_measures(other)])["bars repeating the bar 8 before"])

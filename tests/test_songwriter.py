@@ -10,8 +10,8 @@ from drumroll.models.song import SongConfig
 from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS, jaccard
 from drumroll.songwriter import (FormError, Primer, PrimerError, Section, continue_song, draw_form,
                                  fit_primer, form_text, one_section_roles, parse_form,
-                                 primer_bars, role_habits, section_latents, section_roles,
-                                 write_song)
+                                 primer_bars, role_habits, section_latents, section_noise,
+                                 section_roles, write_song)
 from drumroll.windows import Windows
 
 STATS = {"section_lengths": [1, 4, 8, 8, 16], "returns": 0.5,
@@ -123,10 +123,36 @@ def test_a_returning_letter_plays_the_same_global_latent_with_new_bar_noise(gan,
 def test_bar_noise_repeats_every_four_bars_inside_a_section(gan):
     phrase = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
     latents, used = section_latents(gan, Section("A", 12), np.zeros(12, np.int8),
-                                    np.zeros(gan.config.latent, np.float32), phrase)
+                                    np.zeros(gan.config.latent, np.float32),
+                                    section_noise(phrase, 16))
     assert used == [8, 4]
     noise = latents[:, gan.config.latent:gan.config.latent + 3 * 8].reshape(2, 3, 8)
     assert np.array_equal(noise[0, :, :4], noise[0, :, 4:]) and np.array_equal(noise[0], noise[1])
+
+
+def test_a_blend_mixes_fresh_noise_into_the_bars_after_the_first_phrase_only():
+    phrase = np.random.default_rng(4).standard_normal((4, 3)).astype(np.float32)
+    again = section_noise(phrase, 16)
+    blended = section_noise(phrase, 16, np.random.default_rng(5), blend=0.6)
+    np.testing.assert_array_equal(blended[:4], phrase)
+    np.testing.assert_array_equal(again[4:], np.tile(phrase, (3, 1)))
+    assert not np.isclose(blended[4:], again[4:]).any()
+    assert np.corrcoef(blended[4:].ravel(), again[4:].ravel())[0, 1] > 0.5
+
+
+def test_the_blend_is_the_one_whose_songs_repeat_bars_nearest_his_share(gan, monkeypatch):
+    shares = {0.0: 0.40}
+    monkeypatch.setattr(songwriter, "bars_repeating",
+                        lambda gan, stats, blend: shares.setdefault(blend, 0.40 * (1 - blend)))
+    assert songwriter.phrase_blend(gan, dict(gan.config.form, bar_repeats=0.10)) == 0.75
+    assert songwriter.phrase_blend(gan, dict(gan.config.form, bar_repeats=0.45)) == 0.0
+    assert songwriter.phrase_blend(gan, {k: v for k, v in gan.config.form.items()
+                                         if k != "bar_repeats"}) == 0.0
+
+
+def test_the_model_repeats_bars_less_the_more_fresh_noise_its_sections_mix_in(gan):
+    stats = gan.config.form
+    assert songwriter.bars_repeating(gan, stats, 0.0) > songwriter.bars_repeating(gan, stats, 1.0)
 
 
 def test_redoing_a_section_changes_its_bars_and_no_other(gan):
@@ -242,7 +268,7 @@ def test_a_short_primer_gives_a_phrase_as_long_as_it_is(gan):
 def test_a_fitted_phrase_is_played_bar_after_bar_and_again(gan):
     phrase = np.arange(3 * gan.config.bar_noise, dtype=np.float32).reshape(3, -1)
     latents, _ = section_latents(gan, Section("A", 8), np.zeros(8, np.int8),
-                                 np.zeros(gan.config.latent, np.float32), phrase)
+                                 np.zeros(gan.config.latent, np.float32), section_noise(phrase, 8))
     size, noise = gan.config.latent, gan.config.bar_noise
     played = latents[0, size:size + noise * 8].reshape(noise, 8).T         # (8 bars, B)
     assert np.array_equal(played, phrase[[0, 1, 2, 0, 1, 2, 0, 1]])

@@ -117,6 +117,7 @@ def form_statistics_fit(form):
         and number(form.get("returns", 0.0), 0, 1)
         and number(form.get("fill_before_change", 0.0), 0, 1)
         and number(form.get("phrase_repeats", 0.0), 0, 1)
+        and number(form.get("bar_repeats", 0.0), 0, 1)
         and isinstance(form.get("role_transitions", []), list)
         and all(numbers(row, 0, NUM_ROLES) for row in form.get("role_transitions", []))
         and len(form.get("role_transitions", [[0] * NUM_ROLES] * NUM_ROLES)) == NUM_ROLES)
@@ -155,8 +156,8 @@ DATA_FIELDS = {
         "a list of offsets, -128 to 127" + OR_NONE),
     "form": (lambda value: value is None or form_statistics_fit(value),
              "form statistics: sections [phase 0-7, bars of at least 1, place 0-2], "
-             "section_lengths whole numbers of at least 1, returns, fill_before_change and "
-             f"phrase_repeats from 0 to 1, role_transitions {NUM_ROLES} x {NUM_ROLES} numbers "
+             "section_lengths whole numbers of at least 1, returns, fill_before_change, "
+             f"phrase_repeats and bar_repeats from 0 to 1, role_transitions {NUM_ROLES} x {NUM_ROLES} numbers "
              "of at least 0" + OR_NONE),
 }
 
