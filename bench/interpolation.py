@@ -22,10 +22,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from drumroll.dataset import load_dataset  # noqa: E402
 from drumroll.evaluation import format_value  # noqa: E402
-from drumroll.format import STEPS_PER_BAR, WINDOW_BARS  # noqa: E402
+from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, from_bars  # noqa: E402
 from drumroll.interpolate import (alike, decode_path, end_seed, file_end, groove_bars,  # noqa: E402
                                   path_measures, plan_path, sample_context, seed_end,
-                                  window_of, window_style)
+                                  window_style)
 from drumroll.midi_in import read_drum_file  # noqa: E402
 from drumroll.phrases import bar_roles  # noqa: E402
 from drumroll.songwriter import fit_windows  # noqa: E402
@@ -52,7 +52,7 @@ def primer_search(gan, bars, seed):
     rng = np.random.default_rng(seed)
     latents, reported = fit_windows(gan, [bars], bar_roles(bars)[None], rng)
     played = gan.decode(latents, rng)[0][0] < 0
-    return float(reported[0]), alike(played, window_of(bars))
+    return float(reported[0]), alike(played, from_bars(bars))
 
 
 def main(argv=None):
@@ -84,7 +84,7 @@ def main(argv=None):
             bars, used = stretch(text)
             ends.append(file_end(gan, text, bars, used, statistics, rng))
             primer[text] = (*primer_search(gan, bars, args.seed), window_style(
-                window_of(bars)[None]))
+                from_bars(bars)[None]))
         print(f"## A = {text_a}, B = {text_b}\n")
         for text, (reported, played, style) in primer.items():
             print(f"- {text}: the primer's search reports {reported:.3f}, a song plays it "

@@ -58,11 +58,10 @@ from drumroll.drum_maps import (AUTO, MIDI_NOTES, NOT_MAPPED, DrumMap, choose_dr
                                 map_from_arrays)
 from drumroll.files import atomic_write
 from drumroll.format import (
-    DEFAULT_HOP_BARS, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR,
-    WINDOW_STEPS,
+    DEFAULT_HOP_BARS, DRUM_CHANNEL, EMPTY_PIXEL, HIT_PIXEL, LOWEST_NOTE, NUM_ROWS, STEPS_PER_BAR,
+    WINDOW_STEPS, as_bars,
 )
 from drumroll.dynamics import few_levels, usual_velocity
-from drumroll.format import DRUM_CHANNEL
 from drumroll.midi_in import (
     Bars, DrumRoll, ExtraHits, cut_windows, events_to_roll, four_four_runs, read_midi, scan_midi,
     window_first_bars, window_length_in_bars, windows_at,
@@ -181,8 +180,7 @@ class Dataset:
         runs = []
         for first, end in zip(*four_four_runs(bars)):
             steps = roll[:, bars.start[first]:bars.start[first] + (end - first) * STEPS_PER_BAR]
-            runs.append((first, steps.reshape(len(roll), end - first, STEPS_PER_BAR)
-                         .transpose(1, 0, 2)))
+            runs.append((first, as_bars(steps)))
         return runs
 
     def median_tempo(self, keep):

@@ -10,7 +10,7 @@ import numpy as np
 
 from drumroll import metrics
 from drumroll.cli import UserError, check_name
-from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, pixels_to_hits
+from drumroll.format import DRUM_CHANNEL, STEPS_PER_BAR, WINDOW_STEPS, as_bars, pixels_to_hits
 from drumroll.images import find_images, read_png
 from drumroll.controls import Controls
 from drumroll.feel import Playing
@@ -154,12 +154,6 @@ def table(columns):
 
 # ------------------------------------------------------------------------ songs, not windows
 
-def as_bars(roll):
-    """(rows, bars * 32) -> (bars, rows, 32)."""
-    rows, steps = roll.shape
-    return roll.reshape(rows, steps // STEPS_PER_BAR, STEPS_PER_BAR).transpose(1, 0, 2)
-
-
 def real_song_measures(dataset, songs):
     """Song measures of real songs: every run of MIN_RUN_BARS or more whole 4/4 bars of the
     named songs, weighted by their bars."""
@@ -279,6 +273,7 @@ def control_sweeps(gan, reference, num, songs, seed, blend=0.0):
     (a whole form of one section marked so many steps), songs (songs of SONG_BARS bars) for
     fills and variation; blend: write_song's. Every setting draws from the same seed, so the
     rows differ by the control alone."""
+    trained = metrics.style_statistics(reference.rolls)
     sweeps = {}
     for control, settings in SWEEPS.items():
         rows = {}
@@ -291,8 +286,7 @@ def control_sweeps(gan, reference, num, songs, seed, blend=0.0):
                 hits = rolls < 0
                 row.update(metrics.style_statistics(hits))
                 row["diversity"] = metrics.diversity_against(hits, reference.mean_distance)
-                row["style error vs training"] = metrics.style_error(
-                    row, metrics.style_statistics(reference.rolls))
+                row["style error vs training"] = metrics.style_error(row, trained)
             if control in ("fills", "variation", "intensity"):
                 written = []
                 for _ in range(songs):

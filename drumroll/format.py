@@ -82,3 +82,14 @@ def unit_to_pixels(values):
     """Network output in [-1, 1] -> uint8 [0, 255] (hit = 0)."""
     values = np.clip(np.asarray(values, dtype=np.float32), -1.0, 1.0)
     return np.round((values + 1.0) * 127.5).astype(np.uint8)
+
+
+def as_bars(roll):
+    """A roll (rows, bars * 32) -> its bars (bars, rows, 32): a view, no copy."""
+    rows, steps = roll.shape
+    return roll.reshape(rows, steps // STEPS_PER_BAR, STEPS_PER_BAR).transpose(1, 0, 2)
+
+
+def from_bars(bars):
+    """Bars (bars, rows, 32) -> the roll they make, (rows, bars * 32); as_bars undone."""
+    return bars.transpose(1, 0, 2).reshape(bars.shape[1], -1)

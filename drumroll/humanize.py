@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
+from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, as_bars
 from drumroll.phrases import ORDINARY, bar_roles
 from drumroll.songwriter import fit_windows
 
@@ -47,7 +47,7 @@ def windows_of(roll):
     for first, end in zip(*runs_in_four_four(roll.bars)):
         start = roll.bars.start[first]
         run = hits[:, start:start + (end - first) * STEPS_PER_BAR]          # (25, bars * 32)
-        run_bars = run.reshape(len(run), end - first, STEPS_PER_BAR).transpose(1, 0, 2)
+        run_bars = as_bars(run)
         run_roles = bar_roles(run_bars)
         for offset in range(0, end - first, WINDOW_BARS):
             used = min(WINDOW_BARS, end - first - offset)
@@ -79,8 +79,8 @@ def humanize(gan, roll, rng, steps=None):
     modelled[gan.config.rows] = True
     alike = np.zeros(0)
     if spans:
-        targets = [window[:, :used * STEPS_PER_BAR].reshape(len(window), used, STEPS_PER_BAR)
-                   .transpose(1, 0, 2) for window, (_, used) in zip(windows, spans)]
+        targets = [as_bars(window[:, :used * STEPS_PER_BAR])
+                   for window, (_, used) in zip(windows, spans)]
         options = {} if steps is None else {"steps": steps}
         # Unlike a primer's song, the windows found are decoded in a batch of their own, not
         # with the search's held statistics: only their feel is used, and on GMD drummer 8

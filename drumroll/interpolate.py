@@ -37,7 +37,7 @@ import numpy as np
 
 from drumroll.cli import UserError, parse_seed
 from drumroll.dynamics import few_levels, usual_velocity
-from drumroll.format import STEPS_PER_BAR, WINDOW_BARS
+from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, as_bars, from_bars
 from drumroll.humanize import runs_in_four_four
 from drumroll.metrics import per_song_range, style_statistics
 from drumroll.models.base import MIN_SAMPLING_BATCH
@@ -102,7 +102,7 @@ def groove_bars(roll, name):
     start = roll.bars.start[firsts[run]]
     hits = np.pad(roll.hits, ((0, 0), (0, STEPS_PER_BAR)))       # a last bar cut short: silence
     played = hits[:, start:start + used * STEPS_PER_BAR]
-    played = played.reshape(len(hits), used, STEPS_PER_BAR).transpose(1, 0, 2)   # (used, 25, 32)
+    played = as_bars(played)                                               # (used, 25, 32)
     return played[np.arange(WINDOW_BARS) % used], used
 
 
@@ -196,11 +196,6 @@ def alike(a, b):
     return float(jaccard(np.asarray(a, bool).reshape(1, -1), np.asarray(b, bool).reshape(1, -1))[0])
 
 
-def window_of(bars):
-    """(8, 25, 32) bars -> (25, 256) roll."""
-    return bars.transpose(1, 0, 2).reshape(bars.shape[1], -1)
-
-
 def step_notes(hits, a, b):
     """The page's note of every step: where it is on the path, how alike it is to the ends and
     to the step before, and for an end, what it plays."""
@@ -242,8 +237,8 @@ def path_measures(hits, a, b, training=None):
     """
     neighbours = [alike(after, before) for before, after in zip(hits[:-1], hits[1:])]
     row = {"steps": len(hits),
-           "A alike its groove": None if a.bars is None else alike(hits[0], window_of(a.bars)),
-           "B alike its groove": None if b.bars is None else alike(hits[-1], window_of(b.bars)),
+           "A alike its groove": None if a.bars is None else alike(hits[0], from_bars(a.bars)),
+           "B alike its groove": None if b.bars is None else alike(hits[-1], from_bars(b.bars)),
            "A alike B": alike(hits[0], hits[-1]),
            "neighbours alike, lowest": min(neighbours),
            "neighbours alike, mean": float(np.mean(neighbours))}

@@ -25,7 +25,7 @@ import re
 import numpy as np
 
 from drumroll.controls import MAX_MARKS, Controls, fill_habits, loudness, steer
-from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS
+from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, as_bars, from_bars
 from drumroll.generate import MAX_BARS
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
@@ -311,8 +311,7 @@ def bars_repeating(gan, stats, blend):
     rng = np.random.default_rng(0)
     songs = [write_song(gan, draw_form(stats, BLEND_BARS, rng), rng, stats=stats, blend=blend)
              for _ in range(BLEND_SONGS)]
-    return mean_measures([song_measures(song.hits.reshape(NUM_ROWS, -1, STEPS_PER_BAR)
-                                        .transpose(1, 0, 2)) for song in songs])[
+    return mean_measures([song_measures(as_bars(song.hits)) for song in songs])[
         f"bars repeating the bar {PHRASE_GRID} before"]
 
 
@@ -455,7 +454,7 @@ def primer_bars(roll, name):
     def per_bar(cells):
         whole = np.zeros((cells.shape[0], bars * STEPS_PER_BAR), dtype=cells.dtype)
         whole[:, :roll.num_steps] = cells
-        return whole.reshape(len(whole), bars, STEPS_PER_BAR).transpose(1, 0, 2)
+        return as_bars(whole)
 
     velocities = per_bar(roll.velocities)
     return Primer(velocities > 0, velocities, per_bar(roll.offsets))
@@ -470,7 +469,7 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
     and its bars' roles played on bar after bar, so the section goes on as the primer's phrase
     did. A primer that
     ends on a fill leads into a new groove instead: the first section then starts with a
-    change, as the drummer's do after a fill. steering: write_song's controls and redo.
+    change, as the drummer's do after a fill. steering: write_song's controls, redo and blend.
 
     The search and the whole song hold the same batch norm statistics (held_statistics), so
     the song plays the window found as alike as the search says.
@@ -488,7 +487,7 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
                           statistics=statistics, **steering)
 
     def joined(old, new):                             # (B, 25, 32) then (25, steps)
-        return np.concatenate([old.transpose(1, 0, 2).reshape(old.shape[1], -1), new], axis=1)
+        return np.concatenate([from_bars(old), new], axis=1)
 
     primer_roles = bar_roles(primer.bars)
     return Song(joined(primer.bars, song.hits), joined(primer.velocities, song.velocities),
