@@ -19,8 +19,8 @@ import sys
 import numpy as np
 
 from drumroll import metrics
-from drumroll.cli import (DEFAULT_DATASET, Progress, argument_type, parse_channel, parse_seed,
-                          run, some_names, warn)
+from drumroll.cli import (DEFAULT_DATASET, Progress, add_channel_option, argument_type,
+                          parse_seed, run, some_names, warn)
 from drumroll.dataset import load_dataset
 from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measures,
                                  control_sweeps, generated_song_measures, generated_songs,
@@ -29,8 +29,7 @@ from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measure
                                  windows_played)
 from drumroll.feel import Playing, feel_table_columns, on_the_grid
 from drumroll.files import output_file, writing
-from drumroll.format import (DEFAULT_BPM, DEFAULT_THRESHOLD, DRUM_CHANNEL, pixels_to_hits,
-                             unit_to_pixels)
+from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
 from drumroll.songwriter import phrase_blend
@@ -56,10 +55,7 @@ def parse_args(argv):
                         help="a pixel darker than this is a hit (default: %(default)s)")
     parser.add_argument("--original", metavar="DIR",
                         help="folder of the original project's generated MIDI files")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the drums in --original and --samples MIDI files "
-                             "(default: %(default)s)")
+    add_channel_option(parser, "the drums in --original and --samples MIDI files")
     parser.add_argument("--samples", metavar="DIR", action="append", default=[],
                         help="another folder of generated MIDI or PNG rolls to score (repeatable)")
     # 64 songs: with 16, a model's mean groove length moved by 0.3 bars from one draw to another
@@ -151,11 +147,11 @@ def main(argv=None):
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
-    # how much a section's bars vary from its phrase, found once for every song written here
-    blend = phrase_blend(gan) if isinstance(gan, SongGAN) and args.songs else 0.0
-    songs = (generated_songs(gan, args.songs, np.random.default_rng(args.seed),
-                             progress=Progress(args.songs, label="songs "), blend=blend)
-             if isinstance(gan, SongGAN) and args.songs else [])
+    blend, songs = 0.0, []
+    if isinstance(gan, SongGAN) and args.songs:
+        blend = phrase_blend(gan)       # found once for every song written here
+        songs = generated_songs(gan, args.songs, np.random.default_rng(args.seed),
+                                progress=Progress(args.songs, label="songs "), blend=blend)
     if args.songs:
         text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs, blend))
     if samples[1] is not None:

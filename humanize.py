@@ -17,10 +17,10 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, argument_type, parse_channel, parse_seed, plural,
-                          run, warn)
+from drumroll.cli import (Progress, UserError, add_channel_option, argument_type, parse_seed,
+                          plural, run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
-from drumroll.format import DRUM_CHANNEL, hits_to_pixels
+from drumroll.format import hits_to_pixels
 from drumroll.generate import (HUMANIZED, Generation, Played, add_output_options,
                                write_generation)
 from drumroll.humanize import humanize
@@ -44,9 +44,7 @@ def parse_args(argv):
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
                         help="which row of the roll each note lands on, as midi2img.py "
                              "(default: auto)")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the drums in the files (default: %(default)s)")
+    add_channel_option(parser, "the drums in the files")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     return parser.parse_args(argv)
 

@@ -22,8 +22,8 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, argument_type, note, parse_channel, parse_seed,
-                          plural, run, warn)
+from drumroll.cli import (Progress, UserError, add_channel_option, argument_type, note,
+                          parse_seed, plural, run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import DRUM_CHANNEL, WINDOW_BARS, hits_to_pixels
 from drumroll.generate import (PATH, STEP, Generation, Played, add_output_options,
@@ -59,9 +59,7 @@ def parse_args(argv):
     parser.add_argument("--bpm", type=float,
                         help="tempo (default: A's when A is a file, else B's when B is, "
                              "else the median tempo of the run's training songs)")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the drums in A and B (default: %(default)s)")
+    add_channel_option(parser, "the drums in A and B")
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
                         help="which row of the roll each note of a file lands on, as "
                              "midi2img.py (default: auto)")

@@ -13,9 +13,8 @@ import argparse
 import pathlib
 import sys
 
-from drumroll.cli import UserError, argument_type, check_name, parse_channel, plural, run
+from drumroll.cli import UserError, add_channel_option, check_name, plural, run
 from drumroll.files import output_file
-from drumroll.format import DRUM_CHANNEL
 from drumroll.kit import SAMPLE_RATE
 from drumroll.synth import render_midi_file
 
@@ -28,9 +27,7 @@ def parse_args(argv):
     parser.add_argument("--out", metavar="WAV",
                         help="output WAV file (only with one MIDI file; default: the MIDI path "
                              "with .wav)")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the drums (default: %(default)s, General MIDI's)")
+    add_channel_option(parser)
     parser.add_argument("--mono", action="store_true",
                         help="write one channel instead of the kit spread over two")
     return parser.parse_args(argv)

@@ -14,13 +14,13 @@ import argparse
 import os
 import sys
 
-from drumroll.cli import Progress, UserError, argument_type, parse_channel, run
+from drumroll.cli import Progress, UserError, add_channel_option, argument_type, run
 from drumroll.files import staged_folder
 from drumroll.dataset import (DATASET_NAME, build_dataset, check_window, load_dataset,
                               save_dataset)
 from drumroll.drum_maps import AUTO, choose_drum_map
-from drumroll.format import (DEFAULT_HOP_BARS, DRUM_CHANNEL, HIGHEST_NOTE, LOWEST_NOTE,
-                             STEPS_PER_BAR, WINDOW_STEPS)
+from drumroll.format import (DEFAULT_HOP_BARS, HIGHEST_NOTE, LOWEST_NOTE, STEPS_PER_BAR,
+                             WINDOW_STEPS)
 from drumroll.images import write_pngs
 from drumroll.midi_in import MAX_SONG_BARS, find_midi_files, parse_note_range
 
@@ -61,9 +61,7 @@ def build_parser():
                              "lines `NOTE ROW_NOTE [name]` (`NOTE -` drops it) changing gm; "
                              "auto: roland when a file plays note 22 or 26 (e-kit hi-hat "
                              "edges), else gm (default: %(default)s)")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the drums (default: %(default)s, General MIDI's)")
+    add_channel_option(parser)
     parser.add_argument("--no-png", action="store_true",
                         help="write only dataset.npz, not one PNG per window")
     return parser

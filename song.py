@@ -17,10 +17,10 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, argument_type, command_line, note, parse_channel,
-                          parse_seed, plural, run, warn)
+from drumroll.cli import (Progress, UserError, add_channel_option, argument_type, command_line,
+                          note, parse_seed, plural, run, warn)
 from drumroll.controls import ControlError, Controls
-from drumroll.format import DRUM_CHANNEL, hits_to_pixels
+from drumroll.format import hits_to_pixels
 from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played,
                                add_output_options, resolve_tempo, write_generation)
 from drumroll.midi_in import read_drum_roll
@@ -56,9 +56,7 @@ def parse_args(argv):
     parser.add_argument("--primer", metavar="MIDI",
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
-    parser.add_argument("--channel", type=argument_type(parse_channel),
-                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
-                        help="MIDI channel of the primer's drums (default: %(default)s)")
+    add_channel_option(parser, "the primer's drums")
     parser.add_argument("--velocity", type=int,
                         help="play every hit at this velocity, 1-127 (default: the model's "
                              "own dynamics)")

@@ -7,6 +7,8 @@ import signal
 import sys
 import time
 
+from drumroll.format import DRUM_CHANNEL
+
 DEFAULT_DATASET = os.path.join("build", "dataset", "dataset.npz")   # what `make dataset` writes
 
 
@@ -94,6 +96,8 @@ def command_line(script, argv=None):
         else:
             kept.append(word)
     return shlex.join(["python", script, *kept])
+
+
 def parse_channel(text):
     """'10' -> 9: a MIDI channel as musicians count them (1-16) -> as mido does (0-15)."""
     try:
@@ -103,6 +107,14 @@ def parse_channel(text):
     if not 1 <= number <= 16:
         raise ValueError(f"{text!r}: a MIDI channel is 1 to 16 (drums: 10)")
     return number - 1
+
+
+def add_channel_option(parser, drums="the drums"):
+    """--channel, the MIDI channel of `drums` as musicians count it (1-16), read as mido's
+    (0-15); General MIDI's 10 by default."""
+    parser.add_argument("--channel", type=argument_type(parse_channel),
+                        default=str(DRUM_CHANNEL + 1), metavar="1-16",
+                        help=f"MIDI channel of {drums} (default: %(default)s, General MIDI's)")
 
 
 def plural(count, noun):
