@@ -76,14 +76,12 @@ def parse_args(argv):
                            help=f"{meta['help']} (default: {default_text(name, archs)}{only})",
                            **extra)
     args = parser.parse_args(argv)
-    saved = saved_settings(run_folder(args)) if args.resume else None
+    # the folder first: a run resumed there may be another network's than the default
+    args.out = default_run_dir(args.arch or DEFAULT_ARCH) if args.out is None else args.out
+    saved = saved_settings(args.out) if args.resume else None
     args.arch = args.arch or (saved[0] if saved else DEFAULT_ARCH)
     args.config = run_config(args, parser.error, saved[1] if saved else {})
     return args
-
-
-def run_folder(args):
-    return default_run_dir(args.arch or DEFAULT_ARCH) if args.out is None else args.out
 
 
 def run_config(args, error, saved):
@@ -135,7 +133,7 @@ def check_dataset_fits(path, dataset):
 def main(argv=None):
     args = parse_args(argv)
     config = args.config
-    out = run_folder(args)
+    out = args.out
     dataset = load_dataset(args.data, height=None)
     check_dataset_fits(args.data, dataset)
     holdout = (songs_from(dataset, config.holdout_from) if config.holdout_from

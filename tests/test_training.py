@@ -429,6 +429,18 @@ def test_resume_without_settings_continues_with_the_runs_own(tmp_path, capsys,
     assert (resumed.config.batch, resumed.config.latent) == (4, 6)
 
 
+def test_resume_without_out_continues_the_default_folder_whatever_its_network(
+        tmp_path, monkeypatch, capsys, write_tiny_dataset):
+    monkeypatch.chdir(tmp_path)
+    write_tiny_dataset(tmp_path / "data.npz")
+    data = ["--data", str(tmp_path / "data.npz")]
+    assert run_script(*data, "--arch", "bars", "--out", "runs/song", "--iterations", "2",
+                      "--batch", "4", "--latent", "6") == 0
+    assert run_script(*data, "--resume", "--iterations", "4") == 0
+    assert load_gan(checkpoint_paths(tmp_path / "runs" / "song")[-1]).step == 4
+    assert not (tmp_path / "runs" / "bars").exists()
+
+
 def test_resume_over_a_damaged_run_configuration_says_which_file_in_one_line(tmp_path, capsys):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text("{not json")
