@@ -4,11 +4,13 @@ Every control acts on what the song model is given, never on the hits it writes,
 plays stays in the drummer's vocabulary:
 
 * density (-1 .. 1, 0 = as trained): walks every groove's global latent uphill (busier) or
-  downhill on the number of hits the model plays from it: up to DENSITY_STEPS steps of
-  DENSITY_STEP along the gradient of its soft hit count, through the generator held fixed
-  (densify). Each step follows the model where it gets busier from *that* groove; one fixed
-  direction for all grooves stopped getting sparser where the model does not (GMD drummer 8:
-  -7% of the hits per bar at density -1, where the walk gives about -30%);
+  downhill on the number of hits the model plays from it, in steps of DENSITY_STEP along the
+  gradient of its soft hit count, through the generator held fixed (densify), until the groove
+  plays DENSITY_RATIO ** density times the hits it played (at most DENSITY_MAX_STEPS steps).
+  Each step follows the model where it gets busier from *that* groove; one fixed direction for
+  all grooves stopped getting sparser where the model does not (GMD drummer 8: -7% of the hits
+  per bar at density -1). A target in hits, not a number of steps, is the same knob for every
+  drummer: 16 steps made MGŁA 33-40% sparser and drummer 8 25-28%;
 * fills (0 .. 2, 1 = as he plays): multiplies how often a bar is a fill: the FILL column of his
   bar-to-bar habits and the share of section changes he leads into with a fill (0: no fill
   anywhere, section changes are still marked);
@@ -29,8 +31,9 @@ from drumroll.phrases import FILL, NUM_ROLES, ORDINARY
 DENSITY_RANGE = (-1.0, 1.0)
 FILLS_RANGE = (0.0, 2.0)
 VARIATION_RANGE = (0.0, 2.0)
-DENSITY_STEPS = 16           # density 1 or -1: this many steps of the walk...
-DENSITY_STEP = 0.1           # ...each moving the groove's latent this far (its length is ~8)
+DENSITY_RATIO = 1.4          # density 1 plays this many times the hits, -1 this many times fewer
+DENSITY_STEP = 0.1           # a step of the walk moves the groove's latent this far (length ~8)
+DENSITY_MAX_STEPS = 40       # a groove that will not get busier (or sparser) stops after these
 INTENSITY_DENSITY = 0.5      # each + or - of a section moves its density this much...
 INTENSITY_LOUDNESS = 0.1     # ...and its velocities this share
 MAX_MARKS = 2                # at most "++" or "--"
@@ -80,41 +83,57 @@ class Controls:
                                                                         "variation"))
 
 
+def soft_hits(output, rows):
+    """The soft hit count of each window of a generator output (n, C, 1, steps) -> (n,): the
+    sum over its hit channels of (1 - output) / 2, 1 where a cell plays (tanh output -1), 0
+    where it rests."""
+    return ((1 - output[:, :rows]) / 2).sum(axis=(1, 2, 3))
+
+
 def soft_hits_gradient(generator, latents, rows):
-    """d(soft hit count)/d(latents) of each latent's window (n, latent_size): the soft hit
-    count of a window is the sum over its hit channels of (1 - output) / 2, 1 where a cell
-    plays (tanh output -1), 0 where it rests, so d(count)/d(output) = -1/2 on every hit cell.
-    (The generator does not differentiate its role inputs: their part is 0.)"""
+    """d(soft hit count)/d(latents) of each latent's window (n, latent_size), and the counts
+    (n,): d(count)/d(output) = -1/2 on every hit cell (soft_hits). (The generator does not
+    differentiate its role inputs: their part is 0.)"""
     output = generator.forward(latents)                                 # (n, C, 1, 256)
+    counts = soft_hits(output, rows)          # before backward, which may reuse its buffers
     dout = np.zeros_like(output)
     dout[:, :rows] = -0.5
-    return generator.backward(dout)
+    return generator.backward(dout), counts
 
 
 def densify(gan, latents, density, statistics, tied=False):
-    """The latents (n, latent_size) with their global latents walked round(|density| *
-    DENSITY_STEPS) steps of DENSITY_STEP along the gradient of the hits they play: uphill
-    (busier) for a density above 0, downhill below. The bar noise and roles stay as given.
+    """The latents (n, latent_size) with their global latents walked in steps of DENSITY_STEP
+    along the gradient of the hits they play, uphill (busier) for a density above 0, downhill
+    below, each until it plays DENSITY_RATIO ** density times the soft hits it played (or
+    DENSITY_MAX_STEPS steps). The bar noise and roles stay as given.
 
     The generator is held with `statistics` (SongGAN.batch_statistics of the batch the latents
     are decoded in, or of any batch of random latents), so a latent's walk does not depend on
     its neighbours.
-    tied: every latent holds one groove (the windows of a song's section): their gradients
+    tied: every latent holds one groove (the windows of a section): their gradients and counts
     add up and they walk together.
     """
     latents = np.array(latents, dtype=np.float32)
-    steps = int(round(abs(density) * DENSITY_STEPS))
-    if not steps:
+    if density == 0:
         return latents
     size, rows = gan.config.latent, len(gan.config.rows)
     generator = gan.sampling_generator(statistics)
-    for _ in range(steps):
-        uphill = soft_hits_gradient(generator, latents, rows)[:, :size]    # (n, latent)
+    direction = np.sign(density)
+    goal = None
+    for _ in range(DENSITY_MAX_STEPS):
+        uphill, counts = soft_hits_gradient(generator, latents, rows)
+        uphill = uphill[:, :size]                                       # (n, latent)
         if tied:
             uphill = np.broadcast_to(uphill.sum(axis=0), uphill.shape)
+            counts = np.broadcast_to(counts.sum(), counts.shape)
+        if goal is None:
+            goal = counts * DENSITY_RATIO ** density
+        walking = direction * (goal - counts) > 0                       # (n,) short of it
+        if not walking.any():
+            break
         length = np.linalg.norm(uphill, axis=1, keepdims=True)
-        latents[:, :size] += (np.sign(density) * DENSITY_STEP * uphill
-                              / np.maximum(length, 1e-12)).astype(np.float32)
+        latents[walking, :size] += (direction * DENSITY_STEP * uphill[walking]
+                                    / np.maximum(length[walking], 1e-12)).astype(np.float32)
     return latents
 
 

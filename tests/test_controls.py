@@ -5,8 +5,10 @@ import types
 import numpy as np
 import pytest
 
-from drumroll.controls import (DENSITY_STEP, DENSITY_STEPS, ControlError, Controls, densify,
-                               fill_habits, loudness, soft_hits_gradient, steer)
+from drumroll import controls
+from drumroll.controls import (DENSITY_MAX_STEPS, DENSITY_STEP, ControlError,
+                               Controls, densify, fill_habits, loudness, soft_hits,
+                               soft_hits_gradient, steer)
 from drumroll.format import WINDOW_BARS
 from drumroll.models import build_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
@@ -30,10 +32,9 @@ def held(gan):
     return gan.batch_statistics(gan.latents(MIN_SAMPLING_BATCH, np.random.default_rng(0)))
 
 
-def soft_hits(gan, statistics, latents):
-    """Each window's soft hit count: the sum of (1 - output) / 2 over its hit channels."""
-    output = gan.sampling_generator(statistics).forward(latents)
-    return ((1 - output[:, :len(gan.config.rows)]) / 2).sum(axis=(1, 2, 3))
+def played(gan, statistics, latents):
+    """Each window's soft hit count (n,), as the generator held with `statistics` plays it."""
+    return soft_hits(gan.sampling_generator(statistics).forward(latents), len(gan.config.rows))
 
 
 @pytest.mark.parametrize("values, message", [
@@ -56,23 +57,52 @@ def test_the_soft_hit_gradient_is_the_numerical_gradient_of_the_soft_hit_count(g
 
     free = gan.config.latent + gan.config.bar_noise * WINDOW_BARS   # roles: not differentiated
     expected = numerical_gradient(count, latents)[:, :free]
-    assert rel_error(soft_hits_gradient(generator, latents, rows)[:, :free], expected) < 1e-6
+    assert rel_error(soft_hits_gradient(generator, latents, rows)[0][:, :free], expected) < 1e-6
 
 
-def test_density_walks_towards_more_or_fewer_hits(gan, held):
+def test_the_soft_hit_count_is_one_on_a_played_cell_and_zero_on_a_rest():
+    output = np.ones((2, 3, 1, 4), np.float32)          # 2 windows, 2 hit rows + 1 other channel
+    output[0, 0, 0, :3] = -1
+    output[1, 1, 0, 0] = 0                               # half played
+    output[:, 2] = -1                                    # not a hit channel
+    np.testing.assert_allclose(soft_hits(output, rows=2), [3, 0.5])
+
+
+@pytest.fixture
+def near(monkeypatch):
+    """A density ratio the untrained test network reaches in a few steps of its walk."""
+    monkeypatch.setattr(controls, "DENSITY_RATIO", 1.002)
+    return 1.002
+
+
+def test_density_walks_towards_more_or_fewer_hits(gan, held, near):
     latents = gan.latents(8, np.random.default_rng(2))
-    counts = [soft_hits(gan, held, densify(gan, latents, density, held)).mean()
+    counts = [played(gan, held, densify(gan, latents, density, held)).mean()
               for density in (-1, -0.5, 0, 0.5, 1)]
     assert np.all(np.diff(counts) > 0)
 
 
-def test_density_walks_only_the_global_latent_its_steps_long(gan, held):
+@pytest.mark.parametrize("density", [-1, 0.5])
+def test_density_walks_each_groove_until_it_plays_the_ratio_of_its_hits(
+        gan, held, near, density, monkeypatch):
+    latents = gan.latents(8, np.random.default_rng(3))
+    walked = densify(gan, latents, density, held)
+    change = played(gan, held, walked) / played(gan, held, latents)
+    arrived = np.sign(density) * (change - near ** density) >= 0
+    monkeypatch.setattr(controls, "DENSITY_MAX_STEPS", controls.DENSITY_MAX_STEPS + 1)
+    walks_on = np.any(densify(gan, latents, density, held) != walked, axis=1)
+    np.testing.assert_array_equal(walks_on, ~arrived)   # where it arrives, it stops
+    assert arrived.sum() >= len(latents) // 2
+
+
+def test_a_groove_that_does_not_arrive_stops_after_the_most_steps(gan, held):
     latents = gan.latents(3, np.random.default_rng(3))
-    walked = densify(gan, latents, 0.5, held)
+    walked = densify(gan, latents, 1, held)       # the untrained network: never 1.4x the hits
     size = gan.config.latent
     np.testing.assert_array_equal(walked[:, size:], latents[:, size:])
     distance = np.linalg.norm(walked[:, :size] - latents[:, :size], axis=1)
-    assert np.all(distance <= DENSITY_STEPS / 2 * DENSITY_STEP + 1e-5) and np.all(distance > 0)
+    assert np.all(distance > DENSITY_STEP) and np.all(
+        distance <= DENSITY_MAX_STEPS * DENSITY_STEP + 1e-4)
 
 
 def test_the_windows_of_one_groove_walk_together(gan, held):
