@@ -3,9 +3,11 @@ numerically."""
 import numpy as np
 import pytest
 
+from drumroll import timing
 from drumroll.controls import Controls, steer
 from drumroll.models import build_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
+from drumroll.models.bars import bars_into_window
 from drumroll.models.song import (HitsAndFeel, RoleAwareDiscriminator, SongConfig,
                                   SongGenerator, WrapBars, groove_segments)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
@@ -255,6 +257,29 @@ def test_a_latent_with_held_statistics_plays_the_same_alone_or_in_any_batch(tiny
     np.testing.assert_allclose(alone[0], in_its_batch[0][:1], atol=1e-5)
     assert not np.allclose(in_its_batch[0][:1], gan.decode(np.concatenate(
         [batch[:1], gan.latents(63, rng)]), rng)[0][:1], atol=1e-5)      # without: it moves
+
+
+def test_a_hit_takes_its_offset_from_before_the_gate_and_its_velocity_from_after_it(
+        tiny_images, tiny_config):
+    gan = build_gan(tiny_config("song"), tiny_windows(tiny_images))
+    rng = np.random.default_rng(0)
+    latents = gan.latents(64, rng)
+    statistics = gan.batch_statistics(latents)
+    rolls, velocities, offsets = gan.decode(latents, rng, base=89, statistics=statistics)
+    generator = gan.sampling_generator(statistics)
+    gated = generator.forward(latents)                                  # (n, 3R, 1, 256)
+    ungated = bars_into_window(generator.bar_decoder[-1].squashed, len(latents))
+    hits = rolls < 0
+    rows = gan.config.rows
+
+    def offsets_of(output):
+        unit = np.zeros(hits.shape, np.float32)
+        unit[:, rows] = output[:, 2 * len(rows):, 0]
+        return timing.from_unit(unit, hits, gan.config.offset_levels)
+
+    np.testing.assert_array_equal(offsets, offsets_of(ungated))
+    assert np.any(offsets != offsets_of(gated))          # the gate would have moved some
+    np.testing.assert_array_equal(velocities, gan.to_feel(gated, gated, hits, 89)[0])
 
 
 def test_latent_parts_takes_apart_what_compose_latent_joined(tiny_images, tiny_config):
