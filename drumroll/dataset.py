@@ -381,7 +381,7 @@ class Report:
             unused = [str(self.lowest_note + row)
                       for row, count in enumerate(self.notes_per_row.tolist()) if not count]
             if unused:
-                lines.append(f"  unused notes: {' '.join(unused)}")
+                lines.append(f"  rows without a hit: notes {' '.join(unused)}")
         return lines
 
 

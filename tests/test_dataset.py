@@ -129,6 +129,8 @@ def test_report_counts_onsets_rows_and_skipped_files(corpus):
     assert "broken.mid" in text
     assert "note  36  bass drum" in text
     assert "windows written: " in text
+    assert "rows without a hit: notes 37 " in text      # row 1 had none
+    assert " 36 " not in text.split("rows without a hit")[1]
 
 
 def test_save_and_load_give_back_the_same_arrays_without_pickle(corpus, tmp_path):
