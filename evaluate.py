@@ -7,7 +7,8 @@ spread of the drummer's own songs), optionally the original project's published 
 (--original), then the samples of the trained model (--run), then any folders of MIDI/PNG
 rolls (--samples). Every column is judged against the training windows; see
 drumroll/metrics.py for each measure. A second table scores songs: held-out and training
-real songs, the model's songs and its 8-bar samples chained.
+real songs (and the range of each measure over the training songs, each on its own), the
+model's songs and its 8-bar samples chained.
 
     python evaluate.py --run runs/bars
     python evaluate.py --run runs/bars --original ../shared/data/original-generated
@@ -25,8 +26,8 @@ from drumroll.dataset import load_dataset
 from drumroll.evaluation import (AFTER_PRIMER, PRIMER_BARS, chained_song_measures,
                                  control_sweeps, generated_song_measures, generated_songs,
                                  held_out_like_the_run, primer_continuation, primers_of,
-                                 read_rolls, real_song_measures, score_sets, songs_played, table,
-                                 windows_played)
+                                 read_rolls, real_song_measures, real_song_range, score_sets,
+                                 songs_played, table, windows_played)
 from drumroll.feel import Playing, feel_table_columns, on_the_grid
 from drumroll.files import output_file, writing
 from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
@@ -83,7 +84,8 @@ def song_columns(args, dataset, gan, holdout_songs, songs, blend):
     only) and its 8-bar samples chained into songs."""
     training = sorted(set(dataset.song_names.tolist()) - set(holdout_songs))
     columns = {"real songs, held out": real_song_measures(dataset, holdout_songs),
-               "real songs, training": real_song_measures(dataset, training)}
+               "real songs, training": real_song_measures(dataset, training),
+               "training songs, range": real_song_range(dataset, training)}
     if songs:
         columns[f"songs ({gan.arch})"] = generated_song_measures(songs)
     columns["chained 8-bar samples"] = chained_song_measures(

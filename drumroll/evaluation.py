@@ -16,7 +16,8 @@ from drumroll.controls import Controls
 from drumroll.feel import Playing
 from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
-from drumroll.phrases import MIN_RUN_BARS, jaccard, mean_measures, song_measures, song_sections
+from drumroll.phrases import (MIN_RUN_BARS, jaccard, mean_measures, measure_range, song_measures,
+                              song_sections)
 from drumroll.songwriter import Primer, Section, continue_song, draw_form, write_song
 from drumroll.models.base import data_digest
 
@@ -154,16 +155,25 @@ def table(columns):
 
 # ------------------------------------------------------------------------ songs, not windows
 
+def real_song_runs(dataset, songs):
+    """The song measures of every run of MIN_RUN_BARS or more whole 4/4 bars of the named
+    songs -> one list of rows per song."""
+    return [[song_measures(velocities > 0, velocities)
+             for _, velocities in dataset.four_four_runs(index)
+             if len(velocities) >= MIN_RUN_BARS]
+            for index, name in enumerate(dataset.song_names.tolist()) if name in songs]
+
+
 def real_song_measures(dataset, songs):
     """Song measures of real songs: every run of MIN_RUN_BARS or more whole 4/4 bars of the
     named songs, weighted by their bars."""
-    rows = []
-    for index, name in enumerate(dataset.song_names.tolist()):
-        if name in songs:
-            rows += [song_measures(velocities > 0, velocities)
-                     for _, velocities in dataset.four_four_runs(index)
-                     if len(velocities) >= MIN_RUN_BARS]
-    return mean_measures(rows)
+    return mean_measures([row for rows in real_song_runs(dataset, songs) for row in rows])
+
+
+def real_song_range(dataset, songs):
+    """The song measures of each named song on its own, lowest to highest: {measure: (low,
+    high)}, the spread between the drummer's own songs (phrases.measure_range)."""
+    return measure_range(real_song_runs(dataset, songs))
 
 
 def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None, blend=0.0):

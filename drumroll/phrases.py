@@ -142,6 +142,22 @@ def mean_measures(rows):
     return mean
 
 
+
+def measure_range(songs):
+    """The measures of several songs, each on its own, lowest to highest: {name: (low, high)},
+    the spread between them. songs: one list of rows (song_measures of its runs) per song.
+    Counts are left out, and so are a song's shares of section starts when it has no section
+    start to place (one section in each of its runs)."""
+    per_song = [(mean_measures(rows), sum(row["sections"] - 1 for row in rows))
+                for rows in songs if rows]
+    spread = {}
+    for name in per_song[0][0] if per_song else ():
+        values = [song[name] for song, starts in per_song
+                  if name not in PER_SECTION or starts > 0]
+        if name not in COUNTED and values:
+            spread[name] = (min(values), max(values))
+    return spread
+
 # --------------------------------------------------------------------------- song forms
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

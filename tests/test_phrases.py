@@ -4,7 +4,8 @@ import pytest
 
 from drumroll.phrases import (CHANGE, CLOSING, FILL, INSIDE, OPENING, ORDINARY, bar_roles, fills,
                               form_statistics, groove_changes, lasting_changes, mean_measures,
-                              similarity_to_previous, song_measures, song_sections)
+                              measure_range, similarity_to_previous, song_measures,
+                              song_sections)
 
 KICK, SNARE, TOM, CRASH, RIDE = 0, 2, 9, 13, 15
 
@@ -102,6 +103,24 @@ def test_mean_measures_weight_songs_by_their_bars():
     mean = mean_measures(rows)
     assert mean["bars"] == 40.0 and mean["x"] == 0.25
     assert mean["mean groove length (bars)"] == pytest.approx(40 / 8)   # 8 grooves in 40 bars
+
+
+def row(bars, sections, on_line, new_groove=0.5):
+    return {"bars": bars, "sections": sections, "sections starting on a 4-bar line": on_line,
+            "bars starting a new groove": new_groove}
+
+
+def test_the_range_of_songs_is_each_songs_own_measure_lowest_to_highest():
+    spread = measure_range([[row(10.0, 3.0, 0.5, 0.3)], [row(20.0, 2.0, 1.0, 0.4)],
+                            [row(10.0, 2.0, 0.0, 0.1), row(30.0, 3.0, 0.0, 0.3)]])
+    assert spread["bars starting a new groove"] == pytest.approx((0.25, 0.4))
+    assert spread["sections starting on a 4-bar line"] == (0.0, 1.0)
+    assert "bars" not in spread and "sections" not in spread          # counts have no range
+
+
+def test_a_song_without_a_section_start_has_no_share_of_them_in_the_range():
+    spread = measure_range([[row(10.0, 3.0, 0.5)], [row(40.0, 1.0, 0.0)]])
+    assert spread["sections starting on a 4-bar line"] == (0.5, 0.5)
 
 
 def test_sections_letter_grooves_that_come_back():
