@@ -50,7 +50,7 @@ HELP_NUM         := tracks or songs to write (generate, song)
 HELP_BARS        := bars per track (generate: 8) or song (song: 64)
 HELP_FORM        := sections of every song, e.g. "A8 B8+ A8 C16++ A8-" (+/-: a step more/less intense); empty = drawn per song (song)
 HELP_BPM         := tempo; empty = the median tempo of the run's training songs (generate, song; interpolate: a file end's)
-HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song)
+HELP_FEEL        := 1 = the drummer's timing as the model learned it, 0 = every hit on the grid (generate, song, interpolate)
 HELP_DENSITY     := -1 (sparser) to 1 (busier), in the drummer's vocabulary (generate, song)
 HELP_FILLS       := how often he fills, times his rate: 0 to 2 (song)
 HELP_VARIATION   := 0 (bars repeat) to 2 (vary more than he does) (generate, song)
@@ -133,7 +133,7 @@ humanize: $(VENV)/.runtime  ## play MIDI (a file or folder) with RUN's drummer's
 
 interpolate: $(VENV)/.runtime  ## the path from groove A to groove B in STEPS windows (files or seed:N), one track and a file per step, into OUT
 	@test -n $(call q,$(A)) -a -n $(call q,$(B)) || { echo "usage: make interpolate A=groove-a.mid B=groove-b.mid [STEPS=8] [OUT=folder] [RUN=runs/song] (an end may be seed:N)" >&2; exit 2; }
-	$(PY) interpolate.py $(call q,$(A)) $(call q,$(B)) --steps $(call q,$(STEPS)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(call opt,--bpm,$(BPM)) --out $(call q,$(or $(OUT),interpolated)) --replace $(call opt,--channel,$(CHANNEL))
+	$(PY) interpolate.py $(call q,$(A)) $(call q,$(B)) --steps $(call q,$(STEPS)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(call opt,--bpm,$(BPM)) --out $(call q,$(or $(OUT),interpolated)) --replace $(call opt,--channel,$(CHANNEL)) $(QUANTIZE)
 
 evaluate: $(VENV)/.runtime  ## score RUN's samples against held-out real songs (ORIGINAL=dir adds a column)
 	$(PY) evaluate.py --data $(call q,$(DATASET)) --run $(call q,$(RUN)) --seed $(call q,$(SEED)) $(if $(ORIGINAL),--original $(call q,$(ORIGINAL)),) $(call opt,--channel,$(CHANNEL)) $(if $(filter 1,$(CONTROLS)),--controls,)

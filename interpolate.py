@@ -22,8 +22,8 @@ import sys
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, add_channel_option, argument_type, note,
-                          parse_seed, plural, run, warn)
+from drumroll.cli import (Progress, UserError, add_channel_option, add_playing_options,
+                          argument_type, note, parse_seed, plural, run, warn)
 from drumroll.drum_maps import AUTO, choose_drum_map
 from drumroll.format import DRUM_CHANNEL, WINDOW_BARS, hits_to_pixels
 from drumroll.generate import (PATH, STEP, Generation, Played, add_output_options,
@@ -63,6 +63,7 @@ def parse_args(argv):
     parser.add_argument("--drum-map", default=AUTO, metavar="auto|gm|roland|FILE",
                         help="which row of the roll each note of a file lands on, as "
                              "midi2img.py (default: auto)")
+    add_playing_options(parser, "interpolate")
     add_output_options(parser, "interpolated")
     parser.add_argument("--no-wav", action="store_true", help="do not render WAV files")
     args = parser.parse_args(argv)
@@ -81,6 +82,10 @@ def remake_command(args, checkpoint):
         words += ["--channel", str(args.channel + 1)]
     if args.bpm is not None:
         words += ["--bpm", f"{args.bpm:g}"]
+    if args.quantize:
+        words += ["--quantize"]
+    if args.velocity is not None:
+        words += ["--velocity", str(args.velocity)]
     return shlex.join(words)
 
 
@@ -143,7 +148,7 @@ def main(argv=None):
         raise UserError(f"{checkpoint}: a {gan.arch} model has no roles to play a groove with; "
                         "interpolate with a song model (train_gan.py --arch song)")
     generation = Generation(num=args.steps + 1, bars=WINDOW_BARS, seed=args.seed, bpm=args.bpm,
-                            wav=not args.no_wav, replace=args.replace, name=STEP,
+                            quantize=args.quantize, velocity=args.velocity, wav=not args.no_wav, replace=args.replace, name=STEP,
                             heading=f"{args.steps} steps from {os.path.basename(args.a)} "
                                     f"to {os.path.basename(args.b)}",
                             command=remake_command(args, checkpoint))

@@ -17,8 +17,8 @@ import argparse
 
 import numpy as np
 
-from drumroll.cli import (Progress, UserError, add_channel_option, argument_type, command_line,
-                          note, parse_seed, plural, run, warn)
+from drumroll.cli import (Progress, UserError, add_channel_option, add_playing_options,
+                          argument_type, command_line, note, parse_seed, plural, run, warn)
 from drumroll.controls import ControlError, Controls
 from drumroll.format import hits_to_pixels
 from drumroll.generate import (MAX_BARS, MAX_TRACKS, SONG, Generation, Played,
@@ -57,13 +57,8 @@ def parse_args(argv):
                         help="a drum MIDI file in 4/4 to go on from; its bars are kept, as they "
                              "are, at the start of every song")
     add_channel_option(parser, "the primer's drums")
-    parser.add_argument("--velocity", type=int,
-                        help="play every hit at this velocity, 1-127 (default: the model's "
-                             "own dynamics)")
     add_output_options(parser, "songs", "its song-* and track-* files")
-    parser.add_argument("--quantize", action="store_true",
-                        help="play every hit on its grid line (make song FEEL=0): the "
-                             "model's timing is left out, its velocities kept")
+    add_playing_options(parser, "song")
     steering = parser.add_argument_group(
         "steering (drumroll/controls.py; the form's + and - marks too: \"A8 B8+ C16++ A8-\" "
         "plays B a step and C two steps busier and louder, the last A a step sparser and "
@@ -79,8 +74,6 @@ def parse_args(argv):
     # the counts, before any work (the songs' length is checked again with the form and primer)
     Generation(num=args.num, bars=DEFAULT_BARS if args.bars is None else args.bars, wav=False,
                name=SONG).check()
-    if args.velocity is not None and not 1 <= args.velocity <= 127:
-        parser.error("--velocity must be between 1 and 127")
     if args.bpm is not None:
         check_bpm(args.bpm)
     try:

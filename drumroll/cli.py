@@ -117,6 +117,28 @@ def add_channel_option(parser, drums="the drums"):
                         help=f"MIDI channel of {drums} (default: %(default)s, General MIDI's)")
 
 
+def parse_velocity(text):
+    """'100' -> 100: a MIDI velocity, a whole number from 1 to 127."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r}: a velocity is a whole number, 1 to 127") from None
+    if not 1 <= value <= 127:
+        raise ValueError(f"{text}: a velocity is 1 to 127")
+    return value
+
+
+def add_playing_options(parser, target):
+    """--quantize (make `target` FEEL=0) and --velocity: how a model's hits are played, when
+    not as the drummer plays them."""
+    parser.add_argument("--quantize", action="store_true",
+                        help=f"play every hit on its grid line (make {target} FEEL=0): the "
+                             "model's timing is left out, its velocities kept")
+    parser.add_argument("--velocity", type=argument_type(parse_velocity), metavar="1-127",
+                        help="play every hit at this velocity (default: the model's own "
+                             "dynamics)")
+
+
 def plural(count, noun):
     """'1 track', '2 tracks', '1,000 tracks': a count and its noun, in English."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -205,3 +205,29 @@ def test_every_file_and_the_page_hold_the_command_that_makes_the_path_again(
     interpolate(capsys, *shlex.split(argv), "--out", "again", "--no-wav")
     for name in ("path.mid", "step-02.mid"):
         assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_quantize_and_velocity_play_the_path_on_the_grid_at_one_velocity(
+        song_run, tmp_path, capsys, monkeypatch):
+    def early(gan, path):                          # every hit a quarter step early
+        hits, velocities, offsets = decode_path(gan, path)
+        return hits, velocities, np.where(hits, -64, 0).astype(np.int8)
+
+    monkeypatch.setattr(script, "decode_path", early)
+    for name, options in (("own", []), ("grid", ["--quantize", "--velocity", "100"])):
+        interpolate(capsys, "seed:1", "seed:2", "--steps", 2, "--run", song_run, "--out",
+                    tmp_path / name, "--no-wav", *options)
+    own, grid = (read_drum_roll(tmp_path / name / "path.mid") for name in ("own", "grid"))
+    np.testing.assert_array_equal(own.hits, grid.hits)
+    assert (own.offsets[own.hits] < 0).mean() > 0.9 and not grid.offsets.any()
+    assert set(np.unique(grid.velocities[grid.hits])) == {100}
+    assert "--quantize --velocity 100" in text_of(next(
+        message for message in mido.MidiFile(tmp_path / "grid" / "path.mid").tracks[0]
+        if message.type == "text"))
+
+
+def test_a_velocity_outside_1_to_127_is_refused_before_any_work(song_run, tmp_path, capsys):
+    code, _, err = interpolate(capsys, "seed:1", "seed:2", "--velocity", 0, "--run", song_run,
+                               "--out", tmp_path / "out")
+    assert code == 2 and "--velocity: 0: a velocity is 1 to 127" in err
+    assert not (tmp_path / "out").exists()

@@ -136,10 +136,12 @@ def test_dataset_reads_a_folder_whose_name_has_spaces_and_non_ascii_letters(tmp_
     assert len(load_dataset(tmp_path / "data set" / "dataset.npz")) > 0
 
 
-@pytest.mark.parametrize("target, script", [("generate", "img2midi.py"), ("song", "song.py")])
-def test_feel_0_plays_every_hit_on_the_grid(target, script):
-    assert "--quantize" not in command_of(script, make("-n", target))
-    assert "--quantize" in command_of(script, make("-n", target, "FEEL=0"))
+@pytest.mark.parametrize("target, script, given", [
+    ("generate", "img2midi.py", []), ("song", "song.py", []),
+    ("interpolate", "interpolate.py", ["A=seed:1", "B=seed:2"])])
+def test_feel_0_plays_every_hit_on_the_grid(target, script, given):
+    assert "--quantize" not in command_of(script, make("-n", target, *given))
+    assert "--quantize" in command_of(script, make("-n", target, "FEEL=0", *given))
 
 
 def test_the_toy_writes_its_picture_where_out_says():
