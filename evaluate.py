@@ -33,7 +33,7 @@ from drumroll.files import output_file, writing
 from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
-from drumroll.songwriter import phrase_blend
+from drumroll.songwriter import Matched, match_drummer
 from drumroll.training import default_run_dir, load_run
 
 MAX_SAMPLES = 5000      # the copy and diversity measures compare every pair: 5,000 is 100 MB
@@ -79,7 +79,7 @@ def parse_args(argv):
     return args
 
 
-def song_columns(args, dataset, gan, holdout_songs, songs, blend):
+def song_columns(args, dataset, gan, holdout_songs, songs, matched):
     """The song measures: held-out and training real songs, the model's songs (a song model
     only) and its 8-bar samples chained into songs."""
     training = sorted(set(dataset.song_names.tolist()) - set(holdout_songs))
@@ -94,7 +94,7 @@ def song_columns(args, dataset, gan, holdout_songs, songs, blend):
     primers = primers_of(dataset, holdout_songs)
     if primers:
         his, ours = primer_continuation(gan, primers, np.random.default_rng(args.seed + 2),
-                                        blend)
+                                        matched)
         columns["real songs, held out"][CONTINUED] = his
         if ours is not None and songs:
             columns[f"songs ({gan.arch})"][CONTINUED] = ours
@@ -149,18 +149,18 @@ def main(argv=None):
 
     reference = metrics.Reference(train_rolls, dataset.song[~held_out])
     text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
-    blend, songs = 0.0, []
+    matched, songs = Matched(), []
     if isinstance(gan, SongGAN) and args.songs:
-        blend = phrase_blend(gan)       # found once for every song written here
+        matched = match_drummer(gan)    # found once for every song written here
         songs = generated_songs(gan, args.songs, np.random.default_rng(args.seed),
-                                progress=Progress(args.songs, label="songs "), blend=blend)
+                                progress=Progress(args.songs, label="songs "), matched=matched)
     if args.songs:
-        text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs, blend))
+        text += "\n\n" + table(song_columns(args, dataset, gan, holdout_songs, songs, matched))
     if samples[1] is not None:
         text += "\n\n" + table(feel_columns(dataset, held_out, gan, samples, songs))
     if args.controls and isinstance(gan, SongGAN):
         for control, columns in control_sweeps(gan, reference, args.num, args.songs,
-                                               args.seed, blend).items():
+                                               args.seed, matched).items():
             text += f"\n\n{control}:\n\n" + table(columns)
     print(text)
     if args.out is not None:

@@ -18,7 +18,7 @@ from drumroll.generate import sample_tracks
 from drumroll.midi_in import find_midi_files, read_drum_roll
 from drumroll.phrases import (MIN_RUN_BARS, jaccard, mean_measures, measure_range, song_measures,
                               song_sections)
-from drumroll.songwriter import Primer, Section, continue_song, draw_form, write_song
+from drumroll.songwriter import Matched, Primer, Section, continue_song, draw_form, write_song
 from drumroll.models.base import data_digest
 
 # How each measure is printed: as a share (percent) or as a number with some digits.
@@ -176,13 +176,13 @@ def real_song_range(dataset, songs):
     return measure_range(real_song_runs(dataset, songs))
 
 
-def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None, blend=0.0):
+def generated_songs(gan, num, rng, bars=SONG_BARS, progress=None, matched=Matched()):
     """num songs of `bars` bars written by a song model, forms drawn from its training songs.
-    progress: an optional cli.Progress over the songs; blend: write_song's."""
+    progress: an optional cli.Progress over the songs; matched: write_song's."""
     songs = []
     for index in range(num):
         songs.append(write_song(gan, draw_form(gan.config.form or {}, bars, rng), rng,
-                                blend=blend))
+                                matched=matched))
         if progress is not None:
             progress.update(index + 1)
     return songs
@@ -255,17 +255,17 @@ def alike_last_bar(last, bars):
     return float(jaccard(flat, np.repeat(last.reshape(1, -1), len(bars), axis=0)).mean())
 
 
-def primer_continuation(gan, primers, rng, blend=0.0):
+def primer_continuation(gan, primers, rng, matched=Matched()):
     """How alike the first AFTER_PRIMER bars after each primer are to its last bar: the
     drummer's own (his bars after it) and the song model's (continue_song, with write_song's
-    blend) -> (his, ours), means over the primers; ours is None for a model that writes no
+    matched) -> (his, ours), means over the primers; ours is None for a model that writes no
     songs."""
     his = np.mean([alike_last_bar(primer.bars[-1], after) for primer, after in primers])
     if not hasattr(gan, "decode"):
         return float(his), None
     ours = []
     for primer, _ in primers:
-        song, _ = continue_song(gan, primer, [Section("A", AFTER_PRIMER)], rng, blend=blend)
+        song, _ = continue_song(gan, primer, [Section("A", AFTER_PRIMER)], rng, matched=matched)
         new = as_bars(song.hits[:, PRIMER_BARS * STEPS_PER_BAR:])
         ours.append(alike_last_bar(primer.bars[-1], new))
     return float(his), float(np.mean(ours))
@@ -277,11 +277,11 @@ SWEEPS = {"density": (-1.0, -0.5, 0.0, 0.5, 1.0), "fills": (0.0, 0.5, 1.0, 1.5, 
           "variation": (0.0, 0.5, 1.0, 1.5, 2.0), "intensity": (-2, -1, 0, 1, 2)}
 
 
-def control_sweeps(gan, reference, num, songs, seed, blend=0.0):
+def control_sweeps(gan, reference, num, songs, seed, matched=Matched()):
     """Each control of a song model across its range (SWEEPS), the others neutral -> {control:
     {setting: {measure: value}}}: 8-bar samples (num) for density, variation and intensity
     (a whole form of one section marked so many steps), songs (songs of SONG_BARS bars) for
-    fills and variation; blend: write_song's. Every setting draws from the same seed, so the
+    fills and variation; matched: write_song's. Every setting draws from the same seed, so the
     rows differ by the control alone."""
     trained = metrics.style_statistics(reference.rolls)
     sweeps = {}
@@ -304,7 +304,7 @@ def control_sweeps(gan, reference, num, songs, seed, blend=0.0):
                     if control == "intensity":
                         sections = [section._replace(intensity=value) for section in sections]
                     written.append(write_song(gan, sections, rng, controls=controls,
-                                              blend=blend))
+                                              matched=matched))
                 measured = generated_song_measures(written)
                 row.update({f"songs: {name}": measured[name] for name in SONG_SWEEP_MEASURES})
                 hits = np.stack([song.hits for song in written])

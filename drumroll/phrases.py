@@ -243,7 +243,7 @@ def form_statistics(songs):
       bar_repeats      share of the bars of a song equal to the bar PHRASE_GRID before, over
                        his runs of MIN_RUN_BARS or more bars weighted by their bars, as
                        song_measures and mean_measures count it: what the song writer's bars
-                       are matched to (songwriter.phrase_blend)
+                       are matched to (songwriter.match_drummer)
     """
     sections, returns, fills_before, repeats, whole_songs = [], [], [], [], []
     counts = np.ones((NUM_ROLES, NUM_ROLES))           # every transition seen once: none is 0

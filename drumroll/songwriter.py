@@ -9,8 +9,9 @@ where sections begin and end and what each bar is for. Everything heard is the m
   phrase grid, and how often one returns to an earlier groove);
 * every bar gets a **role** (section_roles): the first bar of a section with a new groove is a
   CHANGE, its last bar before another groove a FILL as often as the drummer leads a change
-  with a fill, and the bars between are ordinary bars or fills as his bar-to-bar habits have it
-  (a Markov chain of roles learned from his songs). The model was trained to play each role,
+  with a fill, and the bars between are ordinary bars, fills or short-lived changes as his
+  bar-to-bar habits have it (a Markov chain of roles learned from his songs; of his changes,
+  as many as the model needs to vary its bars as often as he does, match_drummer). The model was trained to play each role,
   so fills, crashes and accents appear where he would put them, in his vocabulary;
 * each **letter** holds one global latent, so a section that comes back is the same groove
   played again (new bar noise: not pasted); inside a section the bar noise repeats every
@@ -29,9 +30,14 @@ from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, 
 from drumroll.generate import MAX_BARS
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
-                              bar_roles, jaccard, mean_measures, song_measures)
+                              bar_roles, form_statistics, jaccard, mean_measures, song_measures)
 
 Section = collections.namedtuple("Section", "letter bars intensity", defaults=(0,))
+# How the song writer is matched to a drummer (match_drummer): `changes`, the share of his
+# changes inside a section its songs play (role_habits), and `blend`, how much fresh bar noise
+# a section's bars after its first phrase mix in (section_noise). Found once per run of a
+# script and passed to every song it writes; Matched() plays the model as it is.
+Matched = collections.namedtuple("Matched", "changes blend", defaults=(0.0, 0.0))
 PHRASE = 4                  # bars after which a section's bar noise repeats
 FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)(\+*|-*)$")   # a letter, bars, + or - marks
 
@@ -119,17 +125,19 @@ def draw_form(stats, bars, rng):
     return sections
 
 
-def role_habits(stats, fills=1.0):
+def role_habits(stats, fills=1.0, changes=0.0):
     """His bar-to-bar role habits inside a section and how often he leads into a new section
     with a fill, fills played `fills` times as often -> (transitions, fill before a change).
-    A section is one groove: the transitions into a CHANGE are left out."""
+
+    A section is one groove: of his transitions into a CHANGE inside a section (a one-bar
+    variation, a groove that does not last), the share `changes` is kept (Matched: as many as
+    the model needs to vary its songs' bars as often as he varies his) and the rest played on
+    as ORDINARY bars, so the share of his fills stays his (spreading the changes' share over
+    all roles made GMD songs half fills, against his quarter)."""
     transitions = np.array(stats.get("role_transitions") or np.eye(NUM_ROLES),
                            dtype=np.float64)
-    # a new groove is a new section: inside one, where he changed, he plays on (the share of
-    # his fills stays his: spreading the changes' share over all roles made GMD songs half
-    # fills, against his quarter)
-    transitions[:, ORDINARY] += transitions[:, CHANGE]
-    transitions[:, CHANGE] = 0
+    transitions[:, ORDINARY] += (1 - changes) * transitions[:, CHANGE]
+    transitions[:, CHANGE] *= changes
     return fill_habits(transitions, stats.get("fill_before_change", 0.0), fills)
 
 
@@ -224,7 +232,7 @@ def steering_statistics(gan):
 
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
                phrases=None, controls=NEUTRAL, redo=None, phrase_roles=None, statistics=None,
-               blend=0.0):
+               matched=Matched()):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
@@ -238,16 +246,16 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     anew from the seed, groove and all, every other bar as without it; statistics: batch
     norm statistics every section is decoded with (those a primer's groove was found with,
     continue_song), or None: each section's batch sets its own (and a section whose density
-    moves walks with those of a fixed batch of random latents, steering_statistics); blend:
-    how much fresh noise a section's bars after its first phrase mix in (section_noise; the
-    drummer's own, phrase_blend, is worth finding once and passing to every song).
+    moves walks with those of a fixed batch of random latents, steering_statistics); matched:
+    how the song writer plays the drummer's changes inside sections and varies a section's
+    bars after its first phrase (a Matched; match_drummer finds his, once for every song).
 
     Each letter's groove and each section's roles, bar noise and batch come from streams of
     their own, drawn from rng in order, so a section's bars depend on nothing but its stream,
     its groove and its neighbours' letters.
     """
     stats = (gan.config.form or {}) if stats is None else stats
-    habits = role_habits(stats, controls.fills)
+    habits = role_habits(stats, controls.fills, matched.changes)
     grooves, phrases = dict(grooves or {}), dict(phrases or {})
     letter_streams = {}
     for section in sections:
@@ -278,7 +286,7 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
         if phrase is None:
             phrase = stream.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
         windows = -(-section.bars // WINDOW_BARS)
-        noise = section_noise(phrase, windows * WINDOW_BARS, stream, blend)
+        noise = section_noise(phrase, windows * WINDOW_BARS, stream, matched.blend)
         latents, used = section_latents(gan, section, roles, groove, noise)
         latents = steer(gan, latents, controls, walk, section.intensity, tied=True)
         played = gan.decode(latents, stream, base * loudness(section.intensity),
@@ -300,42 +308,83 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     return Song(hits, loud, early, roles)
 
 
-BLEND_SONGS = 8             # songs of BLEND_BARS bars the blend is measured on...
-BLEND_BARS = 64
-BLEND_STEPS = 5             # ...at each of the bisection's steps (the blend found within 1/32)
+MATCH_SONGS = 8             # songs of MATCH_BARS bars a match is measured on...
+MATCH_BARS = 64
+MATCH_STEPS = 5             # ...at each of a bisection's steps (a value found within 1/32)
 
 
-def bars_repeating(gan, stats, blend):
-    """Share of the bars of BLEND_SONGS songs (a fixed stream, forms drawn from stats) equal to
-    the bar PHRASE_GRID before them, as phrases.song_measures counts it."""
+def matching_songs(gan, stats, matched):
+    """MATCH_SONGS songs of MATCH_BARS bars written with `matched` (a fixed stream, forms drawn
+    from stats): what match_drummer measures."""
     rng = np.random.default_rng(0)
-    songs = [write_song(gan, draw_form(stats, BLEND_BARS, rng), rng, stats=stats, blend=blend)
-             for _ in range(BLEND_SONGS)]
+    return [write_song(gan, draw_form(stats, MATCH_BARS, rng), rng, stats=stats,
+                       matched=matched) for _ in range(MATCH_SONGS)]
+
+
+def bars_repeating(gan, stats, matched):
+    """Share of the bars of the matching songs equal to the bar PHRASE_GRID before them, as
+    phrases.song_measures counts it."""
+    songs = matching_songs(gan, stats, matched)
     return mean_measures([song_measures(as_bars(song.hits)) for song in songs])[
         f"bars repeating the bar {PHRASE_GRID} before"]
 
 
-def phrase_blend(gan, stats=None):
-    """The blend of fresh bar noise (section_noise) at which the model's songs repeat the bar
-    PHRASE_GRID before as often as the drummer's do (form statistic bar_repeats): of the blends
-    a bisection tries (the share falls as the blend grows), the one nearest his share; 0, the
-    phrase played again, when the model repeats no more often than he does. A drummer on an
-    e-kit hardly ever plays two bars alike (GMD drummer 8: 3% of his bars), the model with its
-    phrase played again did (11%); MGŁA repeats his (34%) and keeps 0.
-    stats: form statistics (default: the model's own); without bar_repeats (a run trained
-    before it was learned), 0.
+def changing_inside(transitions):
+    """The share of the bars inside sections that change, in the long run of a chain of roles
+    (NUM_ROLES, NUM_ROLES): the CHANGE part of its stationary distribution (the left
+    eigenvector of eigenvalue 1)."""
+    values, vectors = np.linalg.eig(np.asarray(transitions, dtype=np.float64).T)
+    stationary = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    return float(stationary[CHANGE] / stationary.sum())
+
+
+def bars_changing(gan, stats, matched):
+    """The share of the bars inside the sections of the matching songs that change, as
+    form_statistics finds his (changing_inside of their role transitions)."""
+    songs = matching_songs(gan, stats, matched)
+    return changing_inside(form_statistics([as_bars(song.hits) for song in songs])[
+        "role_transitions"])
+
+
+def bisect(measure, target, falling):
+    """The value in [0, 1] whose measure is nearest the target, of those a bisection tries:
+    0 first, and MATCH_STEPS halvings when 0 is not already past the target (the measure falls
+    as the value grows when `falling`, else rises)."""
+    def short(value):
+        return tried[value] > target if falling else tried[value] < target
+
+    tried = {0.0: measure(0.0)}
+    low, high = 0.0, 1.0
+    for _ in range(MATCH_STEPS if short(0.0) else 0):
+        middle = (low + high) / 2
+        tried[middle] = measure(middle)
+        low, high = (middle, high) if short(middle) else (low, middle)
+    return min(tried, key=lambda value: (abs(tried[value] - target), value))
+
+
+def match_drummer(gan, stats=None):
+    """How the song writer plays this drummer -> Matched: first the share of his changes inside
+    a section (changes) at which the model's songs change their bars inside sections as often
+    as his (changing_inside of his role transitions), then the blend of fresh bar noise at
+    which they repeat the bar PHRASE_GRID before as often as his (form statistic bar_repeats).
+    Each is 0 when the model already changes as often or repeats no more often than he does
+    (MGŁA: he changes 9% of the bars inside his sections, the model 13-14% with none of his
+    changes kept; he repeats the bar 8 before in 34% of his bars). A drummer who varies his
+    bars all the time needs both: GMD drummer 5 changes 45% of the bars inside his sections,
+    the model 15% without his changes; drummer 8 repeats 3% of his bars, the model with its
+    phrase played again 11%.
+    stats: form statistics (default: the model's own); those a run trained before them lacks
+    stay at 0.
     """
     stats = (gan.config.form or {}) if stats is None else stats
-    if "bar_repeats" not in stats:
-        return 0.0
-    target = stats["bar_repeats"]
-    tried = {0.0: bars_repeating(gan, stats, 0.0)}
-    low, high = 0.0, 1.0
-    for _ in range(BLEND_STEPS if tried[0.0] > target else 0):
-        middle = (low + high) / 2
-        tried[middle] = bars_repeating(gan, stats, middle)
-        low, high = (middle, high) if tried[middle] > target else (low, middle)
-    return min(tried, key=lambda blend: (abs(tried[blend] - target), blend))
+    changes = blend = 0.0
+    if stats.get("role_transitions"):
+        changes = bisect(lambda value: bars_changing(gan, stats, Matched(value)),
+                         changing_inside(stats["role_transitions"]), falling=False)
+    if "bar_repeats" in stats:
+        blend = bisect(lambda value: bars_repeating(gan, stats, Matched(changes, value)),
+                       stats["bar_repeats"], falling=True)
+    return Matched(changes, blend)
 
 
 # -------------------------------------------------------------------------------- primers
@@ -469,7 +518,7 @@ def continue_song(gan, primer, sections, rng, base=None, **steering):
     and its bars' roles played on bar after bar, so the section goes on as the primer's phrase
     did. A primer that
     ends on a fill leads into a new groove instead: the first section then starts with a
-    change, as the drummer's do after a fill. steering: write_song's controls, redo and blend.
+    change, as the drummer's do after a fill. steering: write_song's controls, redo and matched.
 
     The search and the whole song hold the same batch norm statistics (held_statistics), so
     the song plays the window found as alike as the search says.

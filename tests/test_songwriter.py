@@ -8,8 +8,8 @@ from drumroll.midi_in import DrumRoll
 from drumroll.models import build_gan
 from drumroll.models.song import SongConfig
 from drumroll.phrases import CHANGE, FILL, ORDINARY, TOM_ROWS, jaccard
-from drumroll.songwriter import (FormError, Primer, PrimerError, Section, continue_song, draw_form,
-                                 fit_primer, form_text, one_section_roles, parse_form,
+from drumroll.songwriter import (FormError, Matched, Primer, PrimerError, Section, continue_song,
+                                 draw_form, fit_primer, form_text, one_section_roles, parse_form,
                                  primer_bars, role_habits, section_latents, section_noise,
                                  section_roles, write_song)
 from drumroll.windows import Windows
@@ -142,17 +142,59 @@ def test_a_blend_mixes_fresh_noise_into_the_bars_after_the_first_phrase_only():
 
 def test_the_blend_is_the_one_whose_songs_repeat_bars_nearest_his_share(gan, monkeypatch):
     shares = {0.0: 0.40}
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda gan, stats, matched: shares.setdefault(
+        matched.blend, 0.40 * (1 - matched.blend)))
+    form = {k: v for k, v in gan.config.form.items() if k != "role_transitions"}
+    assert songwriter.match_drummer(gan, dict(form, bar_repeats=0.10)) == Matched(0.0, 0.75)
+    assert songwriter.match_drummer(gan, dict(form, bar_repeats=0.45)) == Matched(0.0, 0.0)
+    assert songwriter.match_drummer(gan, {k: v for k, v in form.items()
+                                          if k != "bar_repeats"}) == Matched(0.0, 0.0)
+
+
+def test_the_changes_kept_are_those_whose_songs_change_nearest_his_share(gan, monkeypatch):
+    his = [[0.5, 0.2, 0.3], [0.5, 0.2, 0.3], [0.5, 0.2, 0.3]]      # changes 30% of his bars
+    monkeypatch.setattr(songwriter, "bars_changing",
+                        lambda gan, stats, matched: 0.1 + 0.4 * matched.changes)
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda gan, stats, matched: 0.0)
+    form = {"role_transitions": his, "bar_repeats": 0.0}
+    assert songwriter.match_drummer(gan, form).changes == 0.5
+    monkeypatch.setattr(songwriter, "bars_changing", lambda gan, stats, matched: 0.35)
+    assert songwriter.match_drummer(gan, form).changes == 0.0     # the model changes enough
+
+
+def test_the_blend_is_found_with_the_changes_found(gan, monkeypatch):
+    seen = []
+    monkeypatch.setattr(songwriter, "bars_changing",
+                        lambda gan, stats, matched: 0.1 + 0.4 * matched.changes)
     monkeypatch.setattr(songwriter, "bars_repeating",
-                        lambda gan, stats, blend: shares.setdefault(blend, 0.40 * (1 - blend)))
-    assert songwriter.phrase_blend(gan, dict(gan.config.form, bar_repeats=0.10)) == 0.75
-    assert songwriter.phrase_blend(gan, dict(gan.config.form, bar_repeats=0.45)) == 0.0
-    assert songwriter.phrase_blend(gan, {k: v for k, v in gan.config.form.items()
-                                         if k != "bar_repeats"}) == 0.0
+                        lambda gan, stats, matched: seen.append(matched) or 0.0)
+    songwriter.match_drummer(gan, {"role_transitions": [[0.5, 0.2, 0.3]] * 3,
+                                   "bar_repeats": 0.1})
+    assert seen and all(matched.changes == 0.5 for matched in seen)
+
+
+def test_songs_keeping_his_changes_play_the_change_role_inside_sections(gan, monkeypatch):
+    played = []
+    monkeypatch.setattr(songwriter, "one_section_roles", lambda *args, **kwargs: played.append(
+        one_section_roles(*args, **kwargs)) or played[-1])
+    stats = dict(gan.config.form, role_transitions=[[0.5, 0.2, 0.3]] * 3)
+    for changes in (0.0, 1.0):
+        played.clear()
+        songwriter.matching_songs(gan, stats, Matched(changes))
+        inside = np.concatenate([roles[1:] for roles in played])
+        assert (np.mean(inside == CHANGE) > 0.2) == bool(changes)
+
+
+def test_the_changing_share_of_a_chain_is_its_long_run_share_of_changes():
+    assert songwriter.changing_inside([[0.5, 0.2, 0.3]] * 3) == pytest.approx(0.3)
+    assert songwriter.changing_inside([[0.9, 0.0, 0.1], [0.0, 1.0, 0.0], [0.9, 0.0, 0.1]]) \
+        == pytest.approx(0.1)
 
 
 def test_the_model_repeats_bars_less_the_more_fresh_noise_its_sections_mix_in(gan):
     stats = gan.config.form
-    assert songwriter.bars_repeating(gan, stats, 0.0) > songwriter.bars_repeating(gan, stats, 1.0)
+    assert songwriter.bars_repeating(gan, stats, Matched(blend=0.0)) > songwriter.bars_repeating(
+        gan, stats, Matched(blend=1.0))
 
 
 def test_redoing_a_section_changes_its_bars_and_no_other(gan):
@@ -336,3 +378,10 @@ def test_inside_a_section_he_plays_on_where_he_changed_and_fills_as_often():
                                                                 [0.5, 0.2, 0.3],
                                                                 [0.5, 0.2, 0.3]]})
     assert transitions[ORDINARY].tolist() == pytest.approx([0.8, 0.2, 0.0])
+
+
+def test_a_share_of_his_changes_inside_a_section_can_be_kept():
+    his = {**STATS, "role_transitions": [[0.5, 0.2, 0.3]] * 3}
+    transitions, _ = role_habits(his, changes=0.5)
+    assert transitions[ORDINARY].tolist() == pytest.approx([0.65, 0.2, 0.15])
+    assert role_habits(his, changes=1.0)[0][FILL].tolist() == pytest.approx([0.5, 0.2, 0.3])
