@@ -346,7 +346,7 @@ def bars_changing(gan, stats, matched):
         "role_transitions"])
 
 
-def bisect(measure, target, falling):
+def bisection(measure, target, falling):
     """The value in [0, 1] whose measure is nearest the target, of those a bisection tries:
     0 first, and MATCH_STEPS halvings when 0 is not already past the target (the measure falls
     as the value grows when `falling`, else rises)."""
@@ -379,10 +379,10 @@ def match_drummer(gan, stats=None):
     stats = (gan.config.form or {}) if stats is None else stats
     changes = blend = 0.0
     if stats.get("role_transitions"):
-        changes = bisect(lambda value: bars_changing(gan, stats, Matched(value)),
+        changes = bisection(lambda value: bars_changing(gan, stats, Matched(value)),
                          changing_inside(stats["role_transitions"]), falling=False)
     if "bar_repeats" in stats:
-        blend = bisect(lambda value: bars_repeating(gan, stats, Matched(changes, value)),
+        blend = bisection(lambda value: bars_repeating(gan, stats, Matched(changes, value)),
                        stats["bar_repeats"], falling=True)
     return Matched(changes, blend)
 
