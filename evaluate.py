@@ -13,6 +13,7 @@ model's songs and its 8-bar samples chained.
     python evaluate.py --run runs/bars
     python evaluate.py --run runs/bars --original ../shared/data/original-generated
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import os
 import sys

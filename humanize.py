@@ -11,6 +11,7 @@ hits drawn where they sound) and .png, with an index.html to see and hear them a
 be new or empty, or --replace deletes an earlier generation there. A file that cannot be read
 is reported in one line and the others go on; the exit code is 1 when any failed.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import os
 import sys

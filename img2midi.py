@@ -20,6 +20,7 @@ generation's files first (other files are left alone). Otherwise each image beco
 with a note_on and a note_off for every hit, exactly as long as the image (a 256-step image is
 8 bars and loops cleanly). A pixel darker than --threshold is a hit.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import os
 import sys

@@ -14,6 +14,7 @@ to see and hear them, which says how alike each step is to the ends and to the s
 Every MIDI file holds the command that makes it again (a text event). --out must be new or
 empty, or --replace deletes an earlier generation there.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import dataclasses
 import os

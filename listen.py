@@ -9,6 +9,7 @@
 Any drum MIDI works (all tracks, channel 10 or --channel, tempo changes honoured); see
 drumroll/synth.py.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import pathlib
 import sys

@@ -10,6 +10,7 @@ cell, velocity and note; `img2midi.py DATASET --out DIR` writes the songs back).
 songs without 8 bars of 4/4 in a row, are reported and skipped; the exit code is non-zero only
 when nothing usable was found.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import os
 import sys

@@ -13,6 +13,7 @@ groove, played again. Without --form, forms are drawn from the training songs' o
 With --primer, the output starts with the primer's own bars, kept as they are, and goes on in
 the primer's groove for the first section.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 
 import numpy as np

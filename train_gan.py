@@ -9,6 +9,7 @@ The run folder gets checkpoints, a sample grid per checkpoint, history.csv and c
 Every option but --data, --arch, --out and --resume is a setting of the network's run
 configuration (drumroll/models: RunConfig and each architecture's own), with its default.
 """
+import drumroll.interrupts  # noqa: F401  (first: Ctrl-C while NumPy loads is one line too)
 import argparse
 import os
 import shlex
