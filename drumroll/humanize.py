@@ -5,7 +5,8 @@ the velocity and offset channels). To humanize a drum MIDI file, every 8 bars of
 matched by the window of the model that plays them most alike (songwriter.fit_windows: the
 search the primer uses), and each of the file's hits takes the velocity and the offset that
 window gives its cell (SongGAN.decode with the file's hits: the model's feel channels before
-its own hits gate them, so a hit it would not have played itself still gets its feel). The
+its own hits gate them; a hit it would not have played itself takes the feel of its nearest
+own hit on that drum within a quarter note, the feel it learned for that drum there). The
 notes stay the file's own, hit for hit: only when and how loud they sound changes.
 
 Kept as they were played: bars in another meter than 4/4 (the model knows 4/4 bars only; a

@@ -8,8 +8,9 @@ from drumroll.controls import Controls, steer
 from drumroll.models import build_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.models.bars import bars_into_window
-from drumroll.models.song import (HitsAndFeel, RoleAwareDiscriminator, SongConfig,
-                                  SongGenerator, WrapBars, groove_segments)
+from drumroll.models.song import (REACH, HitsAndFeel, RoleAwareDiscriminator, SongConfig,
+                                  SongGenerator, WrapBars, borrowed_feel, groove_segments,
+                                  nearest_played)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.windows import Windows
 from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
@@ -280,6 +281,41 @@ def test_a_hit_takes_its_offset_from_before_the_gate_and_its_velocity_from_after
     np.testing.assert_array_equal(offsets, offsets_of(ungated))
     assert np.any(offsets != offsets_of(gated))          # the gate would have moved some
     np.testing.assert_array_equal(velocities, gan.to_feel(gated, gated, hits, 89)[0])
+
+
+def nearest_played_by_search(own, reach=REACH):
+    """The plain rule nearest_played implements: from every empty cell, look at the cells 1, 2,
+    ... steps away, the earlier side first."""
+    found = np.full(own.shape, -1)
+    for index in np.ndindex(own.shape[:-1]):
+        row = own[index]
+        for step in np.flatnonzero(~row):
+            for distance in range(1, reach + 1):
+                near = [cell for cell in (step - distance, step + distance)
+                        if 0 <= cell < len(row) and row[cell]]
+                if near:
+                    found[index + (step,)] = near[0]
+                    break
+    return found
+
+
+@pytest.mark.parametrize("density", [0.02, 0.1, 0.5])
+def test_nearest_played_is_the_nearest_played_cell_of_the_row_within_reach(density):
+    own = np.random.default_rng(7).random((3, 4, 64)) < density
+    np.testing.assert_array_equal(nearest_played(own), nearest_played_by_search(own))
+
+
+def test_an_empty_cell_borrows_the_feel_of_the_models_nearest_hit_on_its_row():
+    own = np.zeros((1, 2, 32), bool)
+    own[0, 0, 10] = True                       # row 0 plays step 10, row 1 nothing
+    ungated = np.random.default_rng(8).uniform(-1, 1, (1, 6, 1, 32)).astype(np.float32)
+    borrowed = borrowed_feel(ungated, own)
+    np.testing.assert_array_equal(borrowed[:, :2], ungated[:, :2])          # hits untouched
+    for group in (2, 4):                                                    # velocity, offset
+        row = borrowed[0, group, 0]
+        assert np.all(row[10 - REACH:10 + REACH + 1] == ungated[0, group, 0, 10])
+        np.testing.assert_array_equal(row[:10 - REACH], ungated[0, group, 0, :10 - REACH])
+        np.testing.assert_array_equal(borrowed[0, group + 1], ungated[0, group + 1])
 
 
 def test_latent_parts_takes_apart_what_compose_latent_joined(tiny_images, tiny_config):

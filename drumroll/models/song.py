@@ -131,6 +131,42 @@ def role_planes(roles):
     return (roles[:, None, :] == np.arange(NUM_ROLES)[None, :, None]).astype(np.float32)
 
 
+REACH = 8                   # steps (a quarter note) an empty cell looks for the model's hit
+
+
+def nearest_played(own, reach=REACH):
+    """For every cell the model leaves empty (own (..., W) bool: the cells it plays), the step
+    of the nearest cell of the same row that it plays, at most `reach` steps away (the earlier
+    one on a tie), else -1; -1 on the cells it plays.
+
+    The nearest played cell is the last one at or before a cell or the first one at or after
+    it: a running maximum of the played steps along the row, and a running minimum from the
+    end, instead of a search from every cell."""
+    steps = np.arange(own.shape[-1])
+    far = 2 * own.shape[-1]
+    before = np.maximum.accumulate(np.where(own, steps, -far), axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(own, steps, far), axis=-1),
+                                          axis=-1), axis=-1)
+    nearest = np.where(steps - before <= after - steps, before, after)
+    return np.where(~own & (np.abs(nearest - steps) <= reach), nearest, -1)
+
+
+def borrowed_feel(ungated, own):
+    """Feel channels (n, kR, 1, W), before the gate, with every cell the model leaves empty
+    given the feel of its nearest played cell on the row (nearest_played), where there is one:
+    the model never learned a feel for cells it does not play (the gate hides them from the
+    discriminator), so a hit there is played as the model plays that drum beside it. own:
+    (n, R, W) bool."""
+    rows = own.shape[1]
+    nearest = nearest_played(own)                                        # (n, R, W)
+    borrowed = ungated.copy()
+    for group in range(rows, ungated.shape[1], rows):
+        feel = ungated[:, group:group + rows, 0, :]
+        near = np.take_along_axis(feel, np.maximum(nearest, 0), axis=-1)
+        borrowed[:, group:group + rows, 0, :] = np.where(nearest >= 0, near, feel)
+    return borrowed
+
+
 SEGMENTS = 4                # grooves one window can hold: its first and up to 3 changes
 
 
@@ -442,7 +478,8 @@ class SongGAN(BarGAN):
         """Given latent vectors (n, latent_size) -> (rolls, velocities, offsets) as
         sample_with_feel. With hits (n, 25, 256) bool, the velocities and offsets are those the
         model gives to these hits instead of its own: its feel channels before its own hits
-        gate them, so a cell it would not have hit has a feel too (make humanize).
+        gate them, and on a cell it would not have hit, those of its nearest hit on that drum
+        within a quarter note (borrowed_feel; make humanize).
 
         Its own hits take their velocities after the gate (a hit the model is unsure of plays
         softly, as his ghost notes do) and their offsets before it: the discriminator saw every
@@ -473,7 +510,9 @@ class SongGAN(BarGAN):
             if hits is None:
                 loud, early = self.to_feel(output, ungated, rolls[-1] < 0, chunk_base)
             else:
-                loud, early = self.to_feel(ungated, ungated, hits[start:start + len(chunk)],
+                own = output[:, :len(self.config.rows), 0, :] < 0            # (n, R, 256)
+                borrowed = borrowed_feel(ungated, own)
+                loud, early = self.to_feel(borrowed, borrowed, hits[start:start + len(chunk)],
                                            chunk_base)
             velocities.append(loud)
             offsets.append(early)
