@@ -11,8 +11,9 @@ where sections begin and end and what each bar is for. Everything heard is the m
   CHANGE, its last bar before another groove a FILL as often as the drummer leads a change
   with a fill, and the bars between are ordinary bars, fills or short-lived changes as his
   bar-to-bar habits have it (a Markov chain of roles learned from his songs; of his changes,
-  as many as the model needs to vary its bars as often as he does, match_drummer). The model was trained to play each role,
-  so fills, crashes and accents appear where he would put them, in his vocabulary;
+  as many as the model needs to vary its bars as often as he does, match_drummer). The model
+  was trained to play each role, so fills, crashes and accents appear where he would put
+  them, in his vocabulary;
 * each **letter** holds one global latent, so a section that comes back is the same groove
   played again (new bar noise: not pasted); inside a section the bar noise repeats every
   PHRASE bars, the way his phrases repeat;
@@ -321,10 +322,9 @@ def matching_songs(gan, stats, matched):
                        matched=matched) for _ in range(MATCH_SONGS)]
 
 
-def bars_repeating(gan, stats, matched):
-    """Share of the bars of the matching songs equal to the bar PHRASE_GRID before them, as
+def bars_repeating(songs):
+    """Share of the bars of songs (Songs) equal to the bar PHRASE_GRID before them, as
     phrases.song_measures counts it."""
-    songs = matching_songs(gan, stats, matched)
     return mean_measures([song_measures(as_bars(song.hits)) for song in songs])[
         f"bars repeating the bar {PHRASE_GRID} before"]
 
@@ -338,10 +338,9 @@ def changing_inside(transitions):
     return float(stationary[CHANGE] / stationary.sum())
 
 
-def bars_changing(gan, stats, matched):
-    """The share of the bars inside the sections of the matching songs that change, as
+def bars_changing(songs):
+    """The share of the bars inside the sections of songs (Songs) that change, as
     form_statistics finds his (changing_inside of their role transitions)."""
-    songs = matching_songs(gan, stats, matched)
     return changing_inside(form_statistics([as_bars(song.hits) for song in songs])[
         "role_transitions"])
 
@@ -377,13 +376,21 @@ def match_drummer(gan, stats=None):
     stay at 0.
     """
     stats = (gan.config.form or {}) if stats is None else stats
+    written = {}                  # Matched -> its matching songs, each written once
+
+    def songs(changes, blend=0.0):
+        matched = Matched(changes, blend)
+        if matched not in written:
+            written[matched] = matching_songs(gan, stats, matched)
+        return written[matched]
+
     changes = blend = 0.0
     if stats.get("role_transitions"):
-        changes = bisection(lambda value: bars_changing(gan, stats, Matched(value)),
-                         changing_inside(stats["role_transitions"]), falling=False)
+        changes = bisection(lambda value: bars_changing(songs(value)),
+                            changing_inside(stats["role_transitions"]), falling=False)
     if "bar_repeats" in stats:
-        blend = bisection(lambda value: bars_repeating(gan, stats, Matched(changes, value)),
-                       stats["bar_repeats"], falling=True)
+        blend = bisection(lambda value: bars_repeating(songs(changes, value)),
+                          stats["bar_repeats"], falling=True)
     return Matched(changes, blend)
 
 

@@ -140,9 +140,20 @@ def test_a_blend_mixes_fresh_noise_into_the_bars_after_the_first_phrase_only():
     assert np.corrcoef(blended[4:].ravel(), again[4:].ravel())[0, 1] > 0.5
 
 
-def test_the_blend_is_the_one_whose_songs_repeat_bars_nearest_his_share(gan, monkeypatch):
+@pytest.fixture
+def written(monkeypatch):
+    """The matching songs stood in for by the Matched they are written with (what the stand-in
+    measures read), and every Matched written, in order."""
+    calls = []
+    monkeypatch.setattr(songwriter, "matching_songs",
+                        lambda gan, stats, matched: calls.append(matched) or matched)
+    return calls
+
+
+def test_the_blend_is_the_one_whose_songs_repeat_bars_nearest_his_share(gan, monkeypatch,
+                                                                        written):
     shares = {0.0: 0.40}
-    monkeypatch.setattr(songwriter, "bars_repeating", lambda gan, stats, matched: shares.setdefault(
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda matched: shares.setdefault(
         matched.blend, 0.40 * (1 - matched.blend)))
     form = {k: v for k, v in gan.config.form.items() if k != "role_transitions"}
     assert songwriter.match_drummer(gan, dict(form, bar_repeats=0.10)) == Matched(0.0, 0.75)
@@ -151,26 +162,33 @@ def test_the_blend_is_the_one_whose_songs_repeat_bars_nearest_his_share(gan, mon
                                           if k != "bar_repeats"}) == Matched(0.0, 0.0)
 
 
-def test_the_changes_kept_are_those_whose_songs_change_nearest_his_share(gan, monkeypatch):
+def test_the_changes_kept_are_those_whose_songs_change_nearest_his_share(gan, monkeypatch,
+                                                                        written):
     his = [[0.5, 0.2, 0.3], [0.5, 0.2, 0.3], [0.5, 0.2, 0.3]]      # changes 30% of his bars
-    monkeypatch.setattr(songwriter, "bars_changing",
-                        lambda gan, stats, matched: 0.1 + 0.4 * matched.changes)
-    monkeypatch.setattr(songwriter, "bars_repeating", lambda gan, stats, matched: 0.0)
+    monkeypatch.setattr(songwriter, "bars_changing", lambda matched: 0.1 + 0.4 * matched.changes)
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda matched: 0.0)
     form = {"role_transitions": his, "bar_repeats": 0.0}
     assert songwriter.match_drummer(gan, form).changes == 0.5
-    monkeypatch.setattr(songwriter, "bars_changing", lambda gan, stats, matched: 0.35)
+    monkeypatch.setattr(songwriter, "bars_changing", lambda matched: 0.35)
     assert songwriter.match_drummer(gan, form).changes == 0.0     # the model changes enough
 
 
-def test_the_blend_is_found_with_the_changes_found(gan, monkeypatch):
+def test_the_blend_is_found_with_the_changes_found(gan, monkeypatch, written):
     seen = []
-    monkeypatch.setattr(songwriter, "bars_changing",
-                        lambda gan, stats, matched: 0.1 + 0.4 * matched.changes)
+    monkeypatch.setattr(songwriter, "bars_changing", lambda matched: 0.1 + 0.4 * matched.changes)
     monkeypatch.setattr(songwriter, "bars_repeating",
-                        lambda gan, stats, matched: seen.append(matched) or 0.0)
+                        lambda matched: seen.append(matched) or 0.0)
     songwriter.match_drummer(gan, {"role_transitions": [[0.5, 0.2, 0.3]] * 3,
                                    "bar_repeats": 0.1})
     assert seen and all(matched.changes == 0.5 for matched in seen)
+
+
+def test_matching_writes_the_songs_of_each_setting_once(gan, monkeypatch, written):
+    monkeypatch.setattr(songwriter, "bars_changing", lambda matched: 0.1 + 0.4 * matched.changes)
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda matched: 0.4 * (1 - matched.blend))
+    songwriter.match_drummer(gan, {"role_transitions": [[0.5, 0.2, 0.3]] * 3,
+                                   "bar_repeats": 0.1})
+    assert Matched(0.5, 0.0) in written and len(written) == len(set(written))
 
 
 def test_songs_keeping_his_changes_play_the_change_role_inside_sections(gan, monkeypatch):
@@ -193,8 +211,8 @@ def test_the_changing_share_of_a_chain_is_its_long_run_share_of_changes():
 
 def test_the_model_repeats_bars_less_the_more_fresh_noise_its_sections_mix_in(gan):
     stats = gan.config.form
-    assert songwriter.bars_repeating(gan, stats, Matched(blend=0.0)) > songwriter.bars_repeating(
-        gan, stats, Matched(blend=1.0))
+    assert songwriter.bars_repeating(songwriter.matching_songs(gan, stats, Matched(blend=0.0))) \
+        > songwriter.bars_repeating(songwriter.matching_songs(gan, stats, Matched(blend=1.0)))
 
 
 def test_redoing_a_section_changes_its_bars_and_no_other(gan):
