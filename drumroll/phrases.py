@@ -142,7 +142,6 @@ def mean_measures(rows):
     return mean
 
 
-
 def measure_range(songs):
     """The measures of several songs, each on its own, lowest to highest: {name: (low, high)},
     the spread between them. songs: one list of rows (song_measures of its runs) per song.

@@ -414,10 +414,10 @@ class SongGAN(BarGAN):
         return rolls
 
     def to_feel(self, velocity_output, offset_output, hits, base=None):
-        """Model outputs (N, kR, 1, 256) to read the velocities and the offsets from, and the hits (N, 25, 256) bool to play -> how each is played: MIDI
-        velocities (N, 25, 256) uint8 as the drummer plays them, around `base` (default: the
-        training songs' usual level), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step
-        (0 without timing)."""
+        """Model outputs (N, kR, 1, 256) to read the velocities and the offsets from, and the
+        hits (N, 25, 256) bool to play -> how each is played: MIDI velocities (N, 25, 256)
+        uint8 as the drummer plays them, around `base` (default: the training songs' usual
+        level), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without timing)."""
         config, rows = self.config, len(self.config.rows)
         unit = np.zeros((len(hits), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, config.rows] = velocity_output[:, rows:2 * rows, 0, :]
