@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from drumroll.dynamics import from_unit, ratio_levels, to_unit, velocity_levels
+from drumroll.dynamics import (QUANTILES, from_unit, ratio_levels, row_quantiles, to_unit,
+                               velocity_levels)
 
 
 def test_levels_are_the_velocities_a_song_really_uses_and_the_usual_one_its_most_common():
@@ -33,6 +34,17 @@ def test_ratio_levels_pool_the_ratios_the_hits_use_and_how_often():
     assert levels == [1.0, 1.15, 1.17]
     assert sum(shares) == pytest.approx(1.0, abs=1e-3)   # shares are rounded to 4 digits
     assert shares[0] == round(100 / 120, 4)
+
+
+def test_row_quantiles_are_each_rows_ratios_to_its_songs_usual_level_at_every_percent():
+    velocities = np.zeros((2, 3, 8), dtype=np.uint8)
+    velocities[0, 0, :4] = [40, 50, 60, 70]          # song usual 50: kick 0.8 to 1.4
+    velocities[1, 0, :4] = [80, 100, 120, 140]       # song usual 100: the same kick, louder song
+    velocities[0, 2, :2] = [25, 100]                 # snare ghost and backbeat
+    quantiles = row_quantiles(velocities, [50, 100], rows=[0, 1, 2])
+    assert len(quantiles[0]) == QUANTILES and quantiles[1] is None
+    assert quantiles[0][0] == 0.8 and quantiles[0][-1] == 1.4 and quantiles[0][50] == 1.1
+    assert quantiles[2][0] == 0.5 and quantiles[2][-1] == 2.0
 
 
 def test_the_loudest_hits_take_the_top_level_as_often_as_the_drummer_plays_it():

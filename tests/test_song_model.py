@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from drumroll import timing
+from drumroll.dynamics import QUANTILES
 from drumroll.controls import Controls, steer
 from drumroll.models import build_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
@@ -181,6 +182,13 @@ def test_a_drummer_who_plays_a_continuum_is_learned_as_one(tiny_images):
     config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows).config
     assert config.velocity_levels is None and config.offset_levels is None
     assert config.velocity_spread > 0.5
+    assert len(config.velocity_quantiles) == len(config.rows)
+    assert all(len(row) == QUANTILES for row in config.velocity_quantiles)
+
+
+def test_a_drummer_who_plays_few_levels_keeps_no_quantiles(tiny_images):
+    config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), tiny_windows(tiny_images)).config
+    assert config.velocity_levels is not None and config.velocity_quantiles is None
 
 
 def test_windows_with_more_fills_are_drawn_more_often(tiny_images):

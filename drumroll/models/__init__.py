@@ -13,6 +13,7 @@ configuration. The models need NumPy alone (no MIDI library).
 import json
 import math
 
+from drumroll.dynamics import QUANTILES
 from drumroll.format import NUM_ROWS
 from drumroll.models.bars import BarGAN
 from drumroll.models.base import (CHECKPOINT_FORMAT, DrumGAN, ModelTooLarge, RunConfig,
@@ -151,6 +152,9 @@ DATA_FIELDS = {
     "velocity_shares": (lambda value: value is None or numbers(value, 0),
                         "a list of numbers of at least 0" + OR_NONE),
     "velocity_spread": (lambda value: number(value, 0), "a number of at least 0"),
+    "velocity_quantiles": (lambda value: value is None or (isinstance(value, list) and all(
+        row is None or (numbers(row, 0, QUANTILES) and row == sorted(row)) for row in value)),
+        f"a list, one per row, of {QUANTILES} rising ratios or null" + OR_NONE),
     "offset_levels": (lambda value: value is None or (
         isinstance(value, list) and len(value) > 0 and all(whole(x, -128, 127) for x in value)),
         "a list of offsets, -128 to 127" + OR_NONE),
@@ -179,6 +183,11 @@ def check_config(meta, path, config_class):
         if problem:
             raise CheckpointError(f"{path}: config.{name} is {json_text(value)}; {problem} "
                                   "(a hand-edited checkpoint?)")
+    quantiles = config.get("velocity_quantiles")
+    if quantiles is not None and len(quantiles) != len(config.get("rows", [])):
+        raise CheckpointError(f"{path}: config.velocity_quantiles has {len(quantiles)} rows, "
+                              f"config.rows {len(config.get('rows', []))} (a hand-edited "
+                              "checkpoint?)")
     if not whole(meta.get("step"), 0):
         raise CheckpointError(f"{path}: step is {json_text(meta.get('step'))}; it must be a "
                               "whole number of at least 0")

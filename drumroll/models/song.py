@@ -54,6 +54,8 @@ class SongConfig(BarConfig):
                                           # few (dynamics.py); None: a continuum
     velocity_shares: list = from_data()   # how often he plays each of them
     velocity_spread: float = from_data(dynamics.SPREAD)   # see dynamics.to_unit
+    velocity_quantiles: list = from_data()   # his ratios on each of `rows` at every percent,
+                                             # when he plays a continuum (dynamics.py)
     offset_levels: list = from_data()     # the offsets he plays, when few (timing.py); None:
                                           # a continuum
     form: dict = from_data()              # how his songs are built (phrases.form_statistics)
@@ -66,8 +68,11 @@ class SongConfig(BarConfig):
             levels, shares = (dynamics.ratio_levels(windows.velocities, windows.usual)
                               if dynamics.few_levels(played) is not None else (None, None))
             usual, count = np.unique(windows.usual, return_counts=True)
+            quantiles = (dynamics.row_quantiles(windows.velocities, windows.usual, config.rows)
+                         if levels is None else None)
             config = dataclasses.replace(
                 config, velocity_levels=levels, velocity_shares=shares,
+                velocity_quantiles=quantiles,
                 velocity_spread=dynamics.velocity_spread(windows.velocities, windows.usual),
                 usual_velocity=int(np.median(windows.usual)),
                 usual_levels=[int(level) for level in usual],
