@@ -133,29 +133,46 @@ def row_quantiles(velocities, usual, rows):
     return quantiles
 
 
-def from_unit(unit, hits, base, levels, shares, spread=SPREAD):
+def from_unit(unit, hits, base, levels, shares, spread=SPREAD, quantiles=None):
     """Network velocities in [-1, 1] -> MIDI velocities (uint8) as the drummer plays them.
 
     unit, hits: (..., rows, steps); base: the usual level of the output, one number or one per
-    leading index (a window, a song); levels, shares: the
-    ratios and how often each is played (ratio_levels), or None for a drummer who plays a
-    continuum. With levels, the hits, ranked by their unit values, take the levels in those
-    shares; without, each hit is base * (1 + spread * unit). 0 where there is no hit; every hit
-    within 1..127.
+    leading index (a window, a song); levels, shares: the ratios and how often each is played
+    (ratio_levels), or None for a drummer who plays a continuum; quantiles: for a continuum,
+    his ratios on each row (row_quantiles over all rows, None for a row without them), or None.
+
+    With levels, the hits, ranked by their unit values, take the levels in those shares. For a
+    continuum, each hit is base * (1 + spread * unit), except on a row with quantiles: there
+    the hits, ranked by their unit values, take his ratios at their ranks (the k-th softest of
+    n at (k + 1/2) / n of the way up his). 0 where there is no hit; every hit within 1..127.
     """
     unit = np.asarray(unit)
     hits = np.asarray(hits, dtype=bool)
     out = np.zeros(hits.shape, dtype=np.uint8)
     base = np.asarray(base, dtype=np.float64)                 # one, or one per leading index
     base = np.broadcast_to(base.reshape(base.shape + (1,) * (hits.ndim - base.ndim)),
-                           hits.shape)[hits]                  # (hits,)
+                           hits.shape)
     if levels is None:
-        out[hits] = np.clip(np.round(base * (1 + spread * unit[hits])), 1, 127)
+        ratio = 1 + spread * unit.astype(np.float64)          # (..., rows, steps)
+        for row, his in enumerate(quantiles or []):
+            on_row = hits[..., row, :]
+            if his is not None and on_row.any():
+                ratio[..., row, :][on_row] = np.interp(
+                    rank_share(unit[..., row, :][on_row]), np.linspace(0, 1, len(his)), his)
+        out[hits] = np.clip(np.round(base[hits] * ratio[hits]), 1, 127)
         return out
     order = np.argsort(unit[hits], kind="stable")                       # softest first
     bounds = np.round(np.cumsum(shares) / np.sum(shares) * order.size).astype(np.int64)
     rank_level = np.searchsorted(bounds, np.arange(order.size), side="right")  # (hits,)
     level = np.empty(order.size, dtype=np.int64)
     level[order] = np.minimum(rank_level, len(levels) - 1)
-    out[hits] = np.clip(np.round(base * np.asarray(levels)[level]), 1, 127)
+    out[hits] = np.clip(np.round(base[hits] * np.asarray(levels)[level]), 1, 127)
     return out
+
+
+def rank_share(values):
+    """Each of n values' place from the lowest, as a share: (k + 1/2) / n for the k-th lowest
+    (ties in the order given). values (n,) -> (n,) float64 in (0, 1)."""
+    rank = np.empty(len(values), dtype=np.float64)
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return (rank + 0.5) / len(values)

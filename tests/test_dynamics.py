@@ -54,6 +54,31 @@ def test_the_loudest_hits_take_the_top_level_as_often_as_the_drummer_plays_it():
     assert out.tolist() == [89, 89, 89, 102, 89, 89, 76, 89, 89, 89]
 
 
+def test_on_a_row_with_his_quantiles_the_hits_take_his_ratios_in_the_networks_order():
+    unit = np.zeros((1, 2, 4))
+    unit[0, 0] = [0.3, -0.9, 0.1, 0.9]
+    his_kick = list(np.linspace(0.5, 1.5, QUANTILES))
+    out = from_unit(unit, np.ones((1, 2, 4), dtype=bool), 80, None, None,
+                    quantiles=[his_kick, None])
+    assert out[0, 0].tolist() == [90, 50, 70, 110]       # 1/8, 3/8, 5/8, 7/8 of the way up his
+
+
+def test_a_row_without_quantiles_plays_the_networks_values_around_the_usual_level():
+    unit = np.full((1, 2, 2), 0.2)
+    out = from_unit(unit, np.ones((1, 2, 2), dtype=bool), 80, None, None, spread=0.5,
+                    quantiles=[[1.0] * QUANTILES, None])
+    assert out[0, 1].tolist() == [88, 88] and out[0, 0].tolist() == [80, 80]
+
+
+def test_with_quantiles_how_wide_the_networks_values_spread_does_not_matter():
+    unit = np.random.default_rng(0).uniform(-1, 1, (3, 1, 16))
+    hits = unit > -0.5
+    his = [list(np.sort(np.random.default_rng(1).uniform(0.3, 1.6, QUANTILES)))]
+    wide = from_unit(unit, hits, 70, None, None, quantiles=his)
+    narrow = from_unit(unit / 10, hits, 70, None, None, quantiles=his)
+    assert np.array_equal(wide, narrow) and np.all((wide > 0) == hits)
+
+
 def test_velocities_are_given_only_where_there_are_hits():
     unit = np.array([0.5, 0.5, -0.5])
     out = from_unit(unit, np.array([True, False, True]), 89, [0.85, 1.15], [0.5, 0.5])

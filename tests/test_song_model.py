@@ -186,6 +186,21 @@ def test_a_drummer_who_plays_a_continuum_is_learned_as_one(tiny_images):
     assert all(len(row) == QUANTILES for row in config.velocity_quantiles)
 
 
+def test_a_continuum_drummers_samples_play_each_row_at_his_own_ratios(tiny_images):
+    windows = tiny_windows(tiny_images)
+    usual = windows.usual[:, None, None]
+    spread = np.random.default_rng(1).uniform(0.2, 1.4, windows.images.shape)
+    windows.velocities = np.where(windows.images == 0, np.round(usual * spread), 0).astype(
+        np.uint8)
+    kick = 0
+    windows.velocities[:, kick] = np.where(windows.images[:, kick] == 0, 45, 0)  # half of 89
+    gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
+    hits, velocities, _ = gan.sample_with_feel(8, rng=np.random.default_rng(0), base=89)
+    played = hits < 0
+    assert played[:, kick].any() and np.all(velocities[:, kick][played[:, kick]] == 45)
+    assert len(np.unique(velocities[played])) > 10
+
+
 def test_a_drummer_who_plays_few_levels_keeps_no_quantiles(tiny_images):
     config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), tiny_windows(tiny_images)).config
     assert config.velocity_levels is not None and config.velocity_quantiles is None

@@ -422,18 +422,30 @@ class SongGAN(BarGAN):
         """Model outputs (N, kR, 1, 256) to read the velocities and the offsets from, and the
         hits (N, 25, 256) bool to play -> how each is played: MIDI velocities (N, 25, 256)
         uint8 as the drummer plays them, around `base` (default: the training songs' usual
-        level), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without timing)."""
+        level; each drum's hits at his own ratios on it, ranked over all N, when the run
+        holds them: dynamics.from_unit), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without timing)."""
         config, rows = self.config, len(self.config.rows)
         unit = np.zeros((len(hits), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, config.rows] = velocity_output[:, rows:2 * rows, 0, :]
         velocities = dynamics.from_unit(unit, hits, config.usual_velocity if base is None
                                         else base,
                                         config.velocity_levels, config.velocity_shares,
-                                        config.velocity_spread)
+                                        config.velocity_spread, self.quantiles_by_row())
         unit[:] = 0
         if config.timing:
             unit[:, config.rows] = offset_output[:, 2 * rows:3 * rows, 0, :]
         return velocities, timing.from_unit(unit, hits, config.offset_levels)
+
+    def quantiles_by_row(self):
+        """The run's velocity_quantiles over all NUM_ROWS rows (None on a row it does not play),
+        or None: a run without them (one trained before they were learned, or a drummer of few
+        levels)."""
+        if self.config.velocity_quantiles is None:
+            return None
+        quantiles = [None] * NUM_ROWS
+        for row, his in zip(self.config.rows, self.config.velocity_quantiles):
+            quantiles[row] = his
+        return quantiles
 
     def train_step(self, data):
         """As the bar GAN, with roles: the real batch's roles are the generated batch's and
@@ -495,7 +507,8 @@ class SongGAN(BarGAN):
 
         Batch norm takes its statistics from the batch, as in training, so a batch smaller than
         MIN_SAMPLING_BATCH is filled up with random latents (rng) whose outputs are dropped;
-        with `statistics` (batch_statistics) it takes those, and no filler is needed.
+        with `statistics` (batch_statistics) it takes those, and no filler is needed. The
+        velocities are ranked (to_feel) within each SAMPLING_BATCH of latents.
         """
         generator = self.sampling_generator(statistics)
         smallest = MIN_SAMPLING_BATCH if statistics is None else 0
