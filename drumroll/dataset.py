@@ -370,7 +370,7 @@ class Report:
             last = self.lowest_note + self.num_rows - 1
             lines.append(f"notes on rows outside {self.lowest_note}..{last} (dropped): "
                          + note_counts(outside))
-        if self.notes_per_row is not None:
+        if self.notes_per_row is not None and self.notes_per_row.any():   # none: nothing read
             lines.append("onsets per row:")
             for row, count in enumerate(self.notes_per_row.tolist()):
                 if count:

@@ -241,6 +241,13 @@ def test_nothing_usable_fails_with_one_line_and_keeps_the_old_dataset(tmp_path, 
     assert sorted(path.name for path in out.iterdir()) == ["dataset.npz"]
 
 
+def test_a_report_without_a_single_onset_lists_no_rows(tmp_path, capsys):
+    (tmp_path / "text.mid").write_text("not midi")
+    code, _, stderr = run_main([tmp_path / "text.mid", "--out", tmp_path / "out"], capsys)
+    assert code == 1 and "text.mid" in stderr
+    assert "onsets per row" not in stderr and "rows without a hit" not in stderr
+
+
 def test_an_empty_name_for_the_midi_folder_says_so(tmp_path, capsys):
     code, _, stderr = run_main(["", "--out", tmp_path / "o"], capsys)       # make MIDI_DIR=
     assert code == 1 and stderr == "error: an empty name was given as the MIDI file or folder\n"
