@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from drumroll import timing
-from drumroll.dynamics import QUANTILES
 from drumroll.controls import Controls, steer
-from drumroll.models import build_gan
+from drumroll.dynamics import QUANTILES
+from drumroll.models import build_gan, load_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.models.bars import bars_into_window
 from drumroll.models.song import (REACH, HitsAndFeel, RoleAwareDiscriminator, SongConfig,
@@ -14,6 +14,7 @@ from drumroll.models.song import (REACH, HitsAndFeel, RoleAwareDiscriminator, So
                                   nearest_played)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.windows import Windows
+from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
 from tests.gradcheck import check_layer, numerical_gradient, rel_error, to_float64
 
 
@@ -199,6 +200,35 @@ def test_a_continuum_drummers_samples_play_each_row_at_his_own_ratios(tiny_image
     played = hits < 0
     assert played[:, kick].any() and np.all(velocities[:, kick][played[:, kick]] == 45)
     assert len(np.unique(velocities[played])) > 10
+
+
+def test_a_continuum_drummers_ratios_survive_a_checkpoint(tiny_images, tmp_path):
+    windows = tiny_windows(tiny_images)
+    windows.velocities = np.where(windows.images == 0, np.random.default_rng(1).integers(
+        20, 128, windows.images.shape), 0).astype(np.uint8)
+    gan = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
+    gan.save(tmp_path / "ck.npz")
+    loaded = load_gan(tmp_path / "ck.npz")
+    assert loaded.config.velocity_quantiles == gan.config.velocity_quantiles
+    played = [model.sample_with_feel(4, rng=np.random.default_rng(0))[1] for model in (gan, loaded)]
+    assert np.array_equal(*played)
+
+
+def test_a_run_saved_before_the_ratios_were_learned_plays_the_networks_velocities(
+        tiny_images, tmp_path):
+    windows = tiny_windows(tiny_images)
+    windows.velocities = np.where(windows.images == 0, np.random.default_rng(1).integers(
+        20, 128, windows.images.shape), 0).astype(np.uint8)
+    new = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows)
+    new.save(tmp_path / "ck.npz")
+    arrays, meta = load_checkpoint(tmp_path / "ck.npz")
+    del meta["config"]["velocity_quantiles"]
+    save_checkpoint(tmp_path / "ck.npz", arrays, meta)
+    old = load_gan(tmp_path / "ck.npz")
+    (old_hits, old_loud, _), (new_hits, new_loud, _) = [
+        model.sample_with_feel(4, rng=np.random.default_rng(0)) for model in (old, new)]
+    assert old.config.velocity_quantiles is None and np.array_equal(old_hits, new_hits)
+    assert np.all((old_loud > 0) == (old_hits < 0)) and not np.array_equal(old_loud, new_loud)
 
 
 def test_a_drummer_who_plays_few_levels_keeps_no_quantiles(tiny_images):
