@@ -10,8 +10,8 @@ from drumroll.models import build_gan, load_gan
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.models.bars import bars_into_window
 from drumroll.models.song import (REACH, HitsAndFeel, RoleAwareDiscriminator, SongConfig,
-                                  SongGenerator, WrapBars, borrowed_feel, groove_segments,
-                                  nearest_played)
+                                  PLACES, SongGenerator, WrapBars, borrowed_feel,
+                                  groove_segments, nearest_in_place, nearest_played)
 from drumroll.phrases import CHANGE, FILL, ORDINARY
 from drumroll.windows import Windows
 from gan_numpy.checkpoint import load_checkpoint, save_checkpoint
@@ -356,6 +356,36 @@ def nearest_played_by_search(own, reach=REACH):
 def test_nearest_played_is_the_nearest_played_cell_of_the_row_within_reach(density):
     own = np.random.default_rng(7).random((3, 4, 64)) < density
     np.testing.assert_array_equal(nearest_played(own), nearest_played_by_search(own))
+
+
+def nearest_in_place_by_search(own, reach=REACH):
+    """The plain rule nearest_in_place implements: from every empty cell, look at the cells of
+    its place in the 8th PLACES, 2 * PLACES, ... steps away (the earlier side first), and when
+    none within reach is played, at the nearest played cell of any place."""
+    found = nearest_played_by_search(own, reach)
+    for index in np.ndindex(own.shape[:-1]):
+        row = own[index]
+        for step in np.flatnonzero(~row):
+            for distance in range(PLACES, reach + 1, PLACES):
+                near = [cell for cell in (step - distance, step + distance)
+                        if 0 <= cell < len(row) and row[cell]]
+                if near:
+                    found[index + (step,)] = near[0]
+                    break
+    return found
+
+
+@pytest.mark.parametrize("density", [0.05, 0.2, 0.6])
+def test_nearest_in_place_is_the_nearest_played_cell_of_its_place_then_of_any(density):
+    own = np.random.default_rng(9).random((3, 4, 64)) < density
+    np.testing.assert_array_equal(nearest_in_place(own), nearest_in_place_by_search(own))
+
+
+def test_an_off_beat_16th_borrows_from_the_models_off_beat_16th_not_the_nearer_8th():
+    own = np.zeros((1, 1, 32), bool)
+    own[0, 0, [4, 10]] = True                  # an 8th (the "and") and an off-beat 16th
+    nearest = nearest_in_place(own)[0, 0]
+    assert nearest[6] == 10 and nearest[3] == 4 and nearest[8] == 4
 
 
 def test_an_empty_cell_borrows_the_feel_of_the_models_nearest_hit_on_its_row():

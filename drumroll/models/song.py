@@ -156,14 +156,32 @@ def nearest_played(own, reach=REACH):
     return np.where(~own & (np.abs(nearest - steps) <= reach), nearest, -1)
 
 
+PLACES = 4                  # steps of an 8th: a step's place in it (on the 8th, a 32nd after
+                            # it, the 16th between, a 32nd before the next)
+
+
+def nearest_in_place(own, reach=REACH):
+    """nearest_played, looking first at the cells of the same place in the 8th (step % PLACES:
+    an off-beat 16th at the model's off-beat 16ths, where his swing is), then at any cell.
+
+    The cells of one place are every PLACES-th step: nearest_played on that strided view
+    (reach / PLACES of its cells) is the nearest played cell of that place."""
+    nearest = nearest_played(own, reach)                                  # (..., W)
+    for place in range(PLACES):
+        view = nearest_played(own[..., place::PLACES], reach // PLACES)  # (..., W / PLACES)
+        same = np.where(view >= 0, view * PLACES + place, -1)
+        nearest[..., place::PLACES] = np.where(same >= 0, same, nearest[..., place::PLACES])
+    return nearest
+
+
 def borrowed_feel(ungated, own):
     """Feel channels (n, kR, 1, W), before the gate, with every cell the model leaves empty
-    given the feel of its nearest played cell on the row (nearest_played), where there is one:
-    the model never learned a feel for cells it does not play (the gate hides them from the
-    discriminator), so a hit there is played as the model plays that drum beside it. own:
-    (n, R, W) bool."""
+    given the feel of its nearest played cell on the row of the same place in the 8th, or else
+    of any place (nearest_in_place), where there is one: the model never learned a feel for
+    cells it does not play (the gate hides them from the discriminator), so a hit there is
+    played as the model plays that drum beside it. own: (n, R, W) bool."""
     rows = own.shape[1]
-    nearest = nearest_played(own)                                        # (n, R, W)
+    nearest = nearest_in_place(own)                                      # (n, R, W)
     borrowed = ungated.copy()
     for group in range(rows, ungated.shape[1], rows):
         feel = ungated[:, group:group + rows, 0, :]
