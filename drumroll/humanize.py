@@ -6,7 +6,8 @@ matched by the window of the model that plays them most alike (songwriter.fit_wi
 search the primer uses), and each of the file's hits takes the velocity and the offset that
 window gives its cell (SongGAN.decode with the file's hits: the model's feel channels before
 its own hits gate them; a hit it would not have played itself takes the feel of its nearest
-own hit on that drum within a quarter note, the feel it learned for that drum there). The
+own hit on that drum within a quarter note, of the same place in the 8th when there is one:
+the feel it learned for that drum there, an off-beat 16th's swing included). The
 notes stay the file's own, hit for hit: only when and how loud they sound changes.
 
 Kept as they were played: bars in another meter than 4/4 (the model knows 4/4 bars only; a
