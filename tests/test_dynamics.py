@@ -39,7 +39,7 @@ def test_ratio_levels_pool_the_ratios_the_hits_use_and_how_often():
 def test_row_quantiles_are_each_rows_ratios_to_its_songs_usual_level_at_every_percent():
     velocities = np.zeros((2, 3, 8), dtype=np.uint8)
     velocities[0, 0, :4] = [40, 50, 60, 70]          # song usual 50: kick 0.8 to 1.4
-    velocities[1, 0, :4] = [80, 100, 120, 140]       # song usual 100: the same kick, louder song
+    velocities[1, 0, :4] = [80, 100, 120, 140]       # song usual 100: the same kick, louder
     velocities[0, 2, :2] = [25, 100]                 # snare ghost and backbeat
     quantiles = row_quantiles(velocities, [50, 100], rows=[0, 1, 2])
     assert len(quantiles[0]) == QUANTILES and quantiles[1] is None

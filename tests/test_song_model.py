@@ -210,7 +210,8 @@ def test_a_continuum_drummers_ratios_survive_a_checkpoint(tiny_images, tmp_path)
     gan.save(tmp_path / "ck.npz")
     loaded = load_gan(tmp_path / "ck.npz")
     assert loaded.config.velocity_quantiles == gan.config.velocity_quantiles
-    played = [model.sample_with_feel(4, rng=np.random.default_rng(0))[1] for model in (gan, loaded)]
+    played = [model.sample_with_feel(4, rng=np.random.default_rng(0))[1]
+              for model in (gan, loaded)]
     assert np.array_equal(*played)
 
 
@@ -232,7 +233,8 @@ def test_a_run_saved_before_the_ratios_were_learned_plays_the_networks_velocitie
 
 
 def test_a_drummer_who_plays_few_levels_keeps_no_quantiles(tiny_images):
-    config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), tiny_windows(tiny_images)).config
+    windows = tiny_windows(tiny_images)
+    config = build_gan(SongConfig(latent=6, bar_noise=3, width=4), windows).config
     assert config.velocity_levels is not None and config.velocity_quantiles is None
 
 

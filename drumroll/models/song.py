@@ -441,7 +441,8 @@ class SongGAN(BarGAN):
         hits (N, 25, 256) bool to play -> how each is played: MIDI velocities (N, 25, 256)
         uint8 as the drummer plays them, around `base` (default: the training songs' usual
         level; each drum's hits at his own ratios on it, ranked over all N, when the run
-        holds them: dynamics.from_unit), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a step (0 without timing)."""
+        holds them: dynamics.from_unit), and offsets (N, 25, 256) int8 in 1/OFFSET_UNITS of a
+        step (0 without timing)."""
         config, rows = self.config, len(self.config.rows)
         unit = np.zeros((len(hits), NUM_ROWS, WINDOW_STEPS), dtype=np.float32)
         unit[:, config.rows] = velocity_output[:, rows:2 * rows, 0, :]
