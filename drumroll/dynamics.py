@@ -65,11 +65,18 @@ def usual_velocity(velocities, few=True):
     return int(np.bincount(values).argmax()) if few else int(np.median(values))
 
 
+def to_ratio(velocities, usual):
+    """Each cell's velocity over its window's usual level (0 where there is no hit): what the
+    drummer's habits are measured in. velocities (N, rows, steps) and usual (N,) as in to_unit
+    -> (N, rows, steps) float64."""
+    return velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
+
+
 def velocity_spread(velocities, usual):
     """The ratio from the usual level that 99% of the hits stay within, SPREAD to WIDEST_SPREAD.
     velocities (N, rows, steps) and usual (N,) as in to_unit."""
     velocities = np.asarray(velocities)
-    ratio = velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
+    ratio = to_ratio(velocities, usual)
     deviation = np.abs(ratio[velocities > 0] - 1)
     if deviation.size == 0:
         return SPREAD
@@ -108,7 +115,7 @@ def ratio_levels(velocities, usual):
     ratio is nearest to each level (they add up to 1).
     """
     velocities = np.asarray(velocities)
-    ratio = velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
+    ratio = to_ratio(velocities, usual)
     ratios = np.round(ratio[velocities > 0], 2)
     if ratios.size == 0:
         return [1.0], [1.0]
@@ -124,7 +131,7 @@ def row_quantiles(velocities, usual, rows):
     a list over rows of QUANTILES ratios (rounded to 0.001, lowest first), None for a row he
     never plays. velocities (N, all rows, steps) and usual (N,) as in to_unit."""
     velocities = np.asarray(velocities)
-    ratio = velocities / np.maximum(np.asarray(usual, dtype=np.float64), 1)[:, None, None]
+    ratio = to_ratio(velocities, usual)
     quantiles = []
     for row in rows:
         played = ratio[:, row][velocities[:, row] > 0]

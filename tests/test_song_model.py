@@ -338,14 +338,14 @@ def test_a_hit_takes_its_offset_from_before_the_gate_and_its_velocity_from_after
     np.testing.assert_array_equal(velocities, gan.to_feel(gated, gated, hits, 89)[0])
 
 
-def nearest_played_by_search(own, reach=REACH):
-    """The plain rule nearest_played implements: from every empty cell, look at the cells 1, 2,
-    ... steps away, the earlier side first."""
+def nearest_played_by_search(own, reach=REACH, every=1):
+    """The plain rule nearest_played implements: from every empty cell, look at the cells
+    `every`, 2 * `every`, ... steps away (1, 2, ...: every cell), the earlier side first."""
     found = np.full(own.shape, -1)
     for index in np.ndindex(own.shape[:-1]):
         row = own[index]
         for step in np.flatnonzero(~row):
-            for distance in range(1, reach + 1):
+            for distance in range(every, reach + 1, every):
                 near = [cell for cell in (step - distance, step + distance)
                         if 0 <= cell < len(row) and row[cell]]
                 if near:
@@ -364,17 +364,8 @@ def nearest_in_place_by_search(own, reach=REACH):
     """The plain rule nearest_in_place implements: from every empty cell, look at the cells of
     its place in the 8th PLACES, 2 * PLACES, ... steps away (the earlier side first), and when
     none within reach is played, at the nearest played cell of any place."""
-    found = nearest_played_by_search(own, reach)
-    for index in np.ndindex(own.shape[:-1]):
-        row = own[index]
-        for step in np.flatnonzero(~row):
-            for distance in range(PLACES, reach + 1, PLACES):
-                near = [cell for cell in (step - distance, step + distance)
-                        if 0 <= cell < len(row) and row[cell]]
-                if near:
-                    found[index + (step,)] = near[0]
-                    break
-    return found
+    in_place = nearest_played_by_search(own, reach, every=PLACES)
+    return np.where(in_place >= 0, in_place, nearest_played_by_search(own, reach))
 
 
 @pytest.mark.parametrize("density", [0.05, 0.2, 0.6])
