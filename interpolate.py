@@ -149,7 +149,8 @@ def main(argv=None):
         raise UserError(f"{checkpoint}: a {gan.arch} model has no roles to play a groove with; "
                         "interpolate with a song model (train_gan.py --arch song)")
     generation = Generation(num=args.steps + 1, bars=WINDOW_BARS, seed=args.seed, bpm=args.bpm,
-                            quantize=args.quantize, velocity=args.velocity, wav=not args.no_wav, replace=args.replace, name=STEP,
+                            quantize=args.quantize, velocity=args.velocity,
+                            wav=not args.no_wav, replace=args.replace, name=STEP,
                             heading=f"{args.steps} steps from {os.path.basename(args.a)} "
                                     f"to {os.path.basename(args.b)}",
                             command=remake_command(args, checkpoint))
