@@ -7,8 +7,11 @@ search the primer uses), and each of the file's hits takes the velocity and the 
 window gives its cell (SongGAN.decode with the file's hits: the model's feel channels before
 its own hits gate them; a hit it would not have played itself takes the feel of its nearest
 own hit on that drum within a quarter note, of the same place in the 8th when there is one:
-the feel it learned for that drum there, an off-beat 16th's swing included). The
-notes stay the file's own, hit for hit: only when and how loud they sound changes.
+the feel it learned for that drum there, an off-beat 16th's swing included), around the
+file's own usual level (dynamics.usual_velocity: its median, or its most played velocity for a
+drummer of few levels), so a file keeps its loudness and takes his accents and ghost notes
+around it. The notes stay the file's own, hit for hit: only when and how loud they sound
+changes.
 
 Kept as they were played: bars in another meter than 4/4 (the model knows 4/4 bars only; a
 last 4/4 bar that ends early is played, the rest of it taken as silence), the
@@ -21,6 +24,7 @@ import dataclasses
 
 import numpy as np
 
+from drumroll.dynamics import usual_velocity
 from drumroll.format import STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, as_bars
 from drumroll.phrases import ORDINARY, bar_roles
 from drumroll.songwriter import fit_windows
@@ -90,7 +94,8 @@ def humanize(gan, roll, rng, steps=None):
         # 0.134, 0.144 against 0.115, 0.114, 0.139; bench/humanize_feel.py).
         latents, alike = fit_windows(gan, targets, roles, rng, candidates=HUMANIZE_CANDIDATES,
                                      **options)
-        _, loud, early = gan.decode(latents, rng, hits=windows)
+        own_level = usual_velocity(roll.velocities, few=gan.config.velocity_levels is not None)
+        _, loud, early = gan.decode(latents, rng, base=own_level or None, hits=windows)
         for (start, used), window, window_loud, window_early in zip(spans, windows, loud, early):
             cells = slice(start, min(start + used * STEPS_PER_BAR, roll.num_steps))
             width = cells.stop - cells.start

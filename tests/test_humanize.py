@@ -1,5 +1,7 @@
 """humanize.py (make humanize): a drum part keeps every note and takes the run's drummer's
 timing and dynamics; bars in other meters, and drums the model never learned, stay as played."""
+import dataclasses
+
 import mido
 import numpy as np
 import pytest
@@ -85,6 +87,17 @@ def test_bars_in_another_meter_keep_their_timing_and_velocity(song_run, tmp_path
     assert np.array_equal(done.roll.offsets[:, last], roll.offsets[:, last])
     assert np.array_equal(done.roll.hits, roll.hits) and np.array_equal(done.roll.notes,
                                                                         roll.notes)
+
+
+def test_a_file_keeps_its_own_level_and_takes_his_accents_around_it(song_run, tmp_path):
+    gan = load_gan(latest_checkpoint(song_run))
+    loud = read_drum_roll(beat(tmp_path / "b.mid"))                     # every hit at 100
+    soft = dataclasses.replace(loud, velocities=loud.velocities // 2)   # the same beat at 50
+    played = [humanize(gan, roll, np.random.default_rng(0), steps=3).roll.velocities[0]
+              for roll in (loud, soft)]                                 # the kick
+    hits = loud.velocities[0] > 0
+    np.testing.assert_allclose(played[1][hits], played[0][hits] / 2, atol=1)
+    assert played[0][hits].mean() > 85                                  # his usual level is 70
 
 
 def test_drums_the_model_never_learned_stay_as_played(song_run, tmp_path):
