@@ -19,9 +19,13 @@ where sections begin and end and what each bar is for. Everything heard is the m
   PHRASE bars, the way his phrases repeat;
 * each **section** has a random stream of its own, drawn from the song's, and is played in a
   batch of its own: the same seed writes the same song, and one section can be written anew
-  (`redo`) while every other bar of the song stays as it was, hit for hit.
+  (`redo`) while every other bar of the song stays as it was, hit for hit;
+* a section is **heard to hold its groove**: of a few takes of it, the song plays the first in
+  which no new section starts after its first bar (the model sometimes drifts into another
+  groove that lasts, which a musician hears as a section starting off his phrase lines).
 """
 import collections
+import copy
 import re
 
 import numpy as np
@@ -31,7 +35,8 @@ from drumroll.format import NUM_ROWS, STEPS_PER_BAR, WINDOW_BARS, WINDOW_STEPS, 
 from drumroll.generate import MAX_BARS
 from drumroll.models.base import MIN_SAMPLING_BATCH
 from drumroll.phrases import (CHANGE, FILL, INSIDE, NUM_ROLES, OPENING, ORDINARY, PHRASE_GRID,
-                              bar_roles, form_statistics, jaccard, mean_measures, song_measures)
+                              bar_roles, form_statistics, jaccard, lasting_changes, mean_measures,
+                              song_measures)
 
 Section = collections.namedtuple("Section", "letter bars intensity", defaults=(0,))
 # How the song writer is matched to a drummer (match_drummer): `changes`, the share of his
@@ -40,6 +45,8 @@ Section = collections.namedtuple("Section", "letter bars intensity", defaults=(0
 # script and passed to every song it writes; Matched() plays the model as it is.
 Matched = collections.namedtuple("Matched", "changes blend", defaults=(0.0, 0.0))
 PHRASE = 4                  # bars after which a section's bar noise repeats
+TAKES = 8                   # takes of a section played, at most, to find one that holds its
+                            # groove (section_take)
 FORM_TOKEN = re.compile(r"([A-Za-z])(\d+)(\+*|-*)$")   # a letter, bars, + or - marks
 
 
@@ -233,7 +240,7 @@ def steering_statistics(gan):
 
 def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=None,
                phrases=None, controls=NEUTRAL, redo=None, phrase_roles=None, statistics=None,
-               matched=Matched()):
+               matched=Matched(), takes=TAKES):
     """A song from a song model -> Song: hits (25, bars*32) bool, velocities uint8, offsets
     int8 (how each hit is played), roles (bars,).
 
@@ -253,8 +260,28 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
 
     Each letter's groove and each section's roles, bar noise and batch come from streams of
     their own, drawn from rng in order, so a section's bars depend on nothing but its stream,
-    its groove and its neighbours' letters.
+    its groove, its neighbours' letters and the bars before it: of up to `takes` takes of it
+    (each with roles, bar noise and batch of its own), it plays the first one heard to hold
+    its groove after them (section_take).
     """
+    if redo is not None:
+        # Which take holds its groove depends on the bars before it: every other section
+        # plays the take it plays in the song without the redo.
+        _, kept = sections_played(gan, sections, copy.deepcopy(rng), stats, base, grooves,
+                                  before, phrases, controls, None, phrase_roles, statistics,
+                                  matched, takes)
+        kept[redo[0]] = None
+    else:
+        kept = None
+    song, _ = sections_played(gan, sections, rng, stats, base, grooves, before, phrases,
+                              controls, redo, phrase_roles, statistics, matched, takes, kept)
+    return song
+
+
+def sections_played(gan, sections, rng, stats, base, grooves, before, phrases, controls, redo,
+                    phrase_roles, statistics, matched, takes, kept=None):
+    """write_song's work -> (Song, the take each section plays). kept: a take to play for each
+    section (None: the one that holds its groove best, section_take)."""
     stats = (gan.config.form or {}) if stats is None else stats
     habits = role_habits(stats, controls.fills, matched.changes)
     grooves, phrases = dict(grooves or {}), dict(phrases or {})
@@ -269,13 +296,15 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
     walk = statistics                                 # what densities walk with, if they move
     if walk is None and (controls.density or any(section.intensity for section in sections)):
         walk = steering_statistics(gan)
-    parts, first = [], 0
+    total = sum(section.bars for section in sections)
+    song = Song(np.zeros((NUM_ROWS, total * STEPS_PER_BAR), dtype=bool),
+                np.zeros((NUM_ROWS, total * STEPS_PER_BAR), dtype=np.uint8),
+                np.zeros((NUM_ROWS, total * STEPS_PER_BAR), dtype=np.int8),
+                np.zeros(total, dtype=np.int8))
+    first, playing, chosen = 0, 0, []     # playing: the first bar of the section heard last
     for index, (section, stream) in enumerate(zip(sections, streams)):
         previous = sections[index - 1].letter if index else before
         following = sections[index + 1].letter if index + 1 < len(sections) else None
-        roles = one_section_roles(section, previous, following, habits, stream,
-                                  stats.get("phrase_repeats", 0.0),
-                                  phrase_roles.pop(section.letter, None))
         if redo is not None and redo[0] == index:
             groove = stream.standard_normal(gan.config.latent, dtype=np.float32)
         else:
@@ -283,30 +312,87 @@ def write_song(gan, sections, rng, stats=None, base=None, grooves=None, before=N
                 grooves[section.letter] = letter_streams[section.letter].standard_normal(
                     gan.config.latent, dtype=np.float32)
             groove = grooves[section.letter]
-        phrase = phrases.pop(section.letter, None)
-        if phrase is None:
-            phrase = stream.standard_normal((PHRASE, gan.config.bar_noise), dtype=np.float32)
-        windows = -(-section.bars // WINDOW_BARS)
-        noise = section_noise(phrase, windows * WINDOW_BARS, stream, matched.blend)
-        latents, used = section_latents(gan, section, roles, groove, noise)
-        latents = steer(gan, latents, controls, walk, section.intensity, tied=True)
-        played = gan.decode(latents, stream, base * loudness(section.intensity),
-                            statistics=statistics)
-        parts.append((first, used, played, roles))
+        given_phrase = phrases.pop(section.letter, None)
+        given_roles = phrase_roles.pop(section.letter, None)
+
+        def take(seed):
+            """One take of the section from its own stream -> (roles, bars each window
+            plays, (rolls, velocities, offsets) of its windows)."""
+            take_stream = np.random.default_rng(seed)
+            roles = one_section_roles(section, previous, following, habits, take_stream,
+                                      stats.get("phrase_repeats", 0.0), given_roles)
+            phrase = given_phrase
+            if phrase is None:
+                phrase = take_stream.standard_normal((PHRASE, gan.config.bar_noise),
+                                                     dtype=np.float32)
+            windows = -(-section.bars // WINDOW_BARS)
+            noise = section_noise(phrase, windows * WINDOW_BARS, take_stream, matched.blend)
+            latents, used = section_latents(gan, section, roles, groove, noise)
+            latents = steer(gan, latents, controls, walk, section.intensity, tied=True)
+            return roles, used, gan.decode(latents, take_stream,
+                                           base * loudness(section.intensity),
+                                           statistics=statistics)
+
+        seeds = stream.integers(2**63, size=max(1, takes))
+        heard_before = as_bars(song.hits[:, playing * STEPS_PER_BAR:first * STEPS_PER_BAR])
+        number = None if kept is None else kept[index]
+        number, (roles, used, played) = section_take(take, seeds, heard_before, number)
+        chosen.append(number)
+        place(song, first, roles, used, played)
+        heard = lasting_changes(as_bars(song.hits[:, playing * STEPS_PER_BAR:
+                                                  (first + section.bars) * STEPS_PER_BAR]))
+        playing += int(np.flatnonzero(heard)[-1])
         first += section.bars
-    total = sum(section.bars for section in sections)
-    hits = np.zeros((NUM_ROWS, total * STEPS_PER_BAR), dtype=bool)
-    loud = np.zeros(hits.shape, dtype=np.uint8)
-    early = np.zeros(hits.shape, dtype=np.int8)
-    for first, used, (rolls, velocities, offsets), _ in parts:
-        for window, count in enumerate(used):
-            start = (first + window * WINDOW_BARS) * STEPS_PER_BAR
-            steps = slice(start, start + count * STEPS_PER_BAR)
-            hits[:, steps] = rolls[window, :, :count * STEPS_PER_BAR] < 0
-            loud[:, steps] = velocities[window, :, :count * STEPS_PER_BAR]
-            early[:, steps] = offsets[window, :, :count * STEPS_PER_BAR]
-    roles = np.concatenate([np.zeros(0, np.int8)] + [part[3] for part in parts])
-    return Song(hits, loud, early, roles)
+    return song, chosen
+
+
+def place(song, first, roles, used, played):
+    """Put a section's windows (rolls, velocities, offsets) into the song from bar `first`:
+    of each window, the bars it plays (used)."""
+    rolls, velocities, offsets = played
+    song.roles[first:first + len(roles)] = roles
+    for window, count in enumerate(used):
+        start = (first + window * WINDOW_BARS) * STEPS_PER_BAR
+        steps = slice(start, start + count * STEPS_PER_BAR)
+        song.hits[:, steps] = rolls[window, :, :count * STEPS_PER_BAR] < 0
+        song.velocities[:, steps] = velocities[window, :, :count * STEPS_PER_BAR]
+        song.offsets[:, steps] = offsets[window, :, :count * STEPS_PER_BAR]
+
+
+def heard_inside(before, bars):
+    """How many sections a musician hears start inside a section after its first bar
+    (phrases.lasting_changes), its bars (S, 25, 32) played after `before` (B, 25, 32), the
+    bars of the section heard before it: 0 when it holds its groove (a fill or a one-bar
+    variation does not end it)."""
+    heard = lasting_changes(np.concatenate([before, bars]))
+    return int(heard[len(before) + 1:].sum())
+
+
+def section_take(take, seeds, before, number=None):
+    """The take of a section that holds its groove -> (its number, take(seed)).
+
+    take: seed -> (roles, bars each window plays, (rolls, velocities, offsets)); the takes are
+    played in turn and the first one heard without a section starting inside it (heard_inside,
+    after `before`) is kept, else the one with the fewest. The model drifts: told that every
+    bar after a section's first is ORDINARY, it sometimes moves to another groove that lasts
+    (on MGŁA seed 2, 46 of 72 sections heard started inside the sections drawn, at chance on
+    the 4-bar lines), and a section the form starts on a phrase line is heard a bar late when
+    its first bar is unlike its second. number: play that take (a redo keeps the others').
+    """
+    if number is not None:
+        return number, take(seeds[number])
+    best = None
+    for number, seed in enumerate(seeds):
+        played = take(seed)
+        roles, used, (rolls, _, _) = played
+        bars = np.concatenate([as_bars(rolls[window, :, :count * STEPS_PER_BAR] < 0)
+                               for window, count in enumerate(used)])
+        starts = heard_inside(before, bars)
+        if best is None or starts < best[0]:
+            best = (starts, number, played)
+        if starts == 0:
+            break
+    return best[1], best[2]
 
 
 MATCH_SONGS = 8             # songs of MATCH_BARS bars a match is measured on...

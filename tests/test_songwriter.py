@@ -99,7 +99,8 @@ def test_a_song_after_a_primer_does_not_open_with_a_change():
 
 
 def decoded_latents(monkeypatch, gan, sections, seed, **options):
-    """The latents write_song gives the model, one array per section (its own batch)."""
+    """The latents write_song gives the model, one array per section (its own batch), each
+    section played in one take."""
     batches, decode = [], gan.decode
 
     def record(latents, rng, base=None, hits=None, statistics=None):
@@ -107,7 +108,7 @@ def decoded_latents(monkeypatch, gan, sections, seed, **options):
         return decode(latents, rng, base, hits, statistics)
 
     monkeypatch.setattr(gan, "decode", record)
-    song = write_song(gan, sections, np.random.default_rng(seed), **options)
+    song = write_song(gan, sections, np.random.default_rng(seed), takes=1, **options)
     return batches, song
 
 
@@ -215,8 +216,77 @@ def test_the_model_repeats_bars_less_the_more_fresh_noise_its_sections_mix_in(ga
         > songwriter.bars_repeating(songwriter.matching_songs(gan, stats, Matched(blend=1.0)))
 
 
+def groove(step, bars):
+    """(bars, 25, 32) bool: one groove, a hit on row 0 at `step` and on row 1 at 0 of every bar."""
+    played = np.zeros((bars, 25, 32), dtype=bool)
+    played[:, 0, step] = played[:, 1, 0] = True
+    return played
+
+
+def test_a_section_holding_its_groove_has_no_section_heard_inside_it():
+    assert songwriter.heard_inside(groove(8, 4), groove(16, 8)) == 0
+
+
+def test_a_new_groove_lasting_inside_a_section_is_heard_as_a_section_start():
+    drifting = np.concatenate([groove(16, 3), groove(24, 5)])
+    assert songwriter.heard_inside(groove(8, 4), drifting) == 1
+
+
+def test_a_section_heard_a_bar_late_has_a_section_start_inside_it():
+    late = np.concatenate([groove(16, 1), groove(24, 7)])
+    assert songwriter.heard_inside(groove(8, 4), late) == 1
+
+
+def test_a_section_returning_to_the_groove_before_it_is_no_new_section_inside_it():
+    returning = np.concatenate([groove(16, 1), groove(8, 7)])    # one bar, then the old groove
+    assert songwriter.heard_inside(groove(8, 4), returning) == 0
+    assert songwriter.heard_inside(groove(16, 4), returning) == 1
+
+
+def takes_of(*sections):
+    """A take function over whole sections of bars, and the takes it was asked to play."""
+    asked = []
+
+    def take(seed):
+        asked.append(int(seed))
+        bars = sections[int(seed)]
+        rolls = np.where(bars, -1.0, 1.0).transpose(1, 0, 2).reshape(1, 25, -1)
+        return np.zeros(len(bars), np.int8), [len(bars)], (rolls, None, None)
+    return take, asked
+
+
+def test_a_section_plays_the_first_take_heard_to_hold_its_groove():
+    drifting = np.concatenate([groove(16, 3), groove(24, 5)])
+    take, asked = takes_of(drifting, groove(16, 8), groove(24, 8), drifting)
+    number, _ = songwriter.section_take(take, np.arange(4), groove(8, 4))
+    assert number == 1 and asked == [0, 1]
+
+
+def test_without_a_take_that_holds_the_one_with_the_fewest_sections_inside_is_played():
+    twice = np.concatenate([groove(16, 2), groove(24, 4), groove(0, 4)])
+    once = np.concatenate([groove(16, 3), groove(24, 5)])
+    take, asked = takes_of(twice, once, twice)
+    number, (_, used, _) = songwriter.section_take(take, np.arange(3), groove(8, 4))
+    assert number == 1 and used == [8] and asked == [0, 1, 2]
+
+
+def test_a_take_asked_for_is_played_as_it_is(gan):
+    drifting = np.concatenate([groove(16, 3), groove(24, 5)])
+    take, asked = takes_of(drifting, groove(16, 8))
+    assert songwriter.section_take(take, np.arange(2), groove(8, 4), number=0)[0] == 0
+    assert asked == [0]
+
+
+def test_an_untrained_model_needs_more_than_one_take_for_its_sections_to_hold(gan):
+    form = parse_form("A8 B8 A8 B8 A8 B8")
+    _, chosen = songwriter.sections_played(
+        gan, form, np.random.default_rng(5), None, None, None, None, None, Controls(), None,
+        None, None, Matched(), songwriter.TAKES)
+    assert len(chosen) == len(form) and max(chosen) > 0
+
+
 def test_redoing_a_section_changes_its_bars_and_no_other(gan):
-    form = parse_form("A8 B8 A8")
+    form = parse_form("A8 B8 A8")                      # the sections after it keep their takes
     song = write_song(gan, form, np.random.default_rng(5))
     again = write_song(gan, form, np.random.default_rng(5), redo=(1, 9))
     assert np.array_equal(song.hits[:, :256], again.hits[:, :256])
