@@ -34,7 +34,7 @@ from drumroll.files import output_file, writing
 from drumroll.format import DEFAULT_BPM, DEFAULT_THRESHOLD, pixels_to_hits, unit_to_pixels
 from drumroll.models import DEFAULT_ARCH
 from drumroll.models.song import SongGAN
-from drumroll.songwriter import Matched, match_drummer
+from drumroll.songwriter import MATCH_LABEL, MATCH_SETTINGS, Matched, match_drummer
 from drumroll.training import default_run_dir, load_run
 
 MAX_SAMPLES = 5000      # the copy and diversity measures compare every pair: 5,000 is 100 MB
@@ -152,7 +152,8 @@ def main(argv=None):
     text = table(score_sets(sets, reference, training=(train_rolls, dataset.song[~held_out])))
     matched, songs = Matched(), []
     if isinstance(gan, SongGAN) and args.songs:
-        matched = match_drummer(gan)    # found once for every song written here
+        matched = match_drummer(     # found once for every song written here
+            gan, progress=Progress(MATCH_SETTINGS, label=MATCH_LABEL))
         songs = generated_songs(gan, args.songs, np.random.default_rng(args.seed),
                                 progress=Progress(args.songs, label="songs "), matched=matched)
     if args.songs:

@@ -29,8 +29,9 @@ from drumroll.midi_out import MAX_BPM, MIN_BPM, check_bpm
 from drumroll.phrases import ALIKE
 from drumroll.models.song import SongGAN
 from drumroll.page import open_page_hint
-from drumroll.songwriter import (FormError, PrimerError, continue_song, draw_form, form_text,
-                                 parse_form, match_drummer, primer_bars, write_song)
+from drumroll.songwriter import (MATCH_LABEL, MATCH_SETTINGS, FormError, PrimerError,
+                                 continue_song, draw_form, form_text, parse_form, match_drummer,
+                                 primer_bars, write_song)
 from drumroll.training import default_run_dir, load_run
 
 DEFAULT_BARS = 64
@@ -125,7 +126,8 @@ def songs(gan, forms, rng, primer, args):
     """Yield every song, Played, for generate.write_generation."""
     redo = None if args.redo is None else (args.redo - 1, args.redo_seed if args.redo_seed
                                             is not None else args.seed + 1)
-    steering = dict(controls=args.controls, redo=redo, matched=match_drummer(gan))
+    steering = dict(controls=args.controls, redo=redo, matched=match_drummer(
+        gan, progress=Progress(MATCH_SETTINGS, label=MATCH_LABEL)))
     for sections in forms:
         note = f"form {form_text(sections)}"
         if primer is None:

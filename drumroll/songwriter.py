@@ -447,7 +447,11 @@ def bisection(measure, target, falling):
     return min(tried, key=lambda value: (abs(tried[value] - target), value))
 
 
-def match_drummer(gan, stats=None):
+MATCH_SETTINGS = 2 * (1 + MATCH_STEPS)     # the most settings a match writes songs with
+MATCH_LABEL = "matching the song writer to his songs "     # its progress line
+
+
+def match_drummer(gan, stats=None, progress=None):
     """How the song writer plays this drummer -> Matched: first the share of his changes inside
     a section (changes) at which the model's songs change their bars inside sections as often
     as his (changing_inside of his role transitions), then the blend of fresh bar noise at
@@ -459,7 +463,8 @@ def match_drummer(gan, stats=None):
     the model 15% without his changes; drummer 8 repeats 3% of his bars, the model with its
     phrase played again 11%.
     stats: form statistics (default: the model's own); those a run trained before them lacks
-    stay at 0.
+    stay at 0. progress: an optional cli.Progress over MATCH_SETTINGS settings (a match may
+    need fewer; it ends at the total).
     """
     stats = (gan.config.form or {}) if stats is None else stats
     written = {}                  # Matched -> its matching songs, each written once
@@ -468,6 +473,8 @@ def match_drummer(gan, stats=None):
         matched = Matched(changes, blend)
         if matched not in written:
             written[matched] = matching_songs(gan, stats, matched)
+            if progress is not None:
+                progress.update(len(written))
         return written[matched]
 
     changes = blend = 0.0
@@ -477,6 +484,8 @@ def match_drummer(gan, stats=None):
     if "bar_repeats" in stats:
         blend = bisection(lambda value: bars_repeating(songs(changes, value)),
                           stats["bar_repeats"], falling=True)
+    if progress is not None:
+        progress.update(progress.total, force=True)
     return Matched(changes, blend)
 
 

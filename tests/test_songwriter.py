@@ -1,8 +1,11 @@
 """Songs: forms given or drawn, roles per bar, latents per section, primers continued."""
+import io
+
 import numpy as np
 import pytest
 
 from drumroll import songwriter
+from drumroll.cli import Progress
 from drumroll.controls import Controls
 from drumroll.midi_in import DrumRoll
 from drumroll.models import build_gan
@@ -190,6 +193,19 @@ def test_matching_writes_the_songs_of_each_setting_once(gan, monkeypatch, writte
     songwriter.match_drummer(gan, {"role_transitions": [[0.5, 0.2, 0.3]] * 3,
                                    "bar_repeats": 0.1})
     assert Matched(0.5, 0.0) in written and len(written) == len(set(written))
+
+
+def test_matching_reports_its_progress_and_ends_at_its_total(gan, monkeypatch, written):
+    monkeypatch.setattr(songwriter, "bars_changing", lambda matched: 0.35)   # no search
+    monkeypatch.setattr(songwriter, "bars_repeating", lambda matched: 0.0)
+    lines = io.StringIO()
+    progress = Progress(songwriter.MATCH_SETTINGS, label="matching ", stream=lines)
+    songwriter.match_drummer(gan, {"role_transitions": [[0.5, 0.2, 0.3]] * 3,
+                                   "bar_repeats": 0.1}, progress=progress)
+    total = songwriter.MATCH_SETTINGS
+    reported = lines.getvalue().splitlines()
+    assert reported[0] == f"matching 1/{total}"
+    assert reported[-1].startswith(f"matching {total}/{total}")
 
 
 def test_songs_keeping_his_changes_play_the_change_role_inside_sections(gan, monkeypatch):
