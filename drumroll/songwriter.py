@@ -333,7 +333,10 @@ def sections_played(gan, sections, rng, stats, base, grooves, before, phrases, c
                                            base * loudness(section.intensity),
                                            statistics=statistics)
 
-        seeds = stream.integers(2**63, size=max(1, takes))
+        # a primer's phrase and roles, given, leave a take little of its own (its batch, a
+        # fill on its last bar): such a section is played once, as the primer search found it
+        given = given_phrase is not None and given_roles is not None
+        seeds = stream.integers(2**63, size=1 if given else max(1, takes))
         heard_before = as_bars(song.hits[:, playing * STEPS_PER_BAR:first * STEPS_PER_BAR])
         number = None if kept is None else kept[index]
         number, (roles, used, played) = section_take(take, seeds, heard_before, number)

@@ -101,9 +101,9 @@ def test_a_song_after_a_primer_does_not_open_with_a_change():
     assert roles[0] != CHANGE
 
 
-def decoded_latents(monkeypatch, gan, sections, seed, **options):
-    """The latents write_song gives the model, one array per section (its own batch), each
-    section played in one take."""
+def decoded_latents(monkeypatch, gan, sections, seed, takes=1, **options):
+    """The latents write_song gives the model, one array per take of a section (its own
+    batch); each section played in one take unless `takes` says more."""
     batches, decode = [], gan.decode
 
     def record(latents, rng, base=None, hits=None, statistics=None):
@@ -111,7 +111,7 @@ def decoded_latents(monkeypatch, gan, sections, seed, **options):
         return decode(latents, rng, base, hits, statistics)
 
     monkeypatch.setattr(gan, "decode", record)
-    song = write_song(gan, sections, np.random.default_rng(seed), takes=1, **options)
+    song = write_song(gan, sections, np.random.default_rng(seed), takes=takes, **options)
     return batches, song
 
 
@@ -447,6 +447,18 @@ def test_a_primer_ending_on_a_fill_is_followed_by_a_new_groove(gan, monkeypatch)
     primer.bars[-1, 9, ::4] = True                                     # a tom run: a fill
     call = recorded_song(monkeypatch, gan, primer)
     assert not call.get("grooves") and call.get("before") is None
+
+
+def test_a_section_playing_a_primers_phrase_is_played_in_one_take(gan, monkeypatch):
+    offered, section_take = [], songwriter.section_take
+    monkeypatch.setattr(songwriter, "section_take", lambda take, seeds, *args: offered.append(
+        len(seeds)) or section_take(take, seeds, *args))
+    rng = np.random.default_rng(4)
+    write_song(gan, parse_form("A16 B8"), rng, before="A",
+               grooves={"A": rng.standard_normal(gan.config.latent).astype(np.float32)},
+               phrases={"A": rng.standard_normal((4, 3)).astype(np.float32)},
+               phrase_roles={"A": np.zeros(4, np.int8)})
+    assert offered == [1, songwriter.TAKES]
 
 
 def test_a_continued_song_starts_with_the_primer_bars_as_played(gan):
