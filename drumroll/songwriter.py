@@ -349,17 +349,22 @@ def sections_played(gan, sections, rng, stats, base, grooves, before, phrases, c
     return song, chosen
 
 
+def played_cells(windows, used):
+    """A section's windows (W, rows, 256) -> (rows, sum(used) * 32): of each window, the bars
+    it plays (used), one window after another."""
+    return np.concatenate([windows[window, :, :count * STEPS_PER_BAR]
+                           for window, count in enumerate(used)], axis=1)
+
+
 def place(song, first, roles, used, played):
     """Put a section's windows (rolls, velocities, offsets) into the song from bar `first`:
     of each window, the bars it plays (used)."""
     rolls, velocities, offsets = played
     song.roles[first:first + len(roles)] = roles
-    for window, count in enumerate(used):
-        start = (first + window * WINDOW_BARS) * STEPS_PER_BAR
-        steps = slice(start, start + count * STEPS_PER_BAR)
-        song.hits[:, steps] = rolls[window, :, :count * STEPS_PER_BAR] < 0
-        song.velocities[:, steps] = velocities[window, :, :count * STEPS_PER_BAR]
-        song.offsets[:, steps] = offsets[window, :, :count * STEPS_PER_BAR]
+    steps = slice(first * STEPS_PER_BAR, (first + sum(used)) * STEPS_PER_BAR)
+    song.hits[:, steps] = played_cells(rolls, used) < 0
+    song.velocities[:, steps] = played_cells(velocities, used)
+    song.offsets[:, steps] = played_cells(offsets, used)
 
 
 def heard_inside(before, bars):
@@ -388,9 +393,7 @@ def section_take(take, seeds, before, number=None):
     for number, seed in enumerate(seeds):
         played = take(seed)
         roles, used, (rolls, _, _) = played
-        bars = np.concatenate([as_bars(rolls[window, :, :count * STEPS_PER_BAR] < 0)
-                               for window, count in enumerate(used)])
-        starts = heard_inside(before, bars)
+        starts = heard_inside(before, as_bars(played_cells(rolls, used) < 0))
         if best is None or starts < best[0]:
             best = (starts, number, played)
         if starts == 0:
